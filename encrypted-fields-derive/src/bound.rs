@@ -1,0 +1,56 @@
+//! Where-clause predicates for generic structs: only on field types that
+//! mention a type parameter, spanned at the field so an unsatisfied bound
+//! points at it.
+
+use std::collections::HashSet;
+
+use proc_macro2::TokenStream;
+use quote::quote_spanned;
+use syn::spanned::Spanned;
+use syn::visit::{self, Visit};
+use syn::{Generics, Ident, Type, WhereClause};
+
+/// `generics`' where clause plus `ty: bound` for each `(ty, bound)` whose
+/// type mentions one of the type parameters.
+pub(crate) fn with_bounds<'a>(
+    generics: &Generics,
+    bounds: impl IntoIterator<Item = (&'a Type, TokenStream)>,
+) -> Option<WhereClause> {
+    let params: HashSet<&Ident> = generics.type_params().map(|p| &p.ident).collect();
+    let mut clause = generics.where_clause.clone();
+    for (ty, bound) in bounds {
+        if !mentions_any(ty, &params) {
+            continue;
+        }
+        let predicate = quote_spanned!(ty.span()=> #ty: #bound);
+        clause
+            .get_or_insert_with(|| syn::parse_quote!(where))
+            .predicates
+            .push(syn::parse_quote!(#predicate));
+    }
+    clause
+}
+
+/// Whether `ty` names one of `params` (as `T`, `Vec<T>`, `T::Item`, ...).
+fn mentions_any(ty: &Type, params: &HashSet<&Ident>) -> bool {
+    struct Finder<'p> {
+        params: &'p HashSet<&'p Ident>,
+        found: bool,
+    }
+    impl<'ast> Visit<'ast> for Finder<'_> {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            if path.leading_colon.is_none() {
+                if let Some(first) = path.segments.first() {
+                    self.found |= self.params.contains(&first.ident);
+                }
+            }
+            visit::visit_path(self, path);
+        }
+    }
+    if params.is_empty() {
+        return false;
+    }
+    let mut finder = Finder { params, found: false };
+    finder.visit_type(ty);
+    finder.found
+}

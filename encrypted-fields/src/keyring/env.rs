@@ -1,0 +1,268 @@
+use std::borrow::Cow;
+use std::fmt;
+
+use super::{Keyring, MemoryKeyring};
+use crate::error::{Error, ErrorKind};
+use crate::key::{Key, KeySet};
+
+/// Prefix of the variables [`EnvKeyring`] reads.
+const PREFIX: &str = "ENCRYPTED_FIELDS_KEY_";
+/// Suffix of a variable that names a file holding the value.
+const FILE_SUFFIX: &str = "_FILE";
+
+/// Keys from environment variables (or files they name), the default keyring.
+///
+/// `ENCRYPTED_FIELDS_KEY_<ALIAS>` holds one or more keys separated by
+/// commas, each standard padded base64 of 16 bytes (AES-128-GCM-SIV) or 32
+/// bytes (AES-256-GCM-SIV). The first key is the primary and seals new
+/// envelopes; all of them open envelopes that name their id, so a key is
+/// rotated by prepending the new one. `ENCRYPTED_FIELDS_KEY_<ALIAS>_FILE`
+/// names a file holding the same value (as container secrets are mounted).
+///
+/// `<ALIAS>` is the alias upper-cased with `-` and `.` turned into `_`, so
+/// `pii`, `pii-v2` and `eu.pii` read `..._PII`, `..._PII_V2` and
+/// `..._EU_PII`. Aliases that differ only in `-`, `.` and `_` therefore
+/// share one variable; an alias cannot end in `_file`.
+pub struct EnvKeyring(MemoryKeyring);
+
+impl EnvKeyring {
+    /// Reads every `ENCRYPTED_FIELDS_KEY_*` variable of this process.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidKey`] naming the variable when a value is empty,
+    /// not base64, not 16 or 32 bytes, not UTF-8, lists a key twice, or a
+    /// `_FILE` cannot be read; the message never contains key material.
+    pub fn from_env() -> Result<Self, Error> {
+        let mut vars = Vec::new();
+        for (name, value) in std::env::vars_os() {
+            let Some(name) = name.to_str().filter(|n| n.starts_with(PREFIX)) else {
+                continue;
+            };
+            let value = value.into_string().map_err(|_| {
+                Error::new(ErrorKind::InvalidKey).detail(format!("{name}: value is not UTF-8"))
+            })?;
+            vars.push((name.to_owned(), value));
+        }
+        Self::from_vars(vars)
+    }
+
+    /// Reads keys from `(name, value)` pairs, exactly as [`from_env`]
+    /// reads the environment; names without the prefix are ignored. Tests
+    /// use this instead of mutating the process environment.
+    ///
+    /// ```
+    /// use encrypted_fields::{EnvKeyring, Keyring};
+    ///
+    /// let keyring = EnvKeyring::from_vars([
+    ///     ("ENCRYPTED_FIELDS_KEY_PII", "AAECAwQFBgcICQoLDA0ODw=="),
+    ///     ("HOME", "/root"),
+    /// ])?;
+    /// assert!(keyring.key_set("pii").is_some());
+    /// # Ok::<(), encrypted_fields::Error>(())
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`from_env`](Self::from_env).
+    ///
+    /// [`from_env`]: Self::from_env
+    pub fn from_vars<I, N, V>(vars: I) -> Result<Self, Error>
+    where
+        I: IntoIterator<Item = (N, V)>,
+        N: AsRef<str>,
+        V: AsRef<str>,
+    {
+        let mut keyring = MemoryKeyring::new();
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for (name, value) in vars {
+            let name = name.as_ref();
+            let Some(suffix) = name.strip_prefix(PREFIX) else {
+                continue;
+            };
+            let invalid = |detail: &str| Error::new(ErrorKind::InvalidKey).detail(format!("{name}: {detail}"));
+            let (alias_part, from_file) = match suffix.strip_suffix(FILE_SUFFIX) {
+                Some(alias_part) => (alias_part, true),
+                None => (suffix, false),
+            };
+            if !is_valid_var_alias(alias_part) {
+                return Err(invalid("the part after the prefix must be upper-case letters, digits and `_`"));
+            }
+            let alias = alias_part.to_ascii_lowercase();
+            if let Some((_, other)) = seen.iter().find(|(a, _)| *a == alias) {
+                return Err(invalid(&format!("alias `{alias}` is also set by {other}; set only one")));
+            }
+            let value: Cow<'_, str> = if from_file {
+                let path = value.as_ref();
+                let text = std::fs::read_to_string(path)
+                    .map_err(|e| invalid(&format!("cannot read `{path}`: {}", e.kind())))?;
+                Cow::Owned(text)
+            } else {
+                Cow::Borrowed(value.as_ref())
+            };
+            let keys = parse_keys(&value).map_err(|e| e.prefixed(name))?;
+            keyring.insert(&alias, keys).map_err(|e| e.prefixed(name))?;
+            seen.push((alias, name.to_owned()));
+        }
+        Ok(EnvKeyring(keyring))
+    }
+
+    /// The variable that holds `alias`'s keys: `pii-v2` gives
+    /// `ENCRYPTED_FIELDS_KEY_PII_V2`.
+    pub fn var_name(alias: &str) -> String {
+        let mut name = String::with_capacity(PREFIX.len() + alias.len());
+        name.push_str(PREFIX);
+        name.extend(alias.chars().map(|c| match c {
+            '-' | '.' => '_',
+            c => c.to_ascii_uppercase(),
+        }));
+        name
+    }
+
+    /// The aliases present (in their variable form, lower-cased), sorted.
+    pub fn aliases(&self) -> Vec<&str> {
+        self.0.aliases()
+    }
+}
+
+/// Parses a comma-separated list of base64 keys, primary first.
+fn parse_keys(value: &str) -> Result<KeySet, Error> {
+    if value.trim().is_empty() {
+        return Err(Error::new(ErrorKind::InvalidKey).detail("value is empty"));
+    }
+    let keys = value
+        .split(',')
+        .enumerate()
+        .map(|(i, text)| {
+            if text.trim().is_empty() {
+                return Err(Error::new(ErrorKind::InvalidKey).detail(format!("key {} is empty", i + 1)));
+            }
+            Key::from_base64(text).map_err(|e| e.prefixed(&format!("key {}", i + 1)))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    KeySet::new(keys)
+}
+
+/// `[A-Z0-9][A-Z0-9_]*`: what an alias looks like inside a variable name.
+fn is_valid_var_alias(part: &str) -> bool {
+    let mut bytes = part.bytes();
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_uppercase() || b.is_ascii_digit())
+        && bytes.all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'_')
+}
+
+/// The form an alias takes in this keyring: lower case, `-` and `.` as `_`.
+fn normalize(alias: &str) -> Cow<'_, str> {
+    if alias.bytes().any(|b| matches!(b, b'-' | b'.' | b'A'..=b'Z')) {
+        Cow::Owned(
+            alias
+                .chars()
+                .map(|c| match c {
+                    '-' | '.' => '_',
+                    c => c.to_ascii_lowercase(),
+                })
+                .collect(),
+        )
+    } else {
+        Cow::Borrowed(alias)
+    }
+}
+
+impl Keyring for EnvKeyring {
+    fn key_set(&self, alias: &str) -> Option<&KeySet> {
+        self.0.key_set(&normalize(alias))
+    }
+}
+
+impl fmt::Debug for EnvKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("EnvKeyring").field(&self.0).finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const K16: &str = "AAECAwQFBgcICQoLDA0ODw==";
+    const K32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+
+    fn error(vars: &[(&str, &str)]) -> String {
+        EnvKeyring::from_vars(vars.iter().copied()).unwrap_err().to_string()
+    }
+
+    #[test]
+    fn var_name_maps_alias_punctuation_to_underscores() {
+        assert_eq!(EnvKeyring::var_name("pii"), "ENCRYPTED_FIELDS_KEY_PII");
+        assert_eq!(EnvKeyring::var_name("eu.pii-v2"), "ENCRYPTED_FIELDS_KEY_EU_PII_V2");
+    }
+
+    #[test]
+    fn aliases_with_punctuation_find_their_variable() {
+        let keyring = EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_EU_PII_V2", K16)]).unwrap();
+        assert!(keyring.key_set("eu.pii-v2").is_some());
+        assert!(keyring.key_set("eu_pii_v2").is_some());
+        assert!(keyring.key_set("eu_pii").is_none());
+    }
+
+    #[test]
+    fn comma_separated_keys_put_the_first_as_primary() {
+        let keyring =
+            EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", format!("{K32}, {K16}"))]).unwrap();
+        let set = keyring.key_set("pii").unwrap();
+        assert_eq!(set.keys().len(), 2);
+        assert_eq!(set.primary().bits(), 256);
+    }
+
+    #[test]
+    fn malformed_values_name_the_variable_and_not_the_key() {
+        let cases = [
+            ("", "value is empty"),
+            ("  ", "value is empty"),
+            ("not base64!", "key 1: key is not standard padded base64"),
+            ("AAECAwQFBgcICQoLDA0ODw", "key 1: key is not standard padded base64"),
+            ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYX", "key 1: key is 24 bytes"),
+            ("AAECAwQFBgcICQoLDA0ODw==,", "key 2 is empty"),
+        ];
+        for (value, expected) in cases {
+            let message = error(&[("ENCRYPTED_FIELDS_KEY_PII", value)]);
+            assert!(message.contains("ENCRYPTED_FIELDS_KEY_PII: "), "{message}");
+            assert!(message.contains(expected), "{value:?}: {message}");
+            if !value.trim().is_empty() {
+                assert!(!message.contains(value.trim_end_matches(',')), "{message}");
+            }
+        }
+    }
+
+    #[test]
+    fn invalid_variable_suffixes_are_rejected() {
+        assert!(error(&[("ENCRYPTED_FIELDS_KEY_pii", K16)]).contains("ENCRYPTED_FIELDS_KEY_pii"));
+        assert!(error(&[("ENCRYPTED_FIELDS_KEY_", K16)]).contains("ENCRYPTED_FIELDS_KEY_:"));
+    }
+
+    #[test]
+    fn file_variant_reads_the_value_from_a_file() {
+        let dir = std::env::temp_dir().join(format!("ef-env-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("pii.key");
+        std::fs::write(&path, format!("{K16}\n")).unwrap();
+        let path = path.to_str().unwrap();
+        let keyring = EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII_FILE", path)]).unwrap();
+        assert_eq!(keyring.key_set("pii").unwrap().primary().bits(), 128);
+
+        let both = error(&[("ENCRYPTED_FIELDS_KEY_PII", K16), ("ENCRYPTED_FIELDS_KEY_PII_FILE", path)]);
+        assert!(both.contains("also set by ENCRYPTED_FIELDS_KEY_PII"), "{both}");
+        let missing = error(&[("ENCRYPTED_FIELDS_KEY_PII_FILE", "/nonexistent/pii.key")]);
+        assert!(missing.contains("ENCRYPTED_FIELDS_KEY_PII_FILE: cannot read"), "{missing}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn debug_lists_aliases_and_ids_only() {
+        let keyring = EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", K32)]).unwrap();
+        let debug = format!("{keyring:?}");
+        let id = keyring.key_set("pii").unwrap().primary().id();
+        assert_eq!(debug, format!("EnvKeyring({{\"pii\": [Key({id}, AES-256-GCM-SIV)]}})"));
+    }
+}

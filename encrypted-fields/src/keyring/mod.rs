@@ -1,0 +1,80 @@
+//! Where keys come from: the [`Keyring`] trait and its implementations.
+
+mod env;
+mod memory;
+
+pub use env::EnvKeyring;
+pub use memory::MemoryKeyring;
+
+use std::sync::Arc;
+
+use crate::error::Error;
+use crate::key::KeySet;
+
+/// A source of keys, looked up by alias.
+///
+/// The one required method returns every version of an alias's key. A
+/// keyring for another secret store loads its keys once (a
+/// [`MemoryKeyring`] does the bookkeeping) and answers from memory: it is
+/// called once per field, so it must not do I/O.
+///
+/// `None` means "this service has no access to the alias", which partial
+/// decryption treats differently from a bad ciphertext.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use encrypted_fields::{Key, KeySet, Keyring};
+///
+/// struct VaultKeyring(HashMap<String, KeySet>);
+///
+/// impl Keyring for VaultKeyring {
+///     fn key_set(&self, alias: &str) -> Option<&KeySet> {
+///         self.0.get(alias)
+///     }
+/// }
+/// ```
+pub trait Keyring: Send + Sync {
+    /// Every key of `alias`, the primary first; `None` if this keyring has
+    /// no such alias.
+    fn key_set(&self, alias: &str) -> Option<&KeySet>;
+
+    /// Checks that every alias in `aliases` is present, so a service fails
+    /// at start-up rather than on its first request. Pass the
+    /// `KEY_ALIASES` of the types the service handles.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MissingAliases`](crate::ErrorKind::MissingAliases)
+    /// naming every missing alias at once.
+    fn require(&self, aliases: &[&str]) -> Result<(), Error> {
+        let mut missing: Vec<String> = aliases
+            .iter()
+            .filter(|alias| self.key_set(alias).is_none())
+            .map(|alias| (*alias).to_owned())
+            .collect();
+        if missing.is_empty() {
+            return Ok(());
+        }
+        missing.sort();
+        missing.dedup();
+        Err(Error::missing_aliases(missing))
+    }
+}
+
+impl<K: Keyring + ?Sized> Keyring for &K {
+    fn key_set(&self, alias: &str) -> Option<&KeySet> {
+        (**self).key_set(alias)
+    }
+}
+
+impl<K: Keyring + ?Sized> Keyring for Box<K> {
+    fn key_set(&self, alias: &str) -> Option<&KeySet> {
+        (**self).key_set(alias)
+    }
+}
+
+impl<K: Keyring + ?Sized> Keyring for Arc<K> {
+    fn key_set(&self, alias: &str) -> Option<&KeySet> {
+        (**self).key_set(alias)
+    }
+}

@@ -1,0 +1,47 @@
+//! Keys and types shared by the integration tests.
+#![allow(dead_code)]
+
+use encrypted_fields::{EnvKeyring, Encrypt};
+use serde::{Deserialize, Serialize};
+
+/// Fixed test keys (standard base64): never use these outside tests.
+pub const PII_256: &str = "cGlpLWtleS0wMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=";
+pub const PII_256_NEW: &str = "cGlpLWtleS0xMTExMTExMTExMTExMTExMTExMTExMTE=";
+pub const BANKING_128: &str = "YmFua2luZy1rZXktMDAwMA==";
+pub const OTHER_256: &str = "b3RoZXIta2V5LTAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=";
+
+pub fn keyring() -> EnvKeyring {
+    EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", PII_256),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", BANKING_128),
+    ])
+    .expect("test keys load")
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+pub struct BankAccount {
+    pub iban: String,
+    pub holder: String,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+pub struct Customer {
+    pub id: u64,
+    #[encrypt(key = "pii")]
+    pub email: String,
+    #[encrypt(key = "banking")]
+    pub account: BankAccount,
+    pub tags: Vec<String>,
+}
+
+pub fn customer() -> Customer {
+    Customer {
+        id: 42,
+        email: "ada@example.com".into(),
+        account: BankAccount {
+            iban: "DE89370400440532013000".into(),
+            holder: "Ada Lovelace".into(),
+        },
+        tags: vec!["vip".into()],
+    }
+}

@@ -1,0 +1,164 @@
+//! Envelopes are authenticated and bound to their place: any change, and
+//! any move to another field, type or alias, is rejected.
+
+mod common;
+
+use common::{customer, keyring, EncryptedCustomer};
+use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, ErrorKind, Sealed};
+use serde::{Deserialize, Serialize};
+
+#[test]
+fn every_single_byte_change_of_an_envelope_is_rejected() {
+    let keyring = keyring();
+    let wire = customer().encrypt(&keyring).unwrap();
+    let envelope = wire.email.as_bytes().to_vec();
+    for i in 0..envelope.len() {
+        for delta in [0x01u8, 0x80, 0xff] {
+            let mut changed = envelope.clone();
+            changed[i] ^= delta;
+            let mut tampered = wire.clone();
+            tampered.email = Sealed::from_envelope(changed.into());
+            let err = tampered.decrypt(&keyring).unwrap_err();
+            assert_eq!(err.key_alias(), Some("pii"), "byte {i}: {err}");
+        }
+    }
+}
+
+#[test]
+fn truncated_and_extended_envelopes_are_rejected() {
+    let keyring = keyring();
+    let wire = customer().encrypt(&keyring).unwrap();
+    let envelope = wire.email.as_bytes().to_vec();
+    for len in 0..envelope.len() {
+        let mut tampered = wire.clone();
+        tampered.email = Sealed::from_envelope(envelope[..len].into());
+        assert!(tampered.decrypt(&keyring).is_err(), "truncated to {len}");
+    }
+    let mut longer = envelope.clone();
+    longer.push(0);
+    let mut tampered = wire.clone();
+    tampered.email = Sealed::from_envelope(longer.into());
+    assert_eq!(tampered.decrypt(&keyring).unwrap_err().kind(), ErrorKind::AuthenticationFailed);
+}
+
+#[test]
+fn every_single_character_change_of_the_json_text_is_rejected() {
+    let keyring = keyring();
+    let json = serde_json::to_value(customer().encrypt(&keyring).unwrap()).unwrap();
+    let text = json["email"].as_str().unwrap().to_owned();
+    let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    for i in 0..text.len() {
+        for replacement in alphabet.chars().filter(|c| Some(*c) != text[i..].chars().next()) {
+            let mut changed = text.clone();
+            changed.replace_range(i..=i, &replacement.to_string());
+            let mut doc = json.clone();
+            doc["email"] = changed.into();
+            let decrypted = serde_json::from_value::<EncryptedCustomer>(doc)
+                .map_err(|e| e.to_string())
+                .and_then(|w| w.decrypt(&keyring).map_err(|e| e.to_string()));
+            assert!(decrypted.is_err(), "char {i} -> {replacement} accepted");
+        }
+    }
+}
+
+#[test]
+fn non_base64_text_is_a_serde_error_that_does_not_echo_it() {
+    let mut doc = serde_json::to_value(customer().encrypt(&keyring()).unwrap()).unwrap();
+    doc["email"] = "ada@example.com".into();
+    let err = serde_json::from_value::<EncryptedCustomer>(doc).unwrap_err().to_string();
+    assert!(err.contains("invalid envelope"), "{err}");
+    assert!(!err.contains("ada@"), "{err}");
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Pair {
+    #[encrypt(key = "pii")]
+    first: String,
+    #[encrypt(key = "pii")]
+    second: String,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Twin {
+    #[encrypt(key = "pii")]
+    first: String,
+    #[encrypt(key = "pii")]
+    second: String,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct OtherAlias {
+    #[encrypt(key = "other")]
+    first: String,
+    #[encrypt(key = "pii")]
+    second: String,
+}
+
+fn pair() -> Pair {
+    Pair { first: "one".into(), second: "two".into() }
+}
+
+#[test]
+fn envelope_moved_to_another_field_is_rejected() {
+    let keyring = keyring();
+    let mut wire = pair().encrypt(&keyring).unwrap();
+    wire.second = wire.first.clone();
+    let err = wire.decrypt(&keyring).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
+    assert_eq!(err.field(), Some("second"));
+}
+
+#[test]
+fn envelope_moved_to_another_type_is_rejected() {
+    let keyring = keyring();
+    let json = serde_json::to_string(&pair().encrypt(&keyring).unwrap()).unwrap();
+    let twin: EncryptedTwin = serde_json::from_str(&json).unwrap();
+    let err = twin.decrypt(&keyring).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
+    assert_eq!(err.context(), Some("Twin"));
+}
+
+#[test]
+fn envelope_moved_to_another_alias_is_rejected() {
+    // Same key bytes under both aliases, so only the AAD can tell them apart.
+    let keyring = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", common::PII_256),
+        ("ENCRYPTED_FIELDS_KEY_OTHER", common::PII_256),
+    ])
+    .unwrap();
+    let json = serde_json::to_string(&pair().encrypt(&keyring).unwrap()).unwrap();
+    let moved: EncryptedOtherAlias = serde_json::from_str(&json).unwrap();
+    let err = moved.decrypt(&keyring).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
+    assert_eq!(err.key_alias(), Some("other"));
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(context = "pair.v1")]
+struct RenamedPair {
+    #[encrypt(key = "pii")]
+    first: String,
+    #[encrypt(key = "pii")]
+    second: String,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(context = "pair.v1")]
+struct PairV2 {
+    #[encrypt(key = "pii")]
+    first: String,
+    #[encrypt(key = "pii")]
+    second: String,
+}
+
+#[test]
+fn a_context_lets_a_type_be_renamed_without_losing_data() {
+    let keyring = keyring();
+    let old = RenamedPair { first: "one".into(), second: "two".into() };
+    let json = serde_json::to_string(&old.encrypt(&keyring).unwrap()).unwrap();
+    let new: PairV2 = serde_json::from_str::<EncryptedPairV2>(&json).unwrap().decrypt(&keyring).unwrap();
+    assert_eq!((new.first.as_str(), new.second.as_str()), ("one", "two"));
+    // And the context, not the struct name, is what is bound.
+    let as_pair = serde_json::from_str::<EncryptedPair>(&json).unwrap().decrypt(&keyring);
+    assert_eq!(as_pair.unwrap_err().kind(), ErrorKind::AuthenticationFailed);
+}
