@@ -39,6 +39,9 @@ pub(crate) struct Encrypt {
     /// The whole attribute, for error spans.
     pub(crate) attr: Attribute,
     pub(crate) key: Option<LitStr>,
+    /// The attribute had a syntax error, already reported: a missing `key`
+    /// would only repeat it.
+    pub(crate) malformed: bool,
 }
 
 impl Container {
@@ -69,7 +72,9 @@ impl Field {
     pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut encrypt: Option<Encrypt> = None;
         for attr in attrs.iter().filter(|a| a.path().is_ident("encrypt")) {
+            let reported = cx.error_count();
             let options = string_options(cx, attr, FIELD_OPTIONS);
+            let malformed = cx.error_count() > reported;
             if encrypt.is_some() {
                 cx.error_spanned_by(attr, "duplicate `#[encrypt]` attribute; put all options in one");
                 continue;
@@ -78,6 +83,7 @@ impl Field {
             encrypt = Some(Encrypt {
                 attr: attr.clone(),
                 key,
+                malformed,
             });
         }
         let serde = serde_metas(attrs);

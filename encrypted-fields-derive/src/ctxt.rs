@@ -27,6 +27,10 @@ impl Ctxt {
         self.errors.borrow_mut().push(error);
     }
 
+    pub(crate) fn error_count(&self) -> usize {
+        self.errors.borrow().len()
+    }
+
     /// The errors recorded, if any.
     pub(crate) fn finish(self) -> Result<(), Vec<syn::Error>> {
         let errors = self.errors.into_inner();

@@ -20,7 +20,11 @@ use syn::{DeriveInput, parse_macro_input};
 
 /// Generates the `Encrypted<Name>` companion type and the `Encrypt` and
 /// `Decrypt` impls; see the `encrypted-fields` crate for the attributes.
-#[proc_macro_derive(Encrypt, attributes(encrypt))]
+///
+/// `serde` is declared as a helper too (as schemars does), so the serde
+/// attributes the companion carries over are accepted even on a struct that
+/// does not derive serde itself.
+#[proc_macro_derive(Encrypt, attributes(encrypt, serde))]
 pub fn derive_encrypt(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     let ctxt = ctxt::Ctxt::new();

@@ -61,6 +61,7 @@ fn check_container_serde(cx: &Ctxt, container: &Container<'_>) {
 fn check_field(cx: &Ctxt, field: &Field<'_>) {
     let Some(encrypt) = &field.attrs.encrypt else { return };
     match &encrypt.key {
+        None if encrypt.malformed => {}
         None => cx.error_spanned_by(&encrypt.attr, "missing `key`: write `#[encrypt(key = \"...\")]`"),
         Some(key) if key.value().is_empty() => {
             cx.error_spanned_by(key, "empty alias: name the key, e.g. `key = \"pii\"`")

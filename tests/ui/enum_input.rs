@@ -1,0 +1,8 @@
+use encrypted_fields::Encrypt;
+
+#[derive(Encrypt)]
+enum Payment {
+    Card { number: String },
+}
+
+fn main() {}

@@ -1,0 +1,9 @@
+use encrypted_fields::Encrypt;
+
+#[derive(Encrypt)]
+struct Customer {
+    id: u64,
+    email: String,
+}
+
+fn main() {}

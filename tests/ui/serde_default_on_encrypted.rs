@@ -1,0 +1,10 @@
+use encrypted_fields::Encrypt;
+
+#[derive(Encrypt)]
+struct Customer {
+    #[encrypt(key = "pii")]
+    #[serde(default)]
+    email: String,
+}
+
+fn main() {}

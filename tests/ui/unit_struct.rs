@@ -1,0 +1,6 @@
+use encrypted_fields::Encrypt;
+
+#[derive(Encrypt)]
+struct Nothing;
+
+fn main() {}

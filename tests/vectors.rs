@@ -1,0 +1,91 @@
+//! Golden vectors freeze envelope format v1: every vector in
+//! `tests/vectors/v1.json` must open (or fail) exactly as recorded, forever.
+//! They were written by an implementation independent of this crate
+//! (`tests/vectors/generate.py`, from `docs/FORMAT.md`), so they check the
+//! spec as much as the code.
+
+use encrypted_fields::{Binding, ErrorKind, Key, KeySet, MemoryKeyring, Sealed};
+use serde::Deserialize;
+use serde_json::Value;
+
+#[derive(Deserialize)]
+struct File {
+    vectors: Vec<Vector>,
+}
+
+#[derive(Deserialize)]
+struct Vector {
+    description: String,
+    result: String,
+    key: String,
+    key_id: String,
+    alias: String,
+    context: String,
+    field: String,
+    value: Value,
+    envelope: String,
+}
+
+fn vectors() -> Vec<Vector> {
+    let text = include_str!("vectors/v1.json");
+    serde_json::from_str::<File>(text).expect("vector file parses").vectors
+}
+
+impl Vector {
+    fn keyring(&self) -> MemoryKeyring {
+        let key = Key::from_base64(&self.key).unwrap();
+        MemoryKeyring::new().with(&self.alias, KeySet::new(vec![key]).unwrap()).unwrap()
+    }
+
+    fn binding(&self) -> Binding<'_> {
+        Binding::new(&self.alias, &self.context, &self.field)
+    }
+
+    fn sealed(&self) -> Sealed<Value> {
+        serde_json::from_value(Value::String(self.envelope.clone())).unwrap()
+    }
+}
+
+#[test]
+fn golden_vectors_open_or_fail_as_recorded() {
+    let vectors = vectors();
+    assert!(vectors.len() >= 16, "vectors went missing");
+    for v in &vectors {
+        let result = v.sealed().open(&v.keyring(), &v.binding());
+        match (v.result.as_str(), result) {
+            ("ok", Ok(value)) => assert_eq!(value, v.value, "{}", v.description),
+            (expected, Err(err)) => {
+                let kind = match expected {
+                    "authentication_failed" => ErrorKind::AuthenticationFailed,
+                    "unsupported_version" => ErrorKind::UnsupportedVersion,
+                    "malformed_envelope" => ErrorKind::MalformedEnvelope,
+                    "unknown_key_id" => ErrorKind::UnknownKeyId,
+                    other => panic!("{}: unexpected error {other}: {err}", v.description),
+                };
+                assert_eq!(err.kind(), kind, "{}: {err}", v.description);
+                assert_eq!(err.key_alias(), Some(v.alias.as_str()));
+            }
+            (expected, Ok(value)) => panic!("{}: expected {expected}, opened {value}", v.description),
+        }
+    }
+}
+
+#[test]
+fn key_ids_are_derived_as_the_spec_says() {
+    for v in vectors() {
+        let key = Key::from_base64(&v.key).unwrap();
+        assert_eq!(key.id().to_string(), v.key_id, "{}", v.description);
+    }
+}
+
+#[test]
+fn envelopes_written_now_have_the_vectors_layout() {
+    for v in vectors().into_iter().filter(|v| v.result == "ok") {
+        let keyring = v.keyring();
+        let fresh = Sealed::seal(&keyring, &v.binding(), &v.value).unwrap();
+        let golden = v.sealed();
+        assert_eq!(fresh.as_bytes().len(), golden.as_bytes().len(), "{}", v.description);
+        assert_eq!(fresh.as_bytes()[..5], golden.as_bytes()[..5], "{}", v.description);
+        assert_eq!(fresh.open(&keyring, &v.binding()).unwrap(), v.value);
+    }
+}
