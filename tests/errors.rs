@@ -3,10 +3,16 @@
 
 mod common;
 
-use common::{customer, keyring, Customer, BANKING_128, PII_256, PII_256_NEW};
+use common::{BANKING_128, Customer, PII_256, PII_256_NEW, customer, keyring};
 use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, ErrorKind, Keyring, Sealed};
 
-const SECRETS: &[&str] = &["ada@example.com", "DE89370400440532013000", PII_256, PII_256_NEW, BANKING_128];
+const SECRETS: &[&str] = &[
+    "ada@example.com",
+    "DE89370400440532013000",
+    PII_256,
+    PII_256_NEW,
+    BANKING_128,
+];
 
 fn assert_clean(message: &str) {
     for secret in SECRETS {
@@ -64,14 +70,20 @@ fn rotated_out_key_is_an_unknown_key_id() {
 
     // Step 1: new key prepended; old data still opens, new data uses the new key.
     let rotated = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", format!("{PII_256_NEW},{PII_256}")),
+        (
+            "ENCRYPTED_FIELDS_KEY_PII",
+            format!("{PII_256_NEW},{PII_256}"),
+        ),
         ("ENCRYPTED_FIELDS_KEY_BANKING", BANKING_128.to_owned()),
     ])
     .unwrap();
     assert_eq!(wire.decrypt(&rotated).unwrap(), customer());
     let fresh = customer().encrypt(&rotated).unwrap();
     assert_ne!(fresh.email.key_id(), wire.email.key_id());
-    assert_eq!(fresh.email.key_id(), Some(rotated.key_set("pii").unwrap().primary().id()));
+    assert_eq!(
+        fresh.email.key_id(),
+        Some(rotated.key_set("pii").unwrap().primary().id())
+    );
 
     // Step 2: old key dropped; old data names a key id nobody has.
     let dropped = EnvKeyring::from_vars([
@@ -82,7 +94,11 @@ fn rotated_out_key_is_an_unknown_key_id() {
     let err = wire.decrypt(&dropped).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnknownKeyId);
     assert_eq!(err.key_alias(), Some("pii"));
-    assert!(err.to_string().contains(&wire.email.key_id().unwrap().to_string()), "{err}");
+    assert!(
+        err.to_string()
+            .contains(&wire.email.key_id().unwrap().to_string()),
+        "{err}"
+    );
     assert_eq!(fresh.decrypt(&dropped).unwrap(), customer());
 }
 
@@ -96,7 +112,10 @@ fn wrong_key_with_the_same_id_fails_authentication() {
     let mut bytes = wire.email.as_bytes().to_vec();
     bytes[1..5].copy_from_slice(banking_id.as_bytes());
     let both = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", format!("{PII_256},{BANKING_128}")),
+        (
+            "ENCRYPTED_FIELDS_KEY_PII",
+            format!("{PII_256},{BANKING_128}"),
+        ),
         ("ENCRYPTED_FIELDS_KEY_BANKING", BANKING_128.to_owned()),
     ])
     .unwrap();
@@ -117,7 +136,12 @@ fn malformed_and_unknown_version_envelopes_have_their_own_kinds() {
     assert_eq!(err.kind(), ErrorKind::MalformedEnvelope);
     assert_eq!(err.field(), Some("email"));
 
-    let mut bytes = customer().encrypt(&keyring).unwrap().email.as_bytes().to_vec();
+    let mut bytes = customer()
+        .encrypt(&keyring)
+        .unwrap()
+        .email
+        .as_bytes()
+        .to_vec();
     bytes[0] = 2;
     wire.email = Sealed::from_envelope(bytes.into());
     let err = wire.decrypt(&keyring).unwrap_err();
@@ -143,7 +167,10 @@ fn start_up_check_names_every_missing_alias_at_once() {
     let err = empty.require(Customer::KEY_ALIASES).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MissingAliases);
     assert_eq!(err.missing(), ["banking", "pii"]);
-    assert_eq!(err.to_string(), "keyring has no key for aliases `banking`, `pii`");
+    assert_eq!(
+        err.to_string(),
+        "keyring has no key for aliases `banking`, `pii`"
+    );
 }
 
 #[test]
@@ -153,6 +180,12 @@ fn debug_of_values_and_keyrings_shows_no_secrets() {
     let json = serde_json::to_value(&wire).unwrap();
     let debug = format!("{wire:?} {keyring:?}");
     assert_clean(&debug);
-    assert!(!debug.contains(json["email"].as_str().unwrap()), "ciphertext in {debug}");
-    assert!(debug.contains("pii") && debug.contains("banking"), "{debug}");
+    assert!(
+        !debug.contains(json["email"].as_str().unwrap()),
+        "ciphertext in {debug}"
+    );
+    assert!(
+        debug.contains("pii") && debug.contains("banking"),
+        "{debug}"
+    );
 }

@@ -54,6 +54,9 @@ fn derive_compiles_with_prelude_names_shadowed() {
     };
     let wire: EncryptedHygienic<u8> = value.encrypt(&keyring).unwrap();
     let json = serde_json::to_value(&wire).unwrap();
-    assert!(json.get("type").is_some(), "raw identifiers are unraw-ed: {json}");
+    assert!(
+        json.get("type").is_some(),
+        "raw identifiers are unraw-ed: {json}"
+    );
     assert_eq!(wire.decrypt(&keyring).unwrap(), value);
 }

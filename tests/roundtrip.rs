@@ -4,10 +4,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::{customer, keyring, Customer, EncryptedCustomer};
+use common::{Customer, EncryptedCustomer, customer, keyring};
 use encrypted_fields::{Decrypt, Encrypt, Keyring, Sealed};
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::{Value, json};
 
 #[test]
 fn json_round_trip_with_several_aliases() {
@@ -42,7 +42,11 @@ fn plain_fields_serialize_byte_identical_to_serde() {
         panic!("both serialize as objects");
     };
     let keys = |m: &serde_json::Map<String, Value>| m.keys().cloned().collect::<Vec<_>>();
-    assert_eq!(keys(&plain), keys(&encrypted), "same field names in the same order");
+    assert_eq!(
+        keys(&plain),
+        keys(&encrypted),
+        "same field names in the same order"
+    );
     for name in ["id", "tags"] {
         assert_eq!(
             serde_json::to_string(&plain[name]).unwrap(),
@@ -115,7 +119,10 @@ fn every_serde_type_round_trips() {
         unit: (),
     };
     let json = serde_json::to_string(&value.encrypt(&keyring).unwrap()).unwrap();
-    let back = serde_json::from_str::<EncryptedEverything>(&json).unwrap().decrypt(&keyring).unwrap();
+    let back = serde_json::from_str::<EncryptedEverything>(&json)
+        .unwrap()
+        .decrypt(&keyring)
+        .unwrap();
     assert_eq!(back, value);
 }
 
@@ -172,7 +179,10 @@ fn serde_attributes_carry_over_to_the_companion() {
     let plain = serde_json::to_value(&value).unwrap();
     let names = |v: &Value| v.as_object().unwrap().keys().cloned().collect::<Vec<_>>();
     assert_eq!(names(&encrypted), names(&plain));
-    assert_eq!(names(&encrypted), ["homeAddress", "mail", "score", "userId"]);
+    assert_eq!(
+        names(&encrypted),
+        ["homeAddress", "mail", "score", "userId"]
+    );
 
     let mut with_extra = encrypted.clone();
     with_extra["unexpected"] = json!(1);
@@ -181,7 +191,10 @@ fn serde_attributes_carry_over_to_the_companion() {
     let mut without_defaults = encrypted;
     without_defaults.as_object_mut().unwrap().remove("score");
     let back = serde_json::from_value::<EncryptedRenamed>(without_defaults).unwrap();
-    assert_eq!(back.decrypt(&keyring).unwrap(), Renamed { score: 0, ..value });
+    assert_eq!(
+        back.decrypt(&keyring).unwrap(),
+        Renamed { score: 0, ..value }
+    );
 }
 
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
@@ -194,7 +207,10 @@ struct Generic<T, U> {
 #[test]
 fn generic_structs_round_trip() {
     let keyring = keyring();
-    let value = Generic { secret: vec![1u8, 2], label: "x".to_string() };
+    let value = Generic {
+        secret: vec![1u8, 2],
+        label: "x".to_string(),
+    };
     let wire: EncryptedGeneric<u8, String> = value.encrypt(&keyring).unwrap();
     assert_eq!(wire.decrypt(&keyring).unwrap(), value);
 }
@@ -209,5 +225,8 @@ fn sealed_fields_can_be_used_directly() {
         .unwrap();
     assert_eq!(opened, ["a", "b"]);
     let debug = format!("{sealed:?}");
-    assert!(debug.starts_with("Sealed(key ") && debug.ends_with(" bytes)"), "{debug}");
+    assert!(
+        debug.starts_with("Sealed(key ") && debug.ends_with(" bytes)"),
+        "{debug}"
+    );
 }

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{customer, keyring, EncryptedCustomer};
+use common::{EncryptedCustomer, customer, keyring};
 use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, ErrorKind, Sealed};
 use serde::{Deserialize, Serialize};
 
@@ -38,7 +38,10 @@ fn truncated_and_extended_envelopes_are_rejected() {
     longer.push(0);
     let mut tampered = wire.clone();
     tampered.email = Sealed::from_envelope(longer.into());
-    assert_eq!(tampered.decrypt(&keyring).unwrap_err().kind(), ErrorKind::AuthenticationFailed);
+    assert_eq!(
+        tampered.decrypt(&keyring).unwrap_err().kind(),
+        ErrorKind::AuthenticationFailed
+    );
 }
 
 #[test]
@@ -48,7 +51,7 @@ fn every_single_character_change_of_the_json_text_is_rejected() {
     let text = json["email"].as_str().unwrap().to_owned();
     let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
     for i in 0..text.len() {
-        for replacement in alphabet.chars().filter(|c| Some(*c) != text[i..].chars().next()) {
+        for replacement in alphabet.chars().filter(|c| !text[i..].starts_with(*c)) {
             let mut changed = text.clone();
             changed.replace_range(i..=i, &replacement.to_string());
             let mut doc = json.clone();
@@ -65,7 +68,9 @@ fn every_single_character_change_of_the_json_text_is_rejected() {
 fn non_base64_text_is_a_serde_error_that_does_not_echo_it() {
     let mut doc = serde_json::to_value(customer().encrypt(&keyring()).unwrap()).unwrap();
     doc["email"] = "ada@example.com".into();
-    let err = serde_json::from_value::<EncryptedCustomer>(doc).unwrap_err().to_string();
+    let err = serde_json::from_value::<EncryptedCustomer>(doc)
+        .unwrap_err()
+        .to_string();
     assert!(err.contains("invalid envelope"), "{err}");
     assert!(!err.contains("ada@"), "{err}");
 }
@@ -95,7 +100,10 @@ struct OtherAlias {
 }
 
 fn pair() -> Pair {
-    Pair { first: "one".into(), second: "two".into() }
+    Pair {
+        first: "one".into(),
+        second: "two".into(),
+    }
 }
 
 #[test]
@@ -154,11 +162,19 @@ struct PairV2 {
 #[test]
 fn a_context_lets_a_type_be_renamed_without_losing_data() {
     let keyring = keyring();
-    let old = RenamedPair { first: "one".into(), second: "two".into() };
+    let old = RenamedPair {
+        first: "one".into(),
+        second: "two".into(),
+    };
     let json = serde_json::to_string(&old.encrypt(&keyring).unwrap()).unwrap();
-    let new: PairV2 = serde_json::from_str::<EncryptedPairV2>(&json).unwrap().decrypt(&keyring).unwrap();
+    let new: PairV2 = serde_json::from_str::<EncryptedPairV2>(&json)
+        .unwrap()
+        .decrypt(&keyring)
+        .unwrap();
     assert_eq!((new.first.as_str(), new.second.as_str()), ("one", "two"));
     // And the context, not the struct name, is what is bound.
-    let as_pair = serde_json::from_str::<EncryptedPair>(&json).unwrap().decrypt(&keyring);
+    let as_pair = serde_json::from_str::<EncryptedPair>(&json)
+        .unwrap()
+        .decrypt(&keyring);
     assert_eq!(as_pair.unwrap_err().kind(), ErrorKind::AuthenticationFailed);
 }

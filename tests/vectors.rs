@@ -28,13 +28,17 @@ struct Vector {
 
 fn vectors() -> Vec<Vector> {
     let text = include_str!("vectors/v1.json");
-    serde_json::from_str::<File>(text).expect("vector file parses").vectors
+    serde_json::from_str::<File>(text)
+        .expect("vector file parses")
+        .vectors
 }
 
 impl Vector {
     fn keyring(&self) -> MemoryKeyring {
         let key = Key::from_base64(&self.key).unwrap();
-        MemoryKeyring::new().with(&self.alias, KeySet::new(vec![key]).unwrap()).unwrap()
+        MemoryKeyring::new()
+            .with(&self.alias, KeySet::new(vec![key]).unwrap())
+            .unwrap()
     }
 
     fn binding(&self) -> Binding<'_> {
@@ -65,7 +69,9 @@ fn golden_vectors_open_or_fail_as_recorded() {
                 assert_eq!(err.kind(), kind, "{}: {err}", v.description);
                 assert_eq!(err.key_alias(), Some(v.alias.as_str()));
             }
-            (expected, Ok(value)) => panic!("{}: expected {expected}, opened {value}", v.description),
+            (expected, Ok(value)) => {
+                panic!("{}: expected {expected}, opened {value}", v.description)
+            }
         }
     }
 }
@@ -84,8 +90,18 @@ fn envelopes_written_now_have_the_vectors_layout() {
         let keyring = v.keyring();
         let fresh = Sealed::seal(&keyring, &v.binding(), &v.value).unwrap();
         let golden = v.sealed();
-        assert_eq!(fresh.as_bytes().len(), golden.as_bytes().len(), "{}", v.description);
-        assert_eq!(fresh.as_bytes()[..5], golden.as_bytes()[..5], "{}", v.description);
+        assert_eq!(
+            fresh.as_bytes().len(),
+            golden.as_bytes().len(),
+            "{}",
+            v.description
+        );
+        assert_eq!(
+            fresh.as_bytes()[..5],
+            golden.as_bytes()[..5],
+            "{}",
+            v.description
+        );
         assert_eq!(fresh.open(&keyring, &v.binding()).unwrap(), v.value);
     }
 }

@@ -113,14 +113,21 @@ fn option_inner(ty: &Type) -> Option<&Type> {
     if path.qself.is_some() {
         return None;
     }
-    let idents: Vec<String> = path.path.segments.iter().map(|s| s.ident.to_string()).collect();
+    let idents: Vec<String> = path
+        .path
+        .segments
+        .iter()
+        .map(|s| s.ident.to_string())
+        .collect();
     let is_option = match idents.iter().map(String::as_str).collect::<Vec<_>>()[..] {
         ["Option"] => path.path.leading_colon.is_none(),
         ["std" | "core", "option", "Option"] => true,
         _ => false,
     };
     let last = path.path.segments.last().filter(|_| is_option)?;
-    let PathArguments::AngleBracketed(args) = &last.arguments else { return None };
+    let PathArguments::AngleBracketed(args) = &last.arguments else {
+        return None;
+    };
     match args.args.iter().collect::<Vec<_>>().as_slice() {
         [GenericArgument::Type(inner)] => Some(inner),
         _ => None,

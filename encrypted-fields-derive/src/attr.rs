@@ -50,7 +50,10 @@ impl Container {
         let mut seen = false;
         for attr in attrs.iter().filter(|a| a.path().is_ident("encrypt")) {
             if std::mem::replace(&mut seen, true) {
-                cx.error_spanned_by(attr, "duplicate `#[encrypt]` attribute; put all options in one");
+                cx.error_spanned_by(
+                    attr,
+                    "duplicate `#[encrypt]` attribute; put all options in one",
+                );
             }
             for (name, value) in string_options(cx, attr, CONTAINER_OPTIONS) {
                 if name == "context" {
@@ -59,7 +62,8 @@ impl Container {
             }
         }
         let serde = serde_metas(attrs);
-        let rename_all = serialize_name(&serde, "rename_all").and_then(|r| RenameRule::from_name(&r));
+        let rename_all =
+            serialize_name(&serde, "rename_all").and_then(|r| RenameRule::from_name(&r));
         Container {
             context,
             serde,
@@ -76,10 +80,16 @@ impl Field {
             let options = string_options(cx, attr, FIELD_OPTIONS);
             let malformed = cx.error_count() > reported;
             if encrypt.is_some() {
-                cx.error_spanned_by(attr, "duplicate `#[encrypt]` attribute; put all options in one");
+                cx.error_spanned_by(
+                    attr,
+                    "duplicate `#[encrypt]` attribute; put all options in one",
+                );
                 continue;
             }
-            let key = options.into_iter().find(|(name, _)| *name == "key").map(|(_, v)| v);
+            let key = options
+                .into_iter()
+                .find(|(name, _)| *name == "key")
+                .map(|(_, v)| v);
             encrypt = Some(Encrypt {
                 attr: attr.clone(),
                 key,
@@ -104,18 +114,29 @@ impl Field {
 
 /// Parses `#[encrypt(name = "value", ...)]`, reporting malformed, unknown,
 /// misplaced, duplicate and non-string options. Returns the valid ones.
-fn string_options(cx: &Ctxt, attr: &Attribute, known: &'static [&'static str]) -> Vec<(&'static str, LitStr)> {
+fn string_options(
+    cx: &Ctxt,
+    attr: &Attribute,
+    known: &'static [&'static str],
+) -> Vec<(&'static str, LitStr)> {
     let mut options: Vec<(&'static str, LitStr)> = Vec::new();
     let list = match &attr.meta {
         Meta::Path(_) => return options,
         Meta::List(list) => list,
         Meta::NameValue(_) => {
-            cx.error_spanned_by(attr, format!("expected `#[encrypt({} = \"...\")]`", known[0]));
+            cx.error_spanned_by(
+                attr,
+                format!("expected `#[encrypt({} = \"...\")]`", known[0]),
+            );
             return options;
         }
     };
     let result = list.parse_nested_meta(|meta| {
-        let name = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+        let name = meta
+            .path
+            .get_ident()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         let Some(&option) = known.iter().find(|k| **k == name) else {
             cx.error_spanned_by(&meta.path, unknown_option_message(&name, known));
             // Skip the value so the options after it are still checked.
@@ -130,7 +151,10 @@ fn string_options(cx: &Ctxt, attr: &Attribute, known: &'static [&'static str]) -
             return Err(meta.error(format!("expected `{option} = \"...\"`")));
         }
         match meta.value()?.parse::<Expr>()? {
-            Expr::Lit(ExprLit { lit: Lit::Str(value), .. }) => {
+            Expr::Lit(ExprLit {
+                lit: Lit::Str(value),
+                ..
+            }) => {
                 if options.iter().any(|(n, _)| *n == option) {
                     cx.error_spanned_by(&meta.path, format!("duplicate option `{option}`"));
                 } else {
@@ -143,7 +167,10 @@ fn string_options(cx: &Ctxt, attr: &Attribute, known: &'static [&'static str]) -
                     _ => None,
                 };
                 let example = example.unwrap_or_else(|| "...".to_owned());
-                cx.error_spanned_by(&other, format!("expected a string literal: `{option} = \"{example}\"`"));
+                cx.error_spanned_by(
+                    &other,
+                    format!("expected a string literal: `{option} = \"{example}\"`"),
+                );
             }
         }
         Ok(())
@@ -156,14 +183,22 @@ fn string_options(cx: &Ctxt, attr: &Attribute, known: &'static [&'static str]) -
 
 fn unknown_option_message(name: &str, known: &[&str]) -> String {
     let misplaced = match name {
-        "key" => Some("`key` goes on a field: `#[encrypt(key = \"...\")]`; on the struct, only `context = \"...\"` is allowed"),
-        "context" => Some("`context` goes on the struct: `#[encrypt(context = \"...\")]`; on a field, only `key = \"...\"` is allowed"),
+        "key" => Some(
+            "`key` goes on a field: `#[encrypt(key = \"...\")]`; on the struct, only `context = \"...\"` is allowed",
+        ),
+        "context" => Some(
+            "`context` goes on the struct: `#[encrypt(context = \"...\")]`; on a field, only `key = \"...\"` is allowed",
+        ),
         _ => None,
     };
     if let Some(message) = misplaced {
         return message.to_owned();
     }
-    let expected = known.iter().map(|k| format!("`{k} = \"...\"`")).collect::<Vec<_>>().join(", ");
+    let expected = known
+        .iter()
+        .map(|k| format!("`{k} = \"...\"`"))
+        .collect::<Vec<_>>()
+        .join(", ");
     match known.iter().find(|k| edit_distance(name, k) <= 2) {
         Some(close) => format!("unknown option `{name}`; did you mean `{close}`?"),
         None => format!("unknown option `{name}`; expected {expected}"),
@@ -178,7 +213,9 @@ fn edit_distance(a: &str, b: &str) -> usize {
         let mut prev = row[0];
         row[0] = i + 1;
         for (j, cb) in b.iter().enumerate() {
-            let next = (prev + usize::from(ca != *cb)).min(row[j] + 1).min(row[j + 1] + 1);
+            let next = (prev + usize::from(ca != *cb))
+                .min(row[j] + 1)
+                .min(row[j + 1] + 1);
             prev = row[j + 1];
             row[j + 1] = next;
         }
@@ -192,30 +229,38 @@ fn serde_metas(attrs: &[Attribute]) -> Vec<Meta> {
     attrs
         .iter()
         .filter(|a| a.path().is_ident("serde"))
-        .filter_map(|a| a.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated).ok())
+        .filter_map(|a| {
+            a.parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                .ok()
+        })
         .flatten()
         .collect()
 }
 
 /// The serialization value of `name = "..."` or `name(serialize = "...")`.
 fn serialize_name(metas: &[Meta], name: &str) -> Option<String> {
-    metas.iter().filter(|m| m.path().is_ident(name)).find_map(|meta| match meta {
-        Meta::NameValue(nv) => lit_str(&nv.value),
-        Meta::List(list) => list
-            .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
-            .ok()?
-            .into_iter()
-            .find_map(|m| match m {
-                Meta::NameValue(nv) if nv.path.is_ident("serialize") => lit_str(&nv.value),
-                _ => None,
-            }),
-        Meta::Path(_) => None,
-    })
+    metas
+        .iter()
+        .filter(|m| m.path().is_ident(name))
+        .find_map(|meta| match meta {
+            Meta::NameValue(nv) => lit_str(&nv.value),
+            Meta::List(list) => list
+                .parse_args_with(Punctuated::<Meta, Token![,]>::parse_terminated)
+                .ok()?
+                .into_iter()
+                .find_map(|m| match m {
+                    Meta::NameValue(nv) if nv.path.is_ident("serialize") => lit_str(&nv.value),
+                    _ => None,
+                }),
+            Meta::Path(_) => None,
+        })
 }
 
 fn lit_str(expr: &Expr) -> Option<String> {
     match expr {
-        Expr::Lit(ExprLit { lit: Lit::Str(s), .. }) => Some(s.value()),
+        Expr::Lit(ExprLit {
+            lit: Lit::Str(s), ..
+        }) => Some(s.value()),
         _ => None,
     }
 }

@@ -50,7 +50,10 @@ fn mentions_any(ty: &Type, params: &HashSet<&Ident>) -> bool {
     if params.is_empty() {
         return false;
     }
-    let mut finder = Finder { params, found: false };
+    let mut finder = Finder {
+        params,
+        found: false,
+    };
     finder.visit_type(ty);
     finder.found
 }

@@ -34,6 +34,10 @@ impl Ctxt {
     /// The errors recorded, if any.
     pub(crate) fn finish(self) -> Result<(), Vec<syn::Error>> {
         let errors = self.errors.into_inner();
-        if errors.is_empty() { Ok(()) } else { Err(errors) }
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(errors)
+        }
     }
 }

@@ -92,10 +92,13 @@ fn encrypt_impl(container: &Container<'_>, companion: &Ident) -> TokenStream {
     let serialize = quote!(::encrypted_fields::__private::serde::Serialize);
     let where_clause = bound::with_bounds(
         &container.input.generics,
-        container.fields.iter().map(|f| match (&f.attrs.encrypt, f.option_inner) {
-            (None, _) => (&f.original.ty, quote!(::core::clone::Clone)),
-            (Some(_), inner) => (inner.unwrap_or(&f.original.ty), serialize.clone()),
-        }),
+        container
+            .fields
+            .iter()
+            .map(|f| match (&f.attrs.encrypt, f.option_inner) {
+                (None, _) => (&f.original.ty, quote!(::core::clone::Clone)),
+                (Some(_), inner) => (inner.unwrap_or(&f.original.ty), serialize.clone()),
+            }),
     );
     let mut aliases: Vec<String> = container.fields.iter().filter_map(Field::alias).collect();
     aliases.sort();
@@ -107,7 +110,11 @@ fn encrypt_impl(container: &Container<'_>, companion: &Ident) -> TokenStream {
         let value = match binding(container, field, &context) {
             None => quote!(::core::clone::Clone::clone(&self.#name)),
             Some(binding) => {
-                let seal = if field.option_inner.is_some() { quote!(seal_option) } else { quote!(seal) };
+                let seal = if field.option_inner.is_some() {
+                    quote!(seal_option)
+                } else {
+                    quote!(seal)
+                };
                 quote_spanned! {field.original.ty.span()=>
                     ::encrypted_fields::__private::#seal(__keyring, &self.#name, &#binding)?
                 }
@@ -137,10 +144,13 @@ fn decrypt_impl(container: &Container<'_>, companion: &Ident) -> TokenStream {
     let deserialize = quote!(::encrypted_fields::__private::serde::de::DeserializeOwned);
     let where_clause = bound::with_bounds(
         &container.input.generics,
-        container.fields.iter().map(|f| match (&f.attrs.encrypt, f.option_inner) {
-            (None, _) => (&f.original.ty, quote!(::core::clone::Clone)),
-            (Some(_), inner) => (inner.unwrap_or(&f.original.ty), deserialize.clone()),
-        }),
+        container
+            .fields
+            .iter()
+            .map(|f| match (&f.attrs.encrypt, f.option_inner) {
+                (None, _) => (&f.original.ty, quote!(::core::clone::Clone)),
+                (Some(_), inner) => (inner.unwrap_or(&f.original.ty), deserialize.clone()),
+            }),
     );
     let context = container.context();
     let fields = container.fields.iter().map(|field| {
@@ -149,7 +159,11 @@ fn decrypt_impl(container: &Container<'_>, companion: &Ident) -> TokenStream {
         let value = match binding(container, field, &context) {
             None => quote!(::core::clone::Clone::clone(&self.#name)),
             Some(binding) => {
-                let open = if field.option_inner.is_some() { quote!(open_option) } else { quote!(open) };
+                let open = if field.option_inner.is_some() {
+                    quote!(open_option)
+                } else {
+                    quote!(open)
+                };
                 quote_spanned! {field.original.ty.span()=>
                     ::encrypted_fields::__private::#open(__keyring, &self.#name, &#binding)?
                 }

@@ -35,7 +35,10 @@ fn check_generics(cx: &Ctxt, container: &Container<'_>) {
 fn check_context(cx: &Ctxt, container: &Container<'_>) {
     if let Some(context) = &container.attrs.context {
         if context.value().is_empty() {
-            cx.error_spanned_by(context, "empty context: write a stable name such as `context = \"customer\"`");
+            cx.error_spanned_by(
+                context,
+                "empty context: write a stable name such as `context = \"customer\"`",
+            );
         }
     }
 }
@@ -46,20 +49,26 @@ fn check_container_serde(cx: &Ctxt, container: &Container<'_>) {
     for meta in &container.attrs.serde {
         let name = meta_name(meta);
         let reason = match name.as_str() {
-            "from" | "try_from" | "into" => "converts through another type, which cannot hold the ciphertext",
+            "from" | "try_from" | "into" => {
+                "converts through another type, which cannot hold the ciphertext"
+            }
             "remote" => "derives for another type",
             "default" => "needs a default ciphertext, and there is none",
             _ => continue,
         };
         cx.error_spanned_by(
             meta.path(),
-            format!("`#[serde({name})]` cannot apply to the generated `Encrypted` type: it {reason}"),
+            format!(
+                "`#[serde({name})]` cannot apply to the generated `Encrypted` type: it {reason}"
+            ),
         );
     }
 }
 
 fn check_field(cx: &Ctxt, field: &Field<'_>) {
-    let Some(encrypt) = &field.attrs.encrypt else { return };
+    let Some(encrypt) = &field.attrs.encrypt else {
+        return;
+    };
     match &encrypt.key {
         None if encrypt.malformed => {}
         None => cx.error_spanned_by(&encrypt.attr, "missing `key`: write `#[encrypt(key = \"...\")]`"),
@@ -82,7 +91,9 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
             "with" | "serialize_with" | "deserialize_with" => {
                 "the field travels as a ciphertext string; implement `Serialize`/`Deserialize` on the field's type instead"
             }
-            "flatten" => "an envelope is one string with no fields to flatten; encrypt the inner struct's fields instead",
+            "flatten" => {
+                "an envelope is one string with no fields to flatten; encrypt the inner struct's fields instead"
+            }
             "skip" | "skip_serializing" | "skip_deserializing" => {
                 "a skipped field is never sent; remove `#[encrypt]` or the skip"
             }
@@ -100,13 +111,18 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
 }
 
 fn meta_name(meta: &Meta) -> String {
-    meta.path().get_ident().map(ToString::to_string).unwrap_or_default()
+    meta.path()
+        .get_ident()
+        .map(ToString::to_string)
+        .unwrap_or_default()
 }
 
 /// `[a-z0-9][a-z0-9_.-]*`, the rule the runtime's keyrings enforce too.
 fn is_valid_alias(alias: &str) -> bool {
     let mut bytes = alias.bytes();
-    bytes.next().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+    bytes
+        .next()
+        .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
 }
 
@@ -115,8 +131,18 @@ fn suggest_alias(alias: &str) -> String {
     let cleaned: String = alias
         .chars()
         .map(|c| c.to_ascii_lowercase())
-        .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .skip_while(|c| !c.is_ascii_alphanumeric())
         .collect();
-    if cleaned.is_empty() { "pii".to_owned() } else { cleaned }
+    if cleaned.is_empty() {
+        "pii".to_owned()
+    } else {
+        cleaned
+    }
 }

@@ -100,7 +100,8 @@ pub(crate) fn write_header(out: &mut Vec<u8>, key_id: KeyId, nonce: &[u8; NONCE_
 /// name exceeds 65535 bytes and so cannot be length-prefixed.
 pub(crate) fn aad(key_id: KeyId, binding: &Binding<'_>) -> Option<Vec<u8>> {
     let names = [binding.alias, binding.context, binding.field];
-    let mut aad = Vec::with_capacity(1 + KEY_ID_LEN + names.iter().map(|n| 2 + n.len()).sum::<usize>());
+    let mut aad =
+        Vec::with_capacity(1 + KEY_ID_LEN + names.iter().map(|n| 2 + n.len()).sum::<usize>());
     aad.push(VERSION_1);
     aad.extend_from_slice(key_id.as_bytes());
     for name in names {

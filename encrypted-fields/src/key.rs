@@ -169,8 +169,11 @@ impl KeySet {
         }
         for (i, key) in keys.iter().enumerate() {
             if keys[..i].iter().any(|k| k.id == key.id) {
-                return Err(Error::new(ErrorKind::InvalidKey)
-                    .detail(format!("key {} listed twice (key id {})", i + 1, key.id)));
+                return Err(Error::new(ErrorKind::InvalidKey).detail(format!(
+                    "key {} listed twice (key id {})",
+                    i + 1,
+                    key.id
+                )));
             }
         }
         Ok(KeySet { keys })
@@ -227,7 +230,7 @@ mod tests {
             assert_eq!(err.kind(), ErrorKind::InvalidKey);
         }
         let err = Key::from_base64("c2VjcmV0LXNlY3JldA==").unwrap_err();
-        assert!(err.to_string().contains("12 bytes"), "{err}");
+        assert!(err.to_string().contains("13 bytes"), "{err}");
         assert!(!err.to_string().contains("c2VjcmV0"), "{err}");
     }
 

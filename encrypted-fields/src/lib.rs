@@ -43,8 +43,11 @@ mod sealed;
 pub use error::{Error, ErrorKind};
 pub use format::Binding;
 pub use key::{Key, KeyId, KeySet, KeySize, generate_key};
-pub use keyring::{EnvKeyring, Keyring, MemoryKeyring};
+pub use keyring::{EnvKeyring, Keyring, MemoryKeyring, is_valid_alias};
 pub use sealed::Sealed;
+/// Re-exported so users can read a [`generate_key`] result without
+/// depending on `secrecy` themselves.
+pub use secrecy::{ExposeSecret, SecretString};
 
 /// Derives [`Encrypt`] for a struct and generates its companion type.
 ///
@@ -113,7 +116,10 @@ pub mod __private {
         value: &Option<T>,
         binding: &Binding<'_>,
     ) -> Result<Option<Sealed<T>>, Error> {
-        value.as_ref().map(|v| Sealed::seal(keyring, binding, v)).transpose()
+        value
+            .as_ref()
+            .map(|v| Sealed::seal(keyring, binding, v))
+            .transpose()
     }
 
     /// Opens a field.
@@ -133,7 +139,10 @@ pub mod __private {
         sealed: &Option<Sealed<T>>,
         binding: &Binding<'_>,
     ) -> Result<Option<T>, Error> {
-        sealed.as_ref().map(|s| s.open(keyring, binding)).transpose()
+        sealed
+            .as_ref()
+            .map(|s| s.open(keyring, binding))
+            .transpose()
     }
 
     /// Stands in for the companion type when the derive reports an error,

@@ -53,7 +53,11 @@ impl<T: Serialize> Sealed<T> {
             .and_then(|()| {
                 key.cipher()
                     .seal(&nonce, &aad, &mut envelope[HEADER_LEN..])
-                    .ok_or_else(|| Error::new(ErrorKind::Serialize).detail("value too large").at(binding))
+                    .ok_or_else(|| {
+                        Error::new(ErrorKind::Serialize)
+                            .detail("value too large")
+                            .at(binding)
+                    })
             });
         match sealed {
             Ok(tag) => {
@@ -79,13 +83,20 @@ impl<T: DeserializeOwned> Sealed<T> {
     /// [`ErrorKind::MalformedEnvelope`], [`ErrorKind::UnsupportedVersion`],
     /// [`ErrorKind::AuthenticationFailed`] or [`ErrorKind::Deserialize`],
     /// each naming the binding's alias, context and field.
-    pub fn open<K: Keyring + ?Sized>(&self, keyring: &K, binding: &Binding<'_>) -> Result<T, Error> {
+    pub fn open<K: Keyring + ?Sized>(
+        &self,
+        keyring: &K,
+        binding: &Binding<'_>,
+    ) -> Result<T, Error> {
         let parts = format::parse(&self.envelope).map_err(|e| match e {
             ParseError::TooShort(len) => Error::new(ErrorKind::MalformedEnvelope)
                 .detail(format!("{len} bytes is shorter than any envelope"))
                 .at(binding),
             ParseError::Version(v) => Error::new(ErrorKind::UnsupportedVersion)
-                .detail(format!("version {v}; this build reads version {}", format::VERSION_1))
+                .detail(format!(
+                    "version {v}; this build reads version {}",
+                    format::VERSION_1
+                ))
                 .at(binding),
         })?;
         let key = keyring
@@ -103,7 +114,8 @@ impl<T: DeserializeOwned> Sealed<T> {
             .open(parts.nonce, &aad, &mut plaintext, parts.tag)
             .map_err(|_| Error::new(ErrorKind::AuthenticationFailed).at(binding))?;
         // serde_json's message may quote the plaintext; keep only the fact.
-        serde_json::from_slice(&plaintext).map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
+        serde_json::from_slice(&plaintext)
+            .map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
     }
 }
 

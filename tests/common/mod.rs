@@ -1,7 +1,7 @@
 //! Keys and types shared by the integration tests.
 #![allow(dead_code)]
 
-use encrypted_fields::{EnvKeyring, Encrypt};
+use encrypted_fields::{Encrypt, EnvKeyring};
 use serde::{Deserialize, Serialize};
 
 /// Fixed test keys (standard base64): never use these outside tests.

@@ -80,17 +80,23 @@ impl EnvKeyring {
             let Some(suffix) = name.strip_prefix(PREFIX) else {
                 continue;
             };
-            let invalid = |detail: &str| Error::new(ErrorKind::InvalidKey).detail(format!("{name}: {detail}"));
+            let invalid = |detail: &str| {
+                Error::new(ErrorKind::InvalidKey).detail(format!("{name}: {detail}"))
+            };
             let (alias_part, from_file) = match suffix.strip_suffix(FILE_SUFFIX) {
                 Some(alias_part) => (alias_part, true),
                 None => (suffix, false),
             };
             if !is_valid_var_alias(alias_part) {
-                return Err(invalid("the part after the prefix must be upper-case letters, digits and `_`"));
+                return Err(invalid(
+                    "the part after the prefix must be upper-case letters, digits and `_`",
+                ));
             }
             let alias = alias_part.to_ascii_lowercase();
             if let Some((_, other)) = seen.iter().find(|(a, _)| *a == alias) {
-                return Err(invalid(&format!("alias `{alias}` is also set by {other}; set only one")));
+                return Err(invalid(&format!(
+                    "alias `{alias}` is also set by {other}; set only one"
+                )));
             }
             let value: Cow<'_, str> = if from_file {
                 let path = value.as_ref();
@@ -135,7 +141,9 @@ fn parse_keys(value: &str) -> Result<KeySet, Error> {
         .enumerate()
         .map(|(i, text)| {
             if text.trim().is_empty() {
-                return Err(Error::new(ErrorKind::InvalidKey).detail(format!("key {} is empty", i + 1)));
+                return Err(
+                    Error::new(ErrorKind::InvalidKey).detail(format!("key {} is empty", i + 1))
+                );
             }
             Key::from_base64(text).map_err(|e| e.prefixed(&format!("key {}", i + 1)))
         })
@@ -154,7 +162,10 @@ fn is_valid_var_alias(part: &str) -> bool {
 
 /// The form an alias takes in this keyring: lower case, `-` and `.` as `_`.
 fn normalize(alias: &str) -> Cow<'_, str> {
-    if alias.bytes().any(|b| matches!(b, b'-' | b'.' | b'A'..=b'Z')) {
+    if alias
+        .bytes()
+        .any(|b| matches!(b, b'-' | b'.' | b'A'..=b'Z'))
+    {
         Cow::Owned(
             alias
                 .chars()
@@ -189,13 +200,18 @@ mod tests {
     const K32: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 
     fn error(vars: &[(&str, &str)]) -> String {
-        EnvKeyring::from_vars(vars.iter().copied()).unwrap_err().to_string()
+        EnvKeyring::from_vars(vars.iter().copied())
+            .unwrap_err()
+            .to_string()
     }
 
     #[test]
     fn var_name_maps_alias_punctuation_to_underscores() {
         assert_eq!(EnvKeyring::var_name("pii"), "ENCRYPTED_FIELDS_KEY_PII");
-        assert_eq!(EnvKeyring::var_name("eu.pii-v2"), "ENCRYPTED_FIELDS_KEY_EU_PII_V2");
+        assert_eq!(
+            EnvKeyring::var_name("eu.pii-v2"),
+            "ENCRYPTED_FIELDS_KEY_EU_PII_V2"
+        );
     }
 
     #[test]
@@ -221,7 +237,10 @@ mod tests {
             ("", "value is empty"),
             ("  ", "value is empty"),
             ("not base64!", "key 1: key is not standard padded base64"),
-            ("AAECAwQFBgcICQoLDA0ODw", "key 1: key is not standard padded base64"),
+            (
+                "AAECAwQFBgcICQoLDA0ODw",
+                "key 1: key is not standard padded base64",
+            ),
             ("AAECAwQFBgcICQoLDA0ODxAREhMUFRYX", "key 1: key is 24 bytes"),
             ("AAECAwQFBgcICQoLDA0ODw==,", "key 2 is empty"),
         ];
@@ -251,10 +270,19 @@ mod tests {
         let keyring = EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII_FILE", path)]).unwrap();
         assert_eq!(keyring.key_set("pii").unwrap().primary().bits(), 128);
 
-        let both = error(&[("ENCRYPTED_FIELDS_KEY_PII", K16), ("ENCRYPTED_FIELDS_KEY_PII_FILE", path)]);
-        assert!(both.contains("also set by ENCRYPTED_FIELDS_KEY_PII"), "{both}");
+        let both = error(&[
+            ("ENCRYPTED_FIELDS_KEY_PII", K16),
+            ("ENCRYPTED_FIELDS_KEY_PII_FILE", path),
+        ]);
+        assert!(
+            both.contains("also set by ENCRYPTED_FIELDS_KEY_PII"),
+            "{both}"
+        );
         let missing = error(&[("ENCRYPTED_FIELDS_KEY_PII_FILE", "/nonexistent/pii.key")]);
-        assert!(missing.contains("ENCRYPTED_FIELDS_KEY_PII_FILE: cannot read"), "{missing}");
+        assert!(
+            missing.contains("ENCRYPTED_FIELDS_KEY_PII_FILE: cannot read"),
+            "{missing}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -263,6 +291,9 @@ mod tests {
         let keyring = EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", K32)]).unwrap();
         let debug = format!("{keyring:?}");
         let id = keyring.key_set("pii").unwrap().primary().id();
-        assert_eq!(debug, format!("EnvKeyring({{\"pii\": [Key({id}, AES-256-GCM-SIV)]}})"));
+        assert_eq!(
+            debug,
+            format!("EnvKeyring({{\"pii\": [Key({id}, AES-256-GCM-SIV)]}})")
+        );
     }
 }

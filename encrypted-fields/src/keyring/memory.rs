@@ -66,8 +66,9 @@ impl fmt::Debug for MemoryKeyring {
     }
 }
 
-/// The alias rule the derive enforces: `[a-z0-9][a-z0-9_.-]*`.
-pub(crate) fn is_valid_alias(alias: &str) -> bool {
+/// Whether `alias` follows the alias rule, `[a-z0-9][a-z0-9_.-]*`: the
+/// rule `#[encrypt(key = "...")]` enforces at compile time.
+pub fn is_valid_alias(alias: &str) -> bool {
     let mut bytes = alias.bytes();
     bytes
         .next()

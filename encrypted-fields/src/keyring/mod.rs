@@ -4,7 +4,7 @@ mod env;
 mod memory;
 
 pub use env::EnvKeyring;
-pub use memory::MemoryKeyring;
+pub use memory::{MemoryKeyring, is_valid_alias};
 
 use std::sync::Arc;
 
