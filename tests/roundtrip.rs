@@ -56,6 +56,30 @@ fn plain_fields_serialize_byte_identical_to_serde() {
 }
 
 #[test]
+fn encrypted_json_is_the_plain_json_with_ciphertext_strings_in_place() {
+    let customer = customer();
+    let plain = serde_json::to_string(&customer).unwrap();
+    let wire = customer.encrypt(&keyring()).unwrap();
+    let mut rebuilt = serde_json::to_string(&wire).unwrap();
+    // Put each encrypted field's plain JSON where its ciphertext string is:
+    // the rest of the text must then be the plain struct's, byte for byte.
+    for (sealed, plain_value) in [
+        (
+            serde_json::to_string(&wire.email).unwrap(),
+            serde_json::to_string(&customer.email).unwrap(),
+        ),
+        (
+            serde_json::to_string(&wire.account).unwrap(),
+            serde_json::to_string(&customer.account).unwrap(),
+        ),
+    ] {
+        assert_eq!(rebuilt.matches(&sealed).count(), 1);
+        rebuilt = rebuilt.replace(&sealed, &plain_value);
+    }
+    assert_eq!(rebuilt, plain);
+}
+
+#[test]
 fn two_encryptions_of_one_value_differ() {
     let keyring = keyring();
     let a = customer().encrypt(&keyring).unwrap();

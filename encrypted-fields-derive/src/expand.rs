@@ -89,39 +89,10 @@ fn companion_field_type(field: &Field<'_>) -> TokenStream {
 fn encrypt_impl(container: &Container<'_>, companion: &Ident) -> TokenStream {
     let ident = &container.input.ident;
     let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
-    let serialize = quote!(::encrypted_fields::__private::serde::Serialize);
-    let where_clause = bound::with_bounds(
-        &container.input.generics,
-        container
-            .fields
-            .iter()
-            .map(|f| match (&f.attrs.encrypt, f.option_inner) {
-                (None, _) => (&f.original.ty, quote!(::core::clone::Clone)),
-                (Some(_), inner) => (inner.unwrap_or(&f.original.ty), serialize.clone()),
-            }),
-    );
+    let (where_clause, fields) = convert_fields(container, Direction::Seal);
     let mut aliases: Vec<String> = container.fields.iter().filter_map(Field::alias).collect();
     aliases.sort();
     aliases.dedup();
-    let context = container.context();
-    let fields = container.fields.iter().map(|field| {
-        let name = field.ident;
-        let cfgs = cfg_attrs(field);
-        let value = match binding(container, field, &context) {
-            None => quote!(::core::clone::Clone::clone(&self.#name)),
-            Some(binding) => {
-                let seal = if field.option_inner.is_some() {
-                    quote!(seal_option)
-                } else {
-                    quote!(seal)
-                };
-                quote_spanned! {field.original.ty.span()=>
-                    ::encrypted_fields::__private::#seal(__keyring, &self.#name, &#binding)?
-                }
-            }
-        };
-        quote!(#(#cfgs)* #name: #value)
-    });
     quote! {
         #[automatically_derived]
         impl #impl_generics ::encrypted_fields::Encrypt for #ident #ty_generics #where_clause {
@@ -141,36 +112,7 @@ fn encrypt_impl(container: &Container<'_>, companion: &Ident) -> TokenStream {
 fn decrypt_impl(container: &Container<'_>, companion: &Ident) -> TokenStream {
     let ident = &container.input.ident;
     let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
-    let deserialize = quote!(::encrypted_fields::__private::serde::de::DeserializeOwned);
-    let where_clause = bound::with_bounds(
-        &container.input.generics,
-        container
-            .fields
-            .iter()
-            .map(|f| match (&f.attrs.encrypt, f.option_inner) {
-                (None, _) => (&f.original.ty, quote!(::core::clone::Clone)),
-                (Some(_), inner) => (inner.unwrap_or(&f.original.ty), deserialize.clone()),
-            }),
-    );
-    let context = container.context();
-    let fields = container.fields.iter().map(|field| {
-        let name = field.ident;
-        let cfgs = cfg_attrs(field);
-        let value = match binding(container, field, &context) {
-            None => quote!(::core::clone::Clone::clone(&self.#name)),
-            Some(binding) => {
-                let open = if field.option_inner.is_some() {
-                    quote!(open_option)
-                } else {
-                    quote!(open)
-                };
-                quote_spanned! {field.original.ty.span()=>
-                    ::encrypted_fields::__private::#open(__keyring, &self.#name, &#binding)?
-                }
-            }
-        };
-        quote!(#(#cfgs)* #name: #value)
-    });
+    let (where_clause, fields) = convert_fields(container, Direction::Open);
     quote! {
         #[automatically_derived]
         impl #impl_generics ::encrypted_fields::Decrypt for #companion #ty_generics #where_clause {
@@ -184,6 +126,65 @@ fn decrypt_impl(container: &Container<'_>, companion: &Ident) -> TokenStream {
             }
         }
     }
+}
+
+/// Which way `convert_fields` goes.
+#[derive(Clone, Copy)]
+enum Direction {
+    Seal,
+    Open,
+}
+
+/// The where clause and the struct-literal fields of one direction: plain
+/// fields are cloned across, encrypted ones sealed or opened (`Option`
+/// fields through the `_option` variants, so `None` stays `None`).
+fn convert_fields(
+    container: &Container<'_>,
+    direction: Direction,
+) -> (Option<syn::WhereClause>, Vec<TokenStream>) {
+    let (bound, call, call_option) = match direction {
+        Direction::Seal => (
+            quote!(::encrypted_fields::__private::serde::Serialize),
+            quote!(seal),
+            quote!(seal_option),
+        ),
+        Direction::Open => (
+            quote!(::encrypted_fields::__private::serde::de::DeserializeOwned),
+            quote!(open),
+            quote!(open_option),
+        ),
+    };
+    let where_clause = bound::with_bounds(
+        &container.input.generics,
+        container.fields.iter().map(|f| match &f.attrs.encrypt {
+            None => (&f.original.ty, quote!(::core::clone::Clone)),
+            Some(_) => (f.option_inner.unwrap_or(&f.original.ty), bound.clone()),
+        }),
+    );
+    let context = container.context();
+    let fields = container
+        .fields
+        .iter()
+        .map(|field| {
+            let name = field.ident;
+            let cfgs = cfg_attrs(field);
+            let value = match binding(container, field, &context) {
+                None => quote!(::core::clone::Clone::clone(&self.#name)),
+                Some(binding) => {
+                    let call = if field.option_inner.is_some() {
+                        &call_option
+                    } else {
+                        &call
+                    };
+                    quote_spanned! {field.original.ty.span()=>
+                        ::encrypted_fields::__private::#call(__keyring, &self.#name, &#binding)?
+                    }
+                }
+            };
+            quote!(#(#cfgs)* #name: #value)
+        })
+        .collect();
+    (where_clause, fields)
 }
 
 /// The `Binding` an encrypted field's envelope is bound to; `None` for a

@@ -1,6 +1,8 @@
 use std::borrow::Cow;
 use std::fmt;
 
+use zeroize::Zeroizing;
+
 use super::{Keyring, MemoryKeyring};
 use crate::error::{Error, ErrorKind};
 use crate::key::{Key, KeySet};
@@ -34,7 +36,8 @@ impl EnvKeyring {
     /// not base64, not 16 or 32 bytes, not UTF-8, lists a key twice, or a
     /// `_FILE` cannot be read; the message never contains key material.
     pub fn from_env() -> Result<Self, Error> {
-        let mut vars = Vec::new();
+        // Values are key material: hold them in zeroizing strings.
+        let mut vars: Vec<(String, Zeroizing<String>)> = Vec::new();
         for (name, value) in std::env::vars_os() {
             let Some(name) = name.to_str().filter(|n| n.starts_with(PREFIX)) else {
                 continue;
@@ -42,9 +45,9 @@ impl EnvKeyring {
             let value = value.into_string().map_err(|_| {
                 Error::new(ErrorKind::InvalidKey).detail(format!("{name}: value is not UTF-8"))
             })?;
-            vars.push((name.to_owned(), value));
+            vars.push((name.to_owned(), Zeroizing::new(value)));
         }
-        Self::from_vars(vars)
+        Self::from_vars(vars.iter().map(|(name, value)| (name, value.as_str())))
     }
 
     /// Reads keys from `(name, value)` pairs, exactly as [`from_env`]
@@ -98,15 +101,18 @@ impl EnvKeyring {
                     "alias `{alias}` is also set by {other}; set only one"
                 )));
             }
-            let value: Cow<'_, str> = if from_file {
+            let file_text: Zeroizing<String>;
+            let value = if from_file {
                 let path = value.as_ref();
-                let text = std::fs::read_to_string(path)
-                    .map_err(|e| invalid(&format!("cannot read `{path}`: {}", e.kind())))?;
-                Cow::Owned(text)
+                file_text = Zeroizing::new(
+                    std::fs::read_to_string(path)
+                        .map_err(|e| invalid(&format!("cannot read `{path}`: {}", e.kind())))?,
+                );
+                file_text.as_str()
             } else {
-                Cow::Borrowed(value.as_ref())
+                value.as_ref()
             };
-            let keys = parse_keys(&value).map_err(|e| e.prefixed(name))?;
+            let keys = parse_keys(value).map_err(|e| e.prefixed(name))?;
             keyring.insert(&alias, keys).map_err(|e| e.prefixed(name))?;
             seen.push((alias, name.to_owned()));
         }

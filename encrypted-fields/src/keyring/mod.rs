@@ -23,7 +23,7 @@ use crate::key::KeySet;
 ///
 /// ```
 /// use std::collections::HashMap;
-/// use encrypted_fields::{Key, KeySet, Keyring};
+/// use encrypted_fields::{KeySet, Keyring};
 ///
 /// struct VaultKeyring(HashMap<String, KeySet>);
 ///
