@@ -1,108 +1,252 @@
 //! The derive input, parsed into the shapes the later stages need.
 
 use syn::ext::IdentExt;
-use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, PathArguments, Type};
+use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, Member, PathArguments, Type};
 
 use crate::attr;
+use crate::case::RenameRule;
 use crate::ctxt::Ctxt;
 
-/// A struct with named fields.
+/// A struct with fields, or an enum.
 pub(crate) struct Container<'a> {
     pub(crate) input: &'a DeriveInput,
     pub(crate) attrs: attr::Container,
+    pub(crate) body: Body<'a>,
+}
+
+pub(crate) enum Body<'a> {
+    Struct(Shape, Vec<Field<'a>>),
+    Enum(Vec<Variant<'a>>),
+}
+
+/// How fields are written.
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum Shape {
+    Named,
+    Tuple,
+    Unit,
+}
+
+pub(crate) struct Variant<'a> {
+    pub(crate) ident: &'a Ident,
+    pub(crate) attrs: attr::Variant,
+    pub(crate) shape: Shape,
     pub(crate) fields: Vec<Field<'a>>,
 }
 
-/// One named field.
+/// One field of the struct or of a variant.
 pub(crate) struct Field<'a> {
     pub(crate) original: &'a syn::Field,
-    pub(crate) ident: &'a Ident,
+    /// The field's name, or its index in a tuple.
+    pub(crate) member: Member,
     pub(crate) attrs: attr::Field,
     /// `T` when the type is written `Option<T>`: `None` then stays `null`.
     pub(crate) option_inner: Option<&'a Type>,
+    /// The name bound into the AAD: the serialized field name, prefixed
+    /// with the serialized variant name and `.` inside an enum.
+    pub(crate) aad_name: String,
+    /// A Rust-identifier form of the same, for generated method names.
+    pub(crate) method_suffix: String,
+}
+
+/// What happens to a field.
+pub(crate) enum Mode {
+    /// Copied as it is.
+    Plain,
+    /// `#[encrypt(key = "...")]`: serialized and sealed.
+    Sealed { alias: String, deterministic: bool },
+    /// `#[encrypt(nested)]`: the field's own type encrypts its fields.
+    Nested,
+    /// `#[encrypt(nested, key = "...")]`: nested, then sealed whole.
+    NestedSealed { alias: String },
 }
 
 impl<'a> Container<'a> {
-    /// Parses the input; `None` (with an error recorded) for anything but a
-    /// struct with named fields.
+    /// Parses the input; `None` (with an error recorded) for unions and
+    /// unit structs.
     pub(crate) fn from_ast(cx: &Ctxt, input: &'a DeriveInput) -> Option<Self> {
         let attrs = attr::Container::from_ast(cx, &input.attrs);
-        let fields = match &input.data {
-            Data::Struct(data) => match &data.fields {
-                Fields::Named(named) => &named.named,
-                Fields::Unnamed(unnamed) => {
-                    cx.error_spanned_by(
-                        unnamed,
-                        "`#[derive(Encrypt)]` needs named fields; tuple structs are not supported yet: write `struct Name { field: Type }`",
-                    );
-                    return None;
-                }
-                Fields::Unit => {
+        let body = match &input.data {
+            Data::Struct(data) => {
+                let shape = shape(&data.fields);
+                if shape == Shape::Unit {
                     cx.error_spanned_by(
                         &input.ident,
-                        "`#[derive(Encrypt)]` needs named fields; a unit struct has nothing to encrypt",
+                        "`#[derive(Encrypt)]` needs fields; a unit struct has nothing to encrypt",
                     );
                     return None;
                 }
-            },
-            Data::Enum(data) => {
-                cx.error_spanned_by(
-                    data.enum_token,
-                    "`#[derive(Encrypt)]` supports structs with named fields; enums are not supported yet",
-                );
-                return None;
+                let fields = data
+                    .fields
+                    .iter()
+                    .enumerate()
+                    .map(|(i, field)| {
+                        let aad_name =
+                            |f: &attr::Field| wire_field_name(field, i, attrs.rename_all, f);
+                        Field::from_ast(cx, field, i, aad_name, None)
+                    })
+                    .collect();
+                Body::Struct(shape, fields)
             }
+            Data::Enum(data) => Body::Enum(
+                data.variants
+                    .iter()
+                    .map(|variant| {
+                        let variant_attrs = attr::Variant::from_ast(cx, &variant.attrs);
+                        let variant_name = variant_attrs.rename.clone().unwrap_or_else(|| {
+                            let name = variant.ident.unraw().to_string();
+                            attrs
+                                .rename_all
+                                .map_or(name.clone(), |rule| rule.apply_to_variant(&name))
+                        });
+                        let field_rule = variant_attrs.rename_all.or(attrs.rename_all_fields);
+                        let snake =
+                            RenameRule::Snake.apply_to_variant(&variant.ident.unraw().to_string());
+                        let fields = variant
+                            .fields
+                            .iter()
+                            .enumerate()
+                            .map(|(i, field)| {
+                                Field::from_ast(
+                                    cx,
+                                    field,
+                                    i,
+                                    |f| {
+                                        format!(
+                                            "{variant_name}.{}",
+                                            wire_field_name(field, i, field_rule, f)
+                                        )
+                                    },
+                                    Some(&snake),
+                                )
+                            })
+                            .collect();
+                        Variant {
+                            ident: &variant.ident,
+                            attrs: variant_attrs,
+                            shape: shape(&variant.fields),
+                            fields,
+                        }
+                    })
+                    .collect(),
+            ),
             Data::Union(data) => {
                 cx.error_spanned_by(
                     data.union_token,
-                    "`#[derive(Encrypt)]` supports structs with named fields, not unions",
+                    "`#[derive(Encrypt)]` supports structs and enums, not unions",
                 );
                 return None;
             }
         };
-        let fields = fields
-            .iter()
-            .filter_map(|field| {
-                Some(Field {
-                    original: field,
-                    ident: field.ident.as_ref()?,
-                    attrs: attr::Field::from_ast(cx, &field.attrs),
-                    option_inner: option_inner(&field.ty),
-                })
-            })
-            .collect();
-        Some(Container {
-            input,
-            attrs,
-            fields,
-        })
+        Some(Container { input, attrs, body })
     }
 
     /// The context bound into the AAD: `#[encrypt(context)]` or the
-    /// struct's name without `r#`.
+    /// type's name without `r#`.
     pub(crate) fn context(&self) -> String {
         match &self.attrs.context {
             Some(context) => context.value(),
             None => self.input.ident.unraw().to_string(),
         }
     }
+
+    /// Every field, of the struct or of every variant.
+    pub(crate) fn fields(&self) -> Box<dyn Iterator<Item = &Field<'a>> + '_> {
+        match &self.body {
+            Body::Struct(_, fields) => Box::new(fields.iter()),
+            Body::Enum(variants) => Box::new(variants.iter().flat_map(|v| v.fields.iter())),
+        }
+    }
 }
 
-impl Field<'_> {
-    /// The name serde writes for this field: its `rename`, else the
-    /// container's `rename_all` applied, else the name without `r#`.
-    pub(crate) fn wire_name(&self, container: &attr::Container) -> String {
-        let name = self.ident.unraw().to_string();
-        match (&self.attrs.rename, container.rename_all) {
-            (Some(rename), _) => rename.clone(),
-            (None, Some(rule)) => rule.apply_to_field(&name),
-            (None, None) => name,
+impl<'a> Field<'a> {
+    fn from_ast(
+        cx: &Ctxt,
+        original: &'a syn::Field,
+        index: usize,
+        aad_name: impl FnOnce(&attr::Field) -> String,
+        variant_prefix: Option<&str>,
+    ) -> Self {
+        let attrs = attr::Field::from_ast(cx, &original.attrs);
+        let member = match &original.ident {
+            Some(ident) => Member::Named(ident.clone()),
+            None => Member::Unnamed(index.into()),
+        };
+        let mut field = Field {
+            original,
+            member,
+            aad_name: aad_name(&attrs),
+            attrs,
+            option_inner: option_inner(&original.ty),
+            method_suffix: String::new(),
+        };
+        field.method_suffix = match variant_prefix {
+            Some(prefix) => format!("{prefix}_{}", field.member_name()),
+            None => field.member_name(),
+        };
+        field
+    }
+
+    /// The field's name without `r#`, or its index.
+    pub(crate) fn member_name(&self) -> String {
+        match &self.member {
+            Member::Named(ident) => ident.unraw().to_string(),
+            Member::Unnamed(index) => index.index.to_string(),
         }
     }
 
-    /// The alias of an encrypted field.
-    pub(crate) fn alias(&self) -> Option<String> {
-        self.attrs.encrypt.as_ref()?.key.as_ref().map(|k| k.value())
+    pub(crate) fn ty(&self) -> &'a Type {
+        &self.original.ty
+    }
+
+    /// What the derive does with this field.
+    pub(crate) fn mode(&self) -> Mode {
+        let Some(encrypt) = &self.attrs.encrypt else {
+            return Mode::Plain;
+        };
+        let alias = encrypt.key.as_ref().map(|k| k.value());
+        match (encrypt.nested.is_some(), alias) {
+            (true, Some(alias)) => Mode::NestedSealed { alias },
+            (true, None) => Mode::Nested,
+            (false, Some(alias)) => Mode::Sealed {
+                alias,
+                deterministic: encrypt.deterministic.is_some(),
+            },
+            // Reported by `valid`; expansion never runs.
+            (false, None) => Mode::Plain,
+        }
+    }
+
+    /// The type a sealed field's envelope holds: `T` for `Option<T>`.
+    pub(crate) fn sealed_ty(&self) -> &'a Type {
+        self.option_inner.unwrap_or(&self.original.ty)
+    }
+}
+
+fn shape(fields: &Fields) -> Shape {
+    match fields {
+        Fields::Named(_) => Shape::Named,
+        Fields::Unnamed(_) => Shape::Tuple,
+        Fields::Unit => Shape::Unit,
+    }
+}
+
+/// The name serde writes for a field: its `rename`, else `rule` applied,
+/// else the name without `r#`; a tuple field's index.
+fn wire_field_name(
+    field: &syn::Field,
+    index: usize,
+    rule: Option<RenameRule>,
+    attrs: &attr::Field,
+) -> String {
+    let Some(ident) = &field.ident else {
+        return index.to_string();
+    };
+    let name = ident.unraw().to_string();
+    match (&attrs.rename, rule) {
+        (Some(rename), _) => rename.clone(),
+        (None, Some(rule)) => rule.apply_to_field(&name),
+        (None, None) => name,
     }
 }
 

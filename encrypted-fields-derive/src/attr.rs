@@ -1,25 +1,56 @@
 //! Parses `#[encrypt(...)]` and reads the `#[serde(...)]` attributes the
-//! companion type must carry over.
+//! generated types must carry over.
 
+use proc_macro2::Span;
 use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
 use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Meta, Token};
 
 use crate::case::RenameRule;
 use crate::ctxt::Ctxt;
 
-/// Options `#[encrypt(...)]` takes on a field.
-const FIELD_OPTIONS: &[&str] = &["key"];
-/// Options `#[encrypt(...)]` takes on the struct.
-const CONTAINER_OPTIONS: &[&str] = &["context"];
+/// How an option is written.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    /// `name = "value"`
+    Str,
+    /// `name`
+    Flag,
+}
 
-/// Attributes of the struct.
+/// Options `#[encrypt(...)]` takes on a field.
+const FIELD_OPTIONS: &[(&str, Kind)] = &[
+    ("key", Kind::Str),
+    ("nested", Kind::Flag),
+    ("deterministic", Kind::Flag),
+];
+/// Options `#[encrypt(...)]` takes on the struct or enum.
+const CONTAINER_OPTIONS: &[(&str, Kind)] = &[("context", Kind::Str), ("redact_debug", Kind::Flag)];
+
+/// Attributes of the struct or enum.
 pub(crate) struct Container {
-    /// `#[encrypt(context = "...")]`: replaces the struct name in the AAD.
+    /// `#[encrypt(context = "...")]`: replaces the type name in the AAD.
     pub(crate) context: Option<LitStr>,
-    /// Every item of every `#[serde(...)]` on the struct.
+    /// `#[encrypt(redact_debug)]`: generate a `Debug` that hides encrypted fields.
+    pub(crate) redact_debug: bool,
+    /// Every item of every `#[serde(...)]` on the type.
     pub(crate) serde: Vec<Meta>,
     /// `#[serde(rename_all = "...")]` for serialization.
     pub(crate) rename_all: Option<RenameRule>,
+    /// `#[serde(rename_all_fields = "...")]` for serialization (enums).
+    pub(crate) rename_all_fields: Option<RenameRule>,
+}
+
+/// Attributes of an enum variant.
+pub(crate) struct Variant {
+    /// Every item of every `#[serde(...)]` on the variant.
+    pub(crate) serde: Vec<Meta>,
+    /// `#[serde(rename = "...")]` for serialization.
+    pub(crate) rename: Option<String>,
+    /// `#[serde(rename_all = "...")]`: renames this variant's fields.
+    pub(crate) rename_all: Option<RenameRule>,
+    /// `#[doc]` and `#[cfg]` attributes, copied to the generated types.
+    pub(crate) passthrough: Vec<Attribute>,
 }
 
 /// Attributes of one field.
@@ -30,7 +61,7 @@ pub(crate) struct Field {
     pub(crate) serde: Vec<Meta>,
     /// `#[serde(rename = "...")]` for serialization.
     pub(crate) rename: Option<String>,
-    /// `#[doc]` and `#[cfg]` attributes, copied to the companion.
+    /// `#[doc]` and `#[cfg]` attributes, copied to the generated types.
     pub(crate) passthrough: Vec<Attribute>,
 }
 
@@ -39,35 +70,77 @@ pub(crate) struct Encrypt {
     /// The whole attribute, for error spans.
     pub(crate) attr: Attribute,
     pub(crate) key: Option<LitStr>,
+    /// Where `nested` was written, if it was.
+    pub(crate) nested: Option<Span>,
+    /// Where `deterministic` was written, if it was.
+    pub(crate) deterministic: Option<Span>,
     /// The attribute had a syntax error, already reported: a missing `key`
     /// would only repeat it.
     pub(crate) malformed: bool,
 }
 
+/// The options found in one `#[encrypt(...)]`.
+#[derive(Default)]
+struct Options {
+    strings: Vec<(&'static str, LitStr)>,
+    flags: Vec<(&'static str, Span)>,
+}
+
+impl Options {
+    fn string(&self, name: &str) -> Option<LitStr> {
+        self.strings
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    fn flag(&self, name: &str) -> Option<Span> {
+        self.flags
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, span)| *span)
+    }
+}
+
 impl Container {
     pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
-        let mut context = None;
-        let mut seen = false;
-        for attr in attrs.iter().filter(|a| a.path().is_ident("encrypt")) {
-            if std::mem::replace(&mut seen, true) {
+        let mut options = Options::default();
+        for (i, attr) in encrypt_attrs(attrs).enumerate() {
+            if i > 0 {
                 cx.error_spanned_by(
                     attr,
                     "duplicate `#[encrypt]` attribute; put all options in one",
                 );
             }
-            for (name, value) in string_options(cx, attr, CONTAINER_OPTIONS) {
-                if name == "context" {
-                    context = Some(value);
-                }
-            }
+            options = parse_options(cx, attr, CONTAINER_OPTIONS);
         }
         let serde = serde_metas(attrs);
-        let rename_all =
-            serialize_name(&serde, "rename_all").and_then(|r| RenameRule::from_name(&r));
+        let rule = |name| serialize_name(&serde, name).and_then(|r| RenameRule::from_name(&r));
         Container {
-            context,
+            context: options.string("context"),
+            redact_debug: options.flag("redact_debug").is_some(),
+            rename_all: rule("rename_all"),
+            rename_all_fields: rule("rename_all_fields"),
             serde,
-            rename_all,
+        }
+    }
+}
+
+impl Variant {
+    pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
+        for attr in encrypt_attrs(attrs) {
+            cx.error_spanned_by(
+                attr,
+                "`#[encrypt]` goes on the fields of a variant, not on the variant",
+            );
+        }
+        let serde = serde_metas(attrs);
+        Variant {
+            rename: serialize_name(&serde, "rename"),
+            rename_all: serialize_name(&serde, "rename_all")
+                .and_then(|r| RenameRule::from_name(&r)),
+            passthrough: passthrough(attrs),
+            serde,
         }
     }
 }
@@ -75,9 +148,9 @@ impl Container {
 impl Field {
     pub(crate) fn from_ast(cx: &Ctxt, attrs: &[Attribute]) -> Self {
         let mut encrypt: Option<Encrypt> = None;
-        for attr in attrs.iter().filter(|a| a.path().is_ident("encrypt")) {
+        for attr in encrypt_attrs(attrs) {
             let reported = cx.error_count();
-            let options = string_options(cx, attr, FIELD_OPTIONS);
+            let options = parse_options(cx, attr, FIELD_OPTIONS);
             let malformed = cx.error_count() > reported;
             if encrypt.is_some() {
                 cx.error_spanned_by(
@@ -86,47 +159,48 @@ impl Field {
                 );
                 continue;
             }
-            let key = options
-                .into_iter()
-                .find(|(name, _)| *name == "key")
-                .map(|(_, v)| v);
             encrypt = Some(Encrypt {
                 attr: attr.clone(),
-                key,
+                key: options.string("key"),
+                nested: options.flag("nested"),
+                deterministic: options.flag("deterministic"),
                 malformed,
             });
         }
         let serde = serde_metas(attrs);
-        let rename = serialize_name(&serde, "rename");
-        let passthrough = attrs
-            .iter()
-            .filter(|a| a.path().is_ident("doc") || a.path().is_ident("cfg"))
-            .cloned()
-            .collect();
         Field {
             encrypt,
+            rename: serialize_name(&serde, "rename"),
+            passthrough: passthrough(attrs),
             serde,
-            rename,
-            passthrough,
         }
     }
 }
 
-/// Parses `#[encrypt(name = "value", ...)]`, reporting malformed, unknown,
-/// misplaced, duplicate and non-string options. Returns the valid ones.
-fn string_options(
-    cx: &Ctxt,
-    attr: &Attribute,
-    known: &'static [&'static str],
-) -> Vec<(&'static str, LitStr)> {
-    let mut options: Vec<(&'static str, LitStr)> = Vec::new();
+fn encrypt_attrs(attrs: &[Attribute]) -> impl Iterator<Item = &Attribute> {
+    attrs.iter().filter(|a| a.path().is_ident("encrypt"))
+}
+
+/// `#[doc]` and `#[cfg]`: what the generated types repeat.
+fn passthrough(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("doc") || a.path().is_ident("cfg"))
+        .cloned()
+        .collect()
+}
+
+/// Parses `#[encrypt(...)]`, reporting malformed, unknown, misplaced,
+/// duplicate and wrongly-typed options. Returns the valid ones.
+fn parse_options(cx: &Ctxt, attr: &Attribute, known: &'static [(&'static str, Kind)]) -> Options {
+    let mut options = Options::default();
     let list = match &attr.meta {
         Meta::Path(_) => return options,
         Meta::List(list) => list,
         Meta::NameValue(_) => {
             cx.error_spanned_by(
                 attr,
-                format!("expected `#[encrypt({} = \"...\")]`", known[0]),
+                format!("expected `#[encrypt({})]`", example(known[0])),
             );
             return options;
         }
@@ -137,7 +211,7 @@ fn string_options(
             .get_ident()
             .map(ToString::to_string)
             .unwrap_or_default();
-        let Some(&option) = known.iter().find(|k| **k == name) else {
+        let Some(&(option, kind)) = known.iter().find(|(k, _)| *k == name) else {
             cx.error_spanned_by(&meta.path, unknown_option_message(&name, known));
             // Skip the value so the options after it are still checked.
             if meta.input.peek(Token![=]) {
@@ -147,30 +221,50 @@ fn string_options(
             }
             return Ok(());
         };
-        if !meta.input.peek(Token![=]) {
-            return Err(meta.error(format!("expected `{option} = \"...\"`")));
+        let duplicate = options.strings.iter().any(|(n, _)| *n == option)
+            || options.flags.iter().any(|(n, _)| *n == option);
+        if duplicate {
+            cx.error_spanned_by(&meta.path, format!("duplicate option `{option}`"));
         }
-        match meta.value()?.parse::<Expr>()? {
-            Expr::Lit(ExprLit {
-                lit: Lit::Str(value),
-                ..
-            }) => {
-                if options.iter().any(|(n, _)| *n == option) {
-                    cx.error_spanned_by(&meta.path, format!("duplicate option `{option}`"));
-                } else {
-                    options.push((option, value));
+        match kind {
+            Kind::Flag => {
+                if meta.input.peek(Token![=]) {
+                    let value = meta.value()?.parse::<Expr>()?;
+                    cx.error_spanned_by(
+                        &value,
+                        format!("`{option}` takes no value: write `{option}`"),
+                    );
+                } else if !duplicate {
+                    options.flags.push((option, meta.path.span()));
                 }
             }
-            other => {
-                let example = match &other {
-                    Expr::Path(p) => p.path.get_ident().map(|i| i.to_string().to_lowercase()),
-                    _ => None,
-                };
-                let example = example.unwrap_or_else(|| "...".to_owned());
-                cx.error_spanned_by(
-                    &other,
-                    format!("expected a string literal: `{option} = \"{example}\"`"),
-                );
+            Kind::Str => {
+                if !meta.input.peek(Token![=]) {
+                    return Err(meta.error(format!("expected `{option} = \"...\"`")));
+                }
+                match meta.value()?.parse::<Expr>()? {
+                    Expr::Lit(ExprLit {
+                        lit: Lit::Str(value),
+                        ..
+                    }) => {
+                        if !duplicate {
+                            options.strings.push((option, value));
+                        }
+                    }
+                    other => {
+                        let example = match &other {
+                            Expr::Path(p) => {
+                                p.path.get_ident().map(|i| i.to_string().to_lowercase())
+                            }
+                            _ => None,
+                        };
+                        let example = example.unwrap_or_else(|| "...".to_owned());
+                        cx.error_spanned_by(
+                            &other,
+                            format!("expected a string literal: `{option} = \"{example}\"`"),
+                        );
+                    }
+                }
             }
         }
         Ok(())
@@ -181,26 +275,29 @@ fn string_options(
     options
 }
 
-fn unknown_option_message(name: &str, known: &[&str]) -> String {
-    let misplaced = match name {
-        "key" => Some(
-            "`key` goes on a field: `#[encrypt(key = \"...\")]`; on the struct, only `context = \"...\"` is allowed",
-        ),
-        "context" => Some(
-            "`context` goes on the struct: `#[encrypt(context = \"...\")]`; on a field, only `key = \"...\"` is allowed",
-        ),
-        _ => None,
-    };
-    if let Some(message) = misplaced {
-        return message.to_owned();
+fn example((name, kind): (&str, Kind)) -> String {
+    match kind {
+        Kind::Str => format!("{name} = \"...\""),
+        Kind::Flag => name.to_owned(),
+    }
+}
+
+fn unknown_option_message(name: &str, known: &[(&str, Kind)]) -> String {
+    let on_field = FIELD_OPTIONS.iter().any(|(k, _)| *k == name);
+    let on_container = CONTAINER_OPTIONS.iter().any(|(k, _)| *k == name);
+    if on_field {
+        return format!("`{name}` goes on a field, not on the struct or enum");
+    }
+    if on_container {
+        return format!("`{name}` goes on the struct or enum: `#[encrypt({name}...)]` above it");
     }
     let expected = known
         .iter()
-        .map(|k| format!("`{k} = \"...\"`"))
+        .map(|k| format!("`{}`", example(*k)))
         .collect::<Vec<_>>()
         .join(", ");
-    match known.iter().find(|k| edit_distance(name, k) <= 2) {
-        Some(close) => format!("unknown option `{name}`; did you mean `{close}`?"),
+    match known.iter().find(|(k, _)| edit_distance(name, k) <= 2) {
+        Some((close, _)) => format!("unknown option `{name}`; did you mean `{close}`?"),
         None => format!("unknown option `{name}`; expected {expected}"),
     }
 }
@@ -224,7 +321,7 @@ fn edit_distance(a: &str, b: &str) -> usize {
 }
 
 /// Every item of every `#[serde(...)]`. Attributes that do not parse are
-/// left for serde's own derive on the plain struct to report.
+/// left for serde's own derive on the plain type to report.
 fn serde_metas(attrs: &[Attribute]) -> Vec<Meta> {
     attrs
         .iter()
@@ -276,5 +373,6 @@ mod tests {
         assert_eq!(edit_distance("keys", "key"), 1);
         assert_eq!(edit_distance("contxt", "context"), 1);
         assert_eq!(edit_distance("alias", "key"), 5);
+        assert_eq!(edit_distance("nestd", "nested"), 1);
     }
 }

@@ -1,32 +1,28 @@
-//! Where-clause predicates for generic structs: only on field types that
-//! mention a type parameter, spanned at the field so an unsatisfied bound
+//! Where-clause predicates for generic types: only for fields whose type
+//! mentions a type parameter, spanned at the field so an unsatisfied bound
 //! points at it.
 
 use std::collections::HashSet;
 
 use proc_macro2::TokenStream;
-use quote::quote_spanned;
-use syn::spanned::Spanned;
 use syn::visit::{self, Visit};
 use syn::{Generics, Ident, Type, WhereClause};
 
-/// `generics`' where clause plus `ty: bound` for each `(ty, bound)` whose
-/// type mentions one of the type parameters.
-pub(crate) fn with_bounds<'a>(
+/// `generics`' where clause plus each `predicate` whose `ty` mentions one
+/// of the type parameters.
+pub(crate) fn with_predicates<'a>(
     generics: &Generics,
-    bounds: impl IntoIterator<Item = (&'a Type, TokenStream)>,
+    predicates: impl IntoIterator<Item = (&'a Type, TokenStream)>,
 ) -> Option<WhereClause> {
     let params: HashSet<&Ident> = generics.type_params().map(|p| &p.ident).collect();
     let mut clause = generics.where_clause.clone();
-    for (ty, bound) in bounds {
-        if !mentions_any(ty, &params) {
-            continue;
+    for (ty, predicate) in predicates {
+        if mentions_any(ty, &params) {
+            clause
+                .get_or_insert_with(|| syn::parse_quote!(where))
+                .predicates
+                .push(syn::parse_quote!(#predicate));
         }
-        let predicate = quote_spanned!(ty.span()=> #ty: #bound);
-        clause
-            .get_or_insert_with(|| syn::parse_quote!(where))
-            .predicates
-            .push(syn::parse_quote!(#predicate));
     }
     clause
 }

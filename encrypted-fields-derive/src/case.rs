@@ -62,6 +62,41 @@ impl RenameRule {
             RenameRule::ScreamingKebab => field.to_ascii_uppercase().replace('_', "-"),
         }
     }
+
+    /// Renames a PascalCase variant name as serde does.
+    pub(crate) fn apply_to_variant(self, variant: &str) -> String {
+        match self {
+            RenameRule::Pascal => variant.to_owned(),
+            RenameRule::Lower => variant.to_ascii_lowercase(),
+            RenameRule::Upper => variant.to_ascii_uppercase(),
+            RenameRule::Camel => {
+                let mut chars = variant.chars();
+                chars
+                    .next()
+                    .map(|first| first.to_ascii_lowercase().to_string() + chars.as_str())
+                    .unwrap_or_default()
+            }
+            RenameRule::Snake => {
+                let mut snake = String::new();
+                for (i, ch) in variant.char_indices() {
+                    if i > 0 && ch.is_uppercase() {
+                        snake.push('_');
+                    }
+                    snake.push(ch.to_ascii_lowercase());
+                }
+                snake
+            }
+            RenameRule::ScreamingSnake => RenameRule::Snake
+                .apply_to_variant(variant)
+                .to_ascii_uppercase(),
+            RenameRule::Kebab => RenameRule::Snake
+                .apply_to_variant(variant)
+                .replace('_', "-"),
+            RenameRule::ScreamingKebab => RenameRule::ScreamingSnake
+                .apply_to_variant(variant)
+                .replace('_', "-"),
+        }
+    }
 }
 
 #[cfg(test)]
@@ -85,5 +120,23 @@ mod tests {
             assert_eq!(rule.apply_to_field("very_tasty"), expected);
         }
         assert!(RenameRule::from_name("Title Case").is_none());
+    }
+
+    #[test]
+    fn variant_names_rename_as_serde_does() {
+        let cases = [
+            ("lowercase", "verytasty"),
+            ("UPPERCASE", "VERYTASTY"),
+            ("PascalCase", "VeryTasty"),
+            ("camelCase", "veryTasty"),
+            ("snake_case", "very_tasty"),
+            ("SCREAMING_SNAKE_CASE", "VERY_TASTY"),
+            ("kebab-case", "very-tasty"),
+            ("SCREAMING-KEBAB-CASE", "VERY-TASTY"),
+        ];
+        for (rule, expected) in cases {
+            let rule = RenameRule::from_name(rule).unwrap();
+            assert_eq!(rule.apply_to_variant("VeryTasty"), expected);
+        }
     }
 }

@@ -3,20 +3,20 @@
 
 use syn::{GenericParam, Meta};
 
-use crate::ast::{Container, Field};
+use crate::ast::{Container, Field, Mode};
 use crate::ctxt::Ctxt;
 
 pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
     check_generics(cx, container);
     check_context(cx, container);
     check_container_serde(cx, container);
-    for field in &container.fields {
+    for field in container.fields() {
         check_field(cx, field);
     }
-    if container.fields.iter().all(|f| f.attrs.encrypt.is_none()) {
+    if container.fields().all(|f| f.attrs.encrypt.is_none()) {
         cx.error_spanned_by(
             &container.input.ident,
-            "no field has `#[encrypt(key = \"...\")]`; mark the sensitive fields, or remove `#[derive(Encrypt)]`",
+            "no field has `#[encrypt(key = \"...\")]` or `#[encrypt(nested)]`; mark the sensitive fields, or remove `#[derive(Encrypt)]`",
         );
     }
 }
@@ -69,13 +69,16 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
     let Some(encrypt) = &field.attrs.encrypt else {
         return;
     };
-    match &encrypt.key {
-        None if encrypt.malformed => {}
-        None => cx.error_spanned_by(&encrypt.attr, "missing `key`: write `#[encrypt(key = \"...\")]`"),
-        Some(key) if key.value().is_empty() => {
+    match (&encrypt.key, encrypt.nested) {
+        (None, None) if encrypt.malformed => {}
+        (None, None) => cx.error_spanned_by(
+            &encrypt.attr,
+            "missing `key`: write `#[encrypt(key = \"...\")]`, or `#[encrypt(nested)]` for a type that derives `Encrypt`",
+        ),
+        (Some(key), _) if key.value().is_empty() => {
             cx.error_spanned_by(key, "empty alias: name the key, e.g. `key = \"pii\"`")
         }
-        Some(key) if !is_valid_alias(&key.value()) => cx.error_spanned_by(
+        (Some(key), _) if !is_valid_alias(&key.value()) => cx.error_spanned_by(
             key,
             format!(
                 "invalid alias `{}`: use lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit, e.g. `key = \"{}\"`",
@@ -83,7 +86,20 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
                 suggest_alias(&key.value())
             ),
         ),
-        Some(_) => {}
+        _ => {}
+    }
+    if let Some(span) = encrypt.deterministic {
+        if encrypt.nested.is_some() {
+            cx.syn_error(syn::Error::new(
+                span,
+                "`deterministic` cannot combine with `nested`: the nested type's own envelopes are randomized; seal the field whole with `#[encrypt(key = \"...\", deterministic)]`",
+            ));
+        } else if encrypt.key.is_none() && !encrypt.malformed {
+            cx.syn_error(syn::Error::new(
+                span,
+                "`deterministic` needs a key: `#[encrypt(key = \"...\", deterministic)]`",
+            ));
+        }
     }
     for meta in &field.attrs.serde {
         let name = meta_name(meta);
@@ -91,13 +107,13 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
             "with" | "serialize_with" | "deserialize_with" => {
                 "the field travels as a ciphertext string; implement `Serialize`/`Deserialize` on the field's type instead"
             }
-            "flatten" => {
-                "an envelope is one string with no fields to flatten; encrypt the inner struct's fields instead"
+            "flatten" if !matches!(field.mode(), Mode::Nested) => {
+                "an envelope is one string with no fields to flatten; flatten a `#[encrypt(nested)]` field instead"
             }
             "skip" | "skip_serializing" | "skip_deserializing" => {
                 "a skipped field is never sent; remove `#[encrypt]` or the skip"
             }
-            "getter" | "borrow" => "the companion field is an owned envelope",
+            "getter" | "borrow" => "the generated field is an owned envelope",
             "default" if field.option_inner.is_none() => {
                 "there is no default ciphertext; use an `Option<...>` field, whose default is `None`"
             }
@@ -117,7 +133,8 @@ fn meta_name(meta: &Meta) -> String {
         .unwrap_or_default()
 }
 
-/// `[a-z0-9][a-z0-9_.-]*`, the rule the runtime's keyrings enforce too.
+/// `[a-z0-9][a-z0-9_.-]*`, the rule the runtime's keyrings enforce too
+/// (the runtime crate cannot be a dependency of this proc-macro crate).
 fn is_valid_alias(alias: &str) -> bool {
     let mut bytes = alias.bytes();
     bytes

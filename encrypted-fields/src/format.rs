@@ -89,11 +89,19 @@ pub(crate) fn parse(envelope: &[u8]) -> Result<Parts<'_>, ParseError> {
     })
 }
 
-/// Writes the header of a new envelope into an empty buffer.
-pub(crate) fn write_header(out: &mut Vec<u8>, key_id: KeyId, nonce: &[u8; NONCE_LEN]) {
+/// Writes the header of a new envelope into an empty buffer, with a zero
+/// nonce that [`set_nonce`] fills in once the plaintext is known.
+pub(crate) fn write_header(out: &mut Vec<u8>, key_id: KeyId) {
     out.push(VERSION_1);
     out.extend_from_slice(key_id.as_bytes());
-    out.extend_from_slice(nonce);
+    out.extend_from_slice(&[0; NONCE_LEN]);
+}
+
+/// Sets the nonce in a header written by [`write_header`].
+pub(crate) fn set_nonce(header: &mut [u8], nonce: &[u8; NONCE_LEN]) {
+    if let Some(slot) = header.get_mut(1 + KEY_ID_LEN..HEADER_LEN) {
+        slot.copy_from_slice(nonce);
+    }
 }
 
 /// The associated data that binds an envelope to its place; `None` if a

@@ -4,6 +4,7 @@ use std::fmt;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
+use hmac::{Hmac, KeyInit, Mac};
 use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
@@ -17,6 +18,9 @@ pub(crate) const KEY_ID_LEN: usize = 4;
 /// Domain separation for key ids, so they cannot collide with any other use
 /// of SHA-256 over key bytes.
 const KEY_ID_DOMAIN: &[u8] = b"encrypted-fields key id v1\0";
+
+/// Label for deriving the deterministic-nonce key from a key.
+const NONCE_KEY_LABEL: &[u8] = b"encrypted-fields deterministic nonce key v1";
 
 /// The 4-byte id stored in every envelope, naming the key that sealed it.
 ///
@@ -69,6 +73,9 @@ impl fmt::Debug for KeyId {
 pub struct Key {
     id: KeyId,
     cipher: Cipher,
+    /// HMAC-SHA256, keyed once with a nonce key derived from the key
+    /// bytes, for deterministic nonces. Wiped on drop (`hmac`'s `zeroize`).
+    nonce_mac: Hmac<Sha256>,
 }
 
 impl Key {
@@ -85,9 +92,14 @@ impl Key {
                 bytes.len()
             ))
         })?;
+        let invalid = |_| Error::new(ErrorKind::InvalidKey).detail("HMAC rejected the key");
+        let mut derive = <Hmac<Sha256> as KeyInit>::new_from_slice(bytes).map_err(invalid)?;
+        derive.update(NONCE_KEY_LABEL);
+        let nonce_key: Zeroizing<[u8; 32]> = Zeroizing::new(derive.finalize().into_bytes().into());
         Ok(Key {
             id: KeyId::derive(bytes),
             cipher,
+            nonce_mac: <Hmac<Sha256> as KeyInit>::new_from_slice(&*nonce_key).map_err(invalid)?,
         })
     }
 
@@ -117,6 +129,24 @@ impl Key {
 
     pub(crate) fn cipher(&self) -> &Cipher {
         &self.cipher
+    }
+
+    /// The nonce of a deterministic envelope: HMAC-SHA256 under the
+    /// derived nonce key over the AAD and the plaintext, first 12 bytes.
+    /// Equal inputs give equal nonces; distinct inputs get unrelated ones,
+    /// so AES-GCM-SIV keeps its full security bound.
+    pub(crate) fn deterministic_nonce(
+        &self,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> [u8; cipher::NONCE_LEN] {
+        let mut mac = self.nonce_mac.clone();
+        mac.update(aad);
+        mac.update(plaintext);
+        let tag = mac.finalize().into_bytes();
+        let mut nonce = [0; cipher::NONCE_LEN];
+        nonce.copy_from_slice(&tag[..cipher::NONCE_LEN]);
+        nonce
     }
 }
 

@@ -33,38 +33,53 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod aliases;
 mod cipher;
+mod containers;
 mod error;
 mod format;
 mod key;
 mod keyring;
+mod partial;
 mod sealed;
+
+use std::collections::BTreeSet;
 
 pub use error::{Error, ErrorKind};
 pub use format::Binding;
 pub use key::{Key, KeyId, KeySet, KeySize, generate_key};
 pub use keyring::{EnvKeyring, Keyring, MemoryKeyring, is_valid_alias};
-pub use sealed::Sealed;
+pub use partial::{MaybeSealed, PartialDecryption};
+pub use sealed::{EnvelopeInfo, Nonce, Sealed};
 /// Re-exported so users can read a [`generate_key`] result without
 /// depending on `secrecy` themselves.
 pub use secrecy::{ExposeSecret, SecretString};
 
-/// Derives [`Encrypt`] for a struct and generates its companion type.
+/// Derives [`Encrypt`] for a struct or enum and generates its companion
+/// (`Encrypted` + name) and partial (`Partial` + name) types.
 ///
 /// See the crate README for the attribute syntax.
 pub use encrypted_fields_derive::Encrypt;
 
-/// A type with encrypted fields; implemented by `#[derive(Encrypt)]`.
+/// A type with encrypted fields; implemented by `#[derive(Encrypt)]`, and
+/// through `Option`, `Box`, `Vec`, `HashMap` and `BTreeMap` of such types.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not implement `Encrypt`",
+    label = "`#[encrypt(nested)]` needs a type that derives `Encrypt`",
+    note = "add `#[derive(Encrypt)]` to the type, or seal it whole with `#[encrypt(key = \"...\")]`"
+)]
 pub trait Encrypt {
     /// The generated companion type: the same fields, with the encrypted
-    /// ones as [`Sealed`] envelopes.
-    type Encrypted;
+    /// ones as [`Sealed`] envelopes and nested ones as their companions.
+    type Encrypted: Decrypt;
 
-    /// Every key alias this type's fields are sealed with, sorted and
-    /// without duplicates; pass it to [`Keyring::require`] at start-up.
+    /// Every key alias this type's fields are sealed with, nested types'
+    /// included, sorted and without duplicates; pass it to
+    /// [`Keyring::require`] at start-up.
     const KEY_ALIASES: &'static [&'static str];
 
-    /// Seals every annotated field under its alias's primary key.
+    /// Seals every annotated field under its alias's primary key, nested
+    /// types depth first.
     ///
     /// # Errors
     ///
@@ -74,10 +89,15 @@ pub trait Encrypt {
 }
 
 /// A companion type that opens back into its plain type; implemented by
-/// `#[derive(Encrypt)]`.
+/// `#[derive(Encrypt)]` and through containers.
 pub trait Decrypt {
-    /// The plain struct.
+    /// The plain type.
     type Plain;
+
+    /// The generated partial type: every encrypted field a
+    /// [`MaybeSealed`]. It encrypts back into this companion type, passing
+    /// still-sealed fields through byte for byte.
+    type Partial: Encrypt<Encrypted = Self>;
 
     /// Opens every sealed field.
     ///
@@ -86,6 +106,79 @@ pub trait Decrypt {
     /// The first field that fails, with its alias and name: see
     /// [`Sealed::open`].
     fn decrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Plain, Error>;
+
+    /// Opens what this keyring can and leaves sealed the fields whose alias
+    /// it has no key for, reporting those aliases.
+    ///
+    /// Only a missing alias leaves a field sealed: a tampered envelope, a
+    /// wrong key or a rotated-out key id is still an error.
+    ///
+    /// # Errors
+    ///
+    /// As [`decrypt`](Self::decrypt), except [`ErrorKind::UnknownAlias`].
+    fn decrypt_partial<K: Keyring + ?Sized>(
+        &self,
+        keyring: &K,
+    ) -> Result<PartialDecryption<Self::Partial>, Error> {
+        let mut inaccessible = BTreeSet::new();
+        let value = self.decrypt_partial_into(keyring, &mut inaccessible)?;
+        Ok(PartialDecryption {
+            value,
+            inaccessible: inaccessible.into_iter().collect(),
+        })
+    }
+
+    /// [`decrypt_partial`](Self::decrypt_partial) for a service that
+    /// expects to lack exactly some aliases: succeeds if every alias it
+    /// could not open is in `ignored`.
+    ///
+    /// # Errors
+    ///
+    /// As [`decrypt_partial`](Self::decrypt_partial), and
+    /// [`ErrorKind::MissingAliases`] naming the missing aliases that were
+    /// not in `ignored`.
+    fn decrypt_ignoring<K: Keyring + ?Sized>(
+        &self,
+        keyring: &K,
+        ignored: &[&str],
+    ) -> Result<Self::Partial, Error> {
+        let PartialDecryption {
+            value,
+            inaccessible,
+        } = self.decrypt_partial(keyring)?;
+        let unexpected: Vec<String> = inaccessible
+            .into_iter()
+            .filter(|alias| !ignored.contains(&alias.as_str()))
+            .collect();
+        if unexpected.is_empty() {
+            Ok(value)
+        } else {
+            Err(Error::missing_aliases(unexpected))
+        }
+    }
+
+    /// The work of [`decrypt_partial`](Self::decrypt_partial), adding the
+    /// aliases it could not open to `inaccessible`.
+    ///
+    /// # Errors
+    ///
+    /// As [`decrypt_partial`](Self::decrypt_partial).
+    #[doc(hidden)]
+    fn decrypt_partial_into<K: Keyring + ?Sized>(
+        &self,
+        keyring: &K,
+        inaccessible: &mut BTreeSet<String>,
+    ) -> Result<Self::Partial, Error>;
+
+    /// Re-seals, in place, every envelope whose key id is not its alias's
+    /// current primary, and returns how many envelopes changed. Data stays
+    /// readable throughout: run it after making a new key primary, before
+    /// dropping the old one.
+    ///
+    /// # Errors
+    ///
+    /// As [`decrypt`](Self::decrypt), for the envelopes it re-seals.
+    fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error>;
 }
 
 /// What the derive's generated code calls. Not public API: it may change
@@ -93,36 +186,30 @@ pub trait Decrypt {
 #[doc(hidden)]
 pub mod __private {
     pub use crate::Binding;
+    pub use crate::aliases::AliasList;
     pub use serde;
+    pub use std::collections::BTreeSet;
+    pub use std::string::String;
+    pub use std::vec::Vec;
 
-    use crate::{Error, Keyring, Sealed};
+    use std::fmt;
+
+    use crate::{Decrypt, Encrypt, Error, Keyring, MaybeSealed, Nonce, Sealed};
     use serde::Serialize;
     use serde::de::DeserializeOwned;
 
-    /// Seals a field.
+    /// Seals a `#[encrypt(key)]` field.
     #[inline]
     pub fn seal<T: Serialize, K: Keyring + ?Sized>(
         keyring: &K,
         value: &T,
         binding: &Binding<'_>,
+        nonce: Nonce,
     ) -> Result<Sealed<T>, Error> {
-        Sealed::seal(keyring, binding, value)
+        Sealed::seal_with(keyring, binding, value, nonce)
     }
 
-    /// Seals an `Option` field: `None` stays `None` (`null` on the wire).
-    #[inline]
-    pub fn seal_option<T: Serialize, K: Keyring + ?Sized>(
-        keyring: &K,
-        value: &Option<T>,
-        binding: &Binding<'_>,
-    ) -> Result<Option<Sealed<T>>, Error> {
-        value
-            .as_ref()
-            .map(|v| Sealed::seal(keyring, binding, v))
-            .transpose()
-    }
-
-    /// Opens a field.
+    /// Opens a `#[encrypt(key)]` field.
     #[inline]
     pub fn open<T: DeserializeOwned, K: Keyring + ?Sized>(
         keyring: &K,
@@ -132,26 +219,176 @@ pub mod __private {
         sealed.open(keyring, binding)
     }
 
-    /// Opens an `Option` field.
-    #[inline]
-    pub fn open_option<T: DeserializeOwned, K: Keyring + ?Sized>(
+    /// Opens a field if the keyring has its alias; otherwise checks the
+    /// envelope's structure, records the alias and keeps it sealed.
+    pub fn open_partial<T: DeserializeOwned, K: Keyring + ?Sized>(
         keyring: &K,
-        sealed: &Option<Sealed<T>>,
+        sealed: &Sealed<T>,
         binding: &Binding<'_>,
-    ) -> Result<Option<T>, Error> {
-        sealed
-            .as_ref()
-            .map(|s| s.open(keyring, binding))
-            .transpose()
+        inaccessible: &mut BTreeSet<String>,
+    ) -> Result<MaybeSealed<T>, Error> {
+        if keyring.key_set(binding.alias()).is_some() {
+            return sealed.open(keyring, binding).map(MaybeSealed::Open);
+        }
+        keep_sealed(sealed, binding, inaccessible)
+    }
+
+    fn keep_sealed<T, E>(
+        sealed: &Sealed<E>,
+        binding: &Binding<'_>,
+        inaccessible: &mut BTreeSet<String>,
+    ) -> Result<MaybeSealed<T, E>, Error> {
+        sealed.inspect().map_err(|e| e.at(binding))?;
+        if !inaccessible.contains(binding.alias()) {
+            inaccessible.insert(binding.alias().to_owned());
+        }
+        Ok(MaybeSealed::Sealed(sealed.clone()))
+    }
+
+    /// Seals an opened field of a partial value again; passes a sealed one
+    /// through unchanged.
+    pub fn reseal<T: Serialize, K: Keyring + ?Sized>(
+        keyring: &K,
+        field: &MaybeSealed<T>,
+        binding: &Binding<'_>,
+        nonce: Nonce,
+    ) -> Result<Sealed<T>, Error> {
+        match field {
+            MaybeSealed::Open(value) => Sealed::seal_with(keyring, binding, value, nonce),
+            MaybeSealed::Sealed(sealed) => Ok(sealed.clone()),
+        }
+    }
+
+    /// The envelopes of a deterministic field's value under every key of
+    /// its alias.
+    #[inline]
+    pub fn lookup<T: Serialize, K: Keyring + ?Sized>(
+        keyring: &K,
+        value: &T,
+        binding: &Binding<'_>,
+    ) -> Result<Vec<Sealed<T>>, Error> {
+        Sealed::seal_for_lookup(keyring, binding, value)
+    }
+
+    /// Rotates a field to the primary key; 1 if it changed.
+    #[inline]
+    pub fn rotate<T, K: Keyring + ?Sized>(
+        keyring: &K,
+        sealed: &mut Sealed<T>,
+        binding: &Binding<'_>,
+        nonce: Nonce,
+    ) -> Result<usize, Error> {
+        sealed.rotate(keyring, binding, nonce).map(usize::from)
+    }
+
+    /// Seals a `#[encrypt(nested, key)]` field: the child's own fields
+    /// first, then its whole companion.
+    pub fn seal_nested<T: Encrypt, K: Keyring + ?Sized>(
+        keyring: &K,
+        value: &T,
+        binding: &Binding<'_>,
+    ) -> Result<Sealed<T::Encrypted>, Error>
+    where
+        T::Encrypted: Serialize,
+    {
+        Sealed::seal(keyring, binding, &value.encrypt(keyring)?)
+    }
+
+    /// Opens a `#[encrypt(nested, key)]` field: the outer envelope, then
+    /// the child's fields.
+    pub fn open_nested<E: Decrypt + DeserializeOwned, K: Keyring + ?Sized>(
+        keyring: &K,
+        sealed: &Sealed<E>,
+        binding: &Binding<'_>,
+    ) -> Result<E::Plain, Error> {
+        sealed.open(keyring, binding)?.decrypt(keyring)
+    }
+
+    /// Partial decryption of a `#[encrypt(nested, key)]` field.
+    pub fn open_nested_partial<E: Decrypt + DeserializeOwned, K: Keyring + ?Sized>(
+        keyring: &K,
+        sealed: &Sealed<E>,
+        binding: &Binding<'_>,
+        inaccessible: &mut BTreeSet<String>,
+    ) -> Result<MaybeSealed<E::Partial, E>, Error> {
+        if keyring.key_set(binding.alias()).is_none() {
+            return keep_sealed(sealed, binding, inaccessible);
+        }
+        let child = sealed.open(keyring, binding)?;
+        child
+            .decrypt_partial_into(keyring, inaccessible)
+            .map(MaybeSealed::Open)
+    }
+
+    /// Re-seals a partial `#[encrypt(nested, key)]` field.
+    pub fn reseal_nested<P: Encrypt, K: Keyring + ?Sized>(
+        keyring: &K,
+        field: &MaybeSealed<P, P::Encrypted>,
+        binding: &Binding<'_>,
+    ) -> Result<Sealed<P::Encrypted>, Error>
+    where
+        P::Encrypted: Serialize,
+    {
+        match field {
+            MaybeSealed::Open(partial) => seal_nested(keyring, partial, binding),
+            MaybeSealed::Sealed(sealed) => Ok(sealed.clone()),
+        }
+    }
+
+    /// Rotates a `#[encrypt(nested, key)]` field: the child's envelopes,
+    /// then the outer one (re-sealed if its key or its content changed).
+    pub fn rotate_nested<E, K: Keyring + ?Sized>(
+        keyring: &K,
+        sealed: &mut Sealed<E>,
+        binding: &Binding<'_>,
+    ) -> Result<usize, Error>
+    where
+        E: Decrypt + Serialize + DeserializeOwned,
+    {
+        let mut child = sealed.open(keyring, binding)?;
+        let changed = child.reencrypt(keyring)?;
+        if changed == 0 {
+            return rotate(keyring, sealed, binding, Nonce::Random);
+        }
+        *sealed = Sealed::seal(keyring, binding, &child)?;
+        Ok(changed + 1)
+    }
+
+    /// What a redacted `Debug` prints for an encrypted field.
+    pub struct Redacted;
+
+    impl fmt::Debug for Redacted {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("<redacted>")
+        }
     }
 
     /// Stands in for the companion type when the derive reports an error,
     /// so the user sees that error and not a cascade of missing items.
     pub struct Fallback<T>(core::marker::PhantomData<T>);
 
-    impl<T> crate::Decrypt for Fallback<T> {
+    impl<T> Encrypt for Fallback<T> {
+        type Encrypted = Fallback<T>;
+        const KEY_ALIASES: &'static [&'static str] = &[];
+        fn encrypt<K: Keyring + ?Sized>(&self, _: &K) -> Result<Self, Error> {
+            Err(fallback_error())
+        }
+    }
+
+    impl<T> Decrypt for Fallback<T> {
         type Plain = T;
+        type Partial = Fallback<T>;
         fn decrypt<K: Keyring + ?Sized>(&self, _: &K) -> Result<T, Error> {
+            Err(fallback_error())
+        }
+        fn decrypt_partial_into<K: Keyring + ?Sized>(
+            &self,
+            _: &K,
+            _: &mut BTreeSet<String>,
+        ) -> Result<Self, Error> {
+            Err(fallback_error())
+        }
+        fn reencrypt<K: Keyring + ?Sized>(&mut self, _: &K) -> Result<usize, Error> {
             Err(fallback_error())
         }
     }

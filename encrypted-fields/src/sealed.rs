@@ -1,17 +1,17 @@
-//! [`Sealed<T>`]: one encrypted field value, and the code that seals and
-//! opens it.
+//! [`Sealed<T>`]: one encrypted field value, and the code that seals,
+//! opens and rotates it.
 
 use std::fmt;
 use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::cipher::{self, TAG_LEN};
 use crate::error::{Error, ErrorKind};
 use crate::format::{self, Binding, HEADER_LEN, ParseError};
-use crate::key::KeyId;
+use crate::key::{Key, KeyId};
 use crate::keyring::Keyring;
 
 /// An envelope holding a `T` that only a key of the right alias can open.
@@ -21,15 +21,38 @@ use crate::keyring::Keyring;
 /// [`open`](Sealed::open) what to deserialize, it is never stored.
 /// `Debug` shows the key id and length, never the ciphertext.
 pub struct Sealed<T> {
-    envelope: Box<[u8]>,
+    envelope: Vec<u8>,
     marker: PhantomData<fn() -> T>,
 }
 
+/// How the nonce of a new envelope is chosen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Nonce {
+    /// Fresh from the CSPRNG: two seals of one value differ. The default.
+    Random,
+    /// Derived from the key, the binding and the value: the same value in
+    /// the same place under the same key always gives the same envelope,
+    /// so equality can be tested on ciphertext. Leaks exactly that.
+    Deterministic,
+}
+
+/// What [`Sealed::inspect`] reads from an envelope without a key.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct EnvelopeInfo {
+    /// The format version (1).
+    pub version: u8,
+    /// The id of the key that sealed it.
+    pub key_id: KeyId,
+    /// The length of the JSON plaintext in bytes.
+    pub plaintext_len: usize,
+}
+
 impl<T: Serialize> Sealed<T> {
-    /// Seals `value` under the primary key of `binding`'s alias.
+    /// Seals `value` under the primary key of `binding`'s alias, with a
+    /// random nonce.
     ///
-    /// The value is serialized to JSON, encrypted with AES-GCM-SIV under a
-    /// fresh random nonce, and bound to `binding` through the AAD.
+    /// The value is serialized to JSON, encrypted with AES-GCM-SIV, and
+    /// bound to `binding` through the AAD.
     ///
     /// # Errors
     ///
@@ -40,36 +63,49 @@ impl<T: Serialize> Sealed<T> {
         binding: &Binding<'_>,
         value: &T,
     ) -> Result<Self, Error> {
-        let key = keyring
+        Self::seal_with(keyring, binding, value, Nonce::Random)
+    }
+
+    /// Seals `value` with the nonce chosen as `nonce` says.
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`](Self::seal).
+    pub fn seal_with<K: Keyring + ?Sized>(
+        keyring: &K,
+        binding: &Binding<'_>,
+        value: &T,
+        nonce: Nonce,
+    ) -> Result<Self, Error> {
+        let key = primary(keyring, binding)?;
+        seal_raw(key, binding, nonce, |buf| write_json(buf, value, binding))
+            .map(Sealed::from_envelope)
+    }
+
+    /// The deterministic envelopes of `value` under every key of the alias,
+    /// the primary first: what a stored deterministic field may hold while
+    /// a rotation is under way. Use them for `WHERE column IN (...)`.
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`](Self::seal).
+    pub fn seal_for_lookup<K: Keyring + ?Sized>(
+        keyring: &K,
+        binding: &Binding<'_>,
+        value: &T,
+    ) -> Result<Vec<Self>, Error> {
+        let keys = keyring
             .key_set(binding.alias())
-            .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))?
-            .primary();
-        let aad = format::aad(key.id(), binding).ok_or_else(|| name_too_long(binding))?;
-        let mut envelope = Vec::with_capacity(HEADER_LEN + 64 + TAG_LEN);
-        let nonce = cipher::random_nonce();
-        format::write_header(&mut envelope, key.id(), &nonce);
-        let sealed = serde_json::to_writer(&mut envelope, value)
-            .map_err(|_| Error::new(ErrorKind::Serialize).at(binding))
-            .and_then(|()| {
-                key.cipher()
-                    .seal(&nonce, &aad, &mut envelope[HEADER_LEN..])
-                    .ok_or_else(|| {
-                        Error::new(ErrorKind::Serialize)
-                            .detail("value too large")
-                            .at(binding)
-                    })
-            });
-        match sealed {
-            Ok(tag) => {
-                envelope.extend_from_slice(&tag);
-                Ok(Sealed::from_envelope(envelope.into_boxed_slice()))
-            }
-            Err(error) => {
-                // Whatever plaintext was written before the failure.
-                zeroize::Zeroize::zeroize(&mut envelope);
-                Err(error)
-            }
-        }
+            .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))?;
+        keys.keys()
+            .iter()
+            .map(|key| {
+                seal_raw(key, binding, Nonce::Deterministic, |buf| {
+                    write_json(buf, value, binding)
+                })
+                .map(Sealed::from_envelope)
+            })
+            .collect()
     }
 }
 
@@ -88,31 +124,7 @@ impl<T: DeserializeOwned> Sealed<T> {
         keyring: &K,
         binding: &Binding<'_>,
     ) -> Result<T, Error> {
-        let parts = format::parse(&self.envelope).map_err(|e| match e {
-            ParseError::TooShort(len) => Error::new(ErrorKind::MalformedEnvelope)
-                .detail(format!("{len} bytes is shorter than any envelope"))
-                .at(binding),
-            ParseError::Version(v) => Error::new(ErrorKind::UnsupportedVersion)
-                .detail(format!(
-                    "version {v}; this build reads version {}",
-                    format::VERSION_1
-                ))
-                .at(binding),
-        })?;
-        let key = keyring
-            .key_set(binding.alias())
-            .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))?
-            .get(parts.key_id)
-            .ok_or_else(|| {
-                Error::new(ErrorKind::UnknownKeyId)
-                    .detail(format!("key id {}", parts.key_id))
-                    .at(binding)
-            })?;
-        let aad = format::aad(parts.key_id, binding).ok_or_else(|| name_too_long(binding))?;
-        let mut plaintext = Zeroizing::new(parts.ciphertext.to_vec());
-        key.cipher()
-            .open(parts.nonce, &aad, &mut plaintext, parts.tag)
-            .map_err(|_| Error::new(ErrorKind::AuthenticationFailed).at(binding))?;
+        let plaintext = open_raw(&self.envelope, keyring, binding)?;
         // serde_json's message may quote the plaintext; keep only the fact.
         serde_json::from_slice(&plaintext)
             .map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
@@ -122,7 +134,7 @@ impl<T: DeserializeOwned> Sealed<T> {
 impl<T> Sealed<T> {
     /// Wraps envelope bytes without checking them; [`open`](Self::open)
     /// checks everything.
-    pub fn from_envelope(envelope: Box<[u8]>) -> Self {
+    pub fn from_envelope(envelope: Vec<u8>) -> Self {
         Sealed {
             envelope,
             marker: PhantomData,
@@ -134,10 +146,152 @@ impl<T> Sealed<T> {
         &self.envelope
     }
 
+    /// The text form, as it appears in JSON (base64url, no padding).
+    pub fn to_text(&self) -> String {
+        format::to_text(&self.envelope).to_string()
+    }
+
+    /// Reads the version, key id and plaintext length, without a key.
+    /// The alias is not stored in the envelope (it is bound through the
+    /// AAD); it comes from the field's declaration.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MalformedEnvelope`] or [`ErrorKind::UnsupportedVersion`].
+    pub fn inspect(&self) -> Result<EnvelopeInfo, Error> {
+        let parts = format::parse(&self.envelope).map_err(parse_error)?;
+        Ok(EnvelopeInfo {
+            version: format::VERSION_1,
+            key_id: parts.key_id,
+            plaintext_len: parts.ciphertext.len(),
+        })
+    }
+
     /// The key id in the envelope, or `None` if it is not a readable
-    /// version-1 envelope.
+    /// envelope.
     pub fn key_id(&self) -> Option<KeyId> {
-        format::parse(&self.envelope).ok().map(|p| p.key_id)
+        self.inspect().ok().map(|info| info.key_id)
+    }
+
+    /// Re-seals the envelope under the alias's current primary key if it
+    /// was sealed with another one, keeping the plaintext bytes as they
+    /// are. Returns whether it changed.
+    ///
+    /// # Errors
+    ///
+    /// As [`open`](Self::open), for the old envelope.
+    pub fn rotate<K: Keyring + ?Sized>(
+        &mut self,
+        keyring: &K,
+        binding: &Binding<'_>,
+        nonce: Nonce,
+    ) -> Result<bool, Error> {
+        let parts = format::parse(&self.envelope).map_err(|e| parse_error(e).at(binding))?;
+        let key = primary(keyring, binding)?;
+        if parts.key_id == key.id() {
+            return Ok(false);
+        }
+        let plaintext = open_raw(&self.envelope, keyring, binding)?;
+        let rotated = seal_raw(key, binding, nonce, |buf| {
+            buf.extend_from_slice(&plaintext);
+            Ok(())
+        })?;
+        self.envelope = rotated;
+        Ok(true)
+    }
+}
+
+/// The primary key of the binding's alias.
+fn primary<'k, K: Keyring + ?Sized>(
+    keyring: &'k K,
+    binding: &Binding<'_>,
+) -> Result<&'k Key, Error> {
+    keyring
+        .key_set(binding.alias())
+        .map(|set| set.primary())
+        .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))
+}
+
+/// Serializes `value` as the plaintext.
+fn write_json<T: Serialize + ?Sized>(
+    buf: &mut Vec<u8>,
+    value: &T,
+    binding: &Binding<'_>,
+) -> Result<(), Error> {
+    serde_json::to_writer(buf, value).map_err(|_| Error::new(ErrorKind::Serialize).at(binding))
+}
+
+/// Seals the plaintext that `write` appends, under `key`.
+///
+/// The plaintext is written straight into the envelope buffer, after the
+/// header, and encrypted in place: one allocation per envelope.
+fn seal_raw(
+    key: &Key,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+    write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    let aad = format::aad(key.id(), binding).ok_or_else(|| name_too_long(binding))?;
+    let mut envelope = Vec::with_capacity(HEADER_LEN + 64 + TAG_LEN);
+    format::write_header(&mut envelope, key.id());
+    let sealed = write(&mut envelope).and_then(|()| {
+        let (header, plaintext) = envelope.split_at_mut(HEADER_LEN);
+        let nonce = match nonce {
+            Nonce::Random => cipher::random_nonce(),
+            Nonce::Deterministic => key.deterministic_nonce(&aad, plaintext),
+        };
+        format::set_nonce(header, &nonce);
+        key.cipher().seal(&nonce, &aad, plaintext).ok_or_else(|| {
+            Error::new(ErrorKind::Serialize)
+                .detail("value too large")
+                .at(binding)
+        })
+    });
+    match sealed {
+        Ok(tag) => {
+            envelope.extend_from_slice(&tag);
+            Ok(envelope)
+        }
+        Err(error) => {
+            // Whatever plaintext was written before the failure.
+            envelope.zeroize();
+            Err(error)
+        }
+    }
+}
+
+/// Authenticates and decrypts an envelope; the plaintext is wiped on drop.
+fn open_raw<K: Keyring + ?Sized>(
+    envelope: &[u8],
+    keyring: &K,
+    binding: &Binding<'_>,
+) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let parts = format::parse(envelope).map_err(|e| parse_error(e).at(binding))?;
+    let key = keyring
+        .key_set(binding.alias())
+        .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))?
+        .get(parts.key_id)
+        .ok_or_else(|| {
+            Error::new(ErrorKind::UnknownKeyId)
+                .detail(format!("key id {}", parts.key_id))
+                .at(binding)
+        })?;
+    let aad = format::aad(parts.key_id, binding).ok_or_else(|| name_too_long(binding))?;
+    let mut plaintext = Zeroizing::new(parts.ciphertext.to_vec());
+    key.cipher()
+        .open(parts.nonce, &aad, &mut plaintext, parts.tag)
+        .map_err(|_| Error::new(ErrorKind::AuthenticationFailed).at(binding))?;
+    Ok(plaintext)
+}
+
+fn parse_error(error: ParseError) -> Error {
+    match error {
+        ParseError::TooShort(len) => Error::new(ErrorKind::MalformedEnvelope)
+            .detail(format!("{len} bytes is shorter than any envelope")),
+        ParseError::Version(v) => Error::new(ErrorKind::UnsupportedVersion).detail(format!(
+            "version {v}; this build reads version {}",
+            format::VERSION_1
+        )),
     }
 }
 
@@ -195,24 +349,23 @@ impl<'de, T> Deserialize<'de> for Sealed<T> {
 struct EnvelopeVisitor;
 
 impl<'de> de::Visitor<'de> for EnvelopeVisitor {
-    type Value = Box<[u8]>;
+    type Value = Vec<u8>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an encrypted-fields envelope (base64url text without padding)")
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
+        // Never echo the text: it is ciphertext.
         format::from_text(text)
-            .map(Vec::into_boxed_slice)
-            // Never echo the text: it is ciphertext.
             .ok_or_else(|| E::custom("invalid envelope: not base64url text without padding"))
     }
 
     fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
-        Ok(bytes.into())
+        Ok(bytes.to_vec())
     }
 
     fn visit_byte_buf<E: de::Error>(self, bytes: Vec<u8>) -> Result<Self::Value, E> {
-        Ok(bytes.into_boxed_slice())
+        Ok(bytes)
     }
 }

@@ -1,8 +1,9 @@
 use encrypted_fields::Encrypt;
 
 #[derive(Encrypt)]
-enum Payment {
-    Card { number: String },
+struct Customer {
+    #[encrypt(nestd)]
+    address: String,
 }
 
 fn main() {}

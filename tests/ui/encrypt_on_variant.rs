@@ -1,0 +1,9 @@
+use encrypted_fields::Encrypt;
+
+#[derive(Encrypt)]
+enum Payment {
+    #[encrypt(key = "banking")]
+    Card { number: String },
+}
+
+fn main() {}
