@@ -119,7 +119,7 @@ fn wrong_key_with_the_same_id_fails_authentication() {
         ("ENCRYPTED_FIELDS_KEY_BANKING", BANKING_128.to_owned()),
     ])
     .unwrap();
-    wire.email = Sealed::from_envelope(bytes.into());
+    wire.email = Sealed::from_envelope(bytes);
     let err = wire.decrypt(&both).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
     assert_eq!(err.key_alias(), Some("pii"));
@@ -131,7 +131,7 @@ fn wrong_key_with_the_same_id_fails_authentication() {
 fn malformed_and_unknown_version_envelopes_have_their_own_kinds() {
     let keyring = keyring();
     let mut wire = customer().encrypt(&keyring).unwrap();
-    wire.email = Sealed::from_envelope(vec![1, 2, 3].into());
+    wire.email = Sealed::from_envelope(vec![1, 2, 3]);
     let err = wire.decrypt(&keyring).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::MalformedEnvelope);
     assert_eq!(err.field(), Some("email"));
@@ -143,7 +143,7 @@ fn malformed_and_unknown_version_envelopes_have_their_own_kinds() {
         .as_bytes()
         .to_vec();
     bytes[0] = 2;
-    wire.email = Sealed::from_envelope(bytes.into());
+    wire.email = Sealed::from_envelope(bytes);
     let err = wire.decrypt(&keyring).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::UnsupportedVersion);
     assert!(err.to_string().contains("version 2"), "{err}");

@@ -17,7 +17,7 @@ fn every_single_byte_change_of_an_envelope_is_rejected() {
             let mut changed = envelope.clone();
             changed[i] ^= delta;
             let mut tampered = wire.clone();
-            tampered.email = Sealed::from_envelope(changed.into());
+            tampered.email = Sealed::from_envelope(changed);
             let err = tampered.decrypt(&keyring).unwrap_err();
             assert_eq!(err.key_alias(), Some("pii"), "byte {i}: {err}");
         }
@@ -37,7 +37,7 @@ fn truncated_and_extended_envelopes_are_rejected() {
     let mut longer = envelope.clone();
     longer.push(0);
     let mut tampered = wire.clone();
-    tampered.email = Sealed::from_envelope(longer.into());
+    tampered.email = Sealed::from_envelope(longer);
     assert_eq!(
         tampered.decrypt(&keyring).unwrap_err().kind(),
         ErrorKind::AuthenticationFailed

@@ -27,6 +27,13 @@ pub(crate) fn with_predicates<'a>(
     clause
 }
 
+/// Whether `ty` names `ident` (or `Self`) anywhere, as a recursive type's
+/// field does.
+pub(crate) fn mentions_self(ty: &Type, ident: &Ident) -> bool {
+    let self_ident = Ident::new("Self", ident.span());
+    mentions_any(ty, &HashSet::from([ident, &self_ident]))
+}
+
 /// Whether `ty` names one of `params` (as `T`, `Vec<T>`, `T::Item`, ...).
 fn mentions_any(ty: &Type, params: &HashSet<&Ident>) -> bool {
     struct Finder<'p> {

@@ -70,16 +70,7 @@ fn define(container: &Container<'_>, name: &Ident, generated: Generated) -> Toke
     let ident = input.ident.unraw();
     let where_clause = bound::with_predicates(
         &input.generics,
-        container
-            .fields()
-            .filter(|f| matches!(f.mode(), Mode::Nested | Mode::NestedSealed { .. }))
-            .map(|f| {
-                let ty = f.ty();
-                (
-                    ty,
-                    quote_spanned!(ty.span()=> #ty: ::encrypted_fields::Encrypt),
-                )
-            }),
+        container.fields().flat_map(definition_predicates),
     );
     let header = match generated {
         Generated::Companion => {
@@ -213,8 +204,43 @@ fn wrap_option(field: &Field<'_>, inner: TokenStream) -> TokenStream {
     }
 }
 
+/// What the generated types need of a nested field's type, for their
+/// definitions and derived impls to be well-formed: `std`'s and serde's
+/// derives bound type parameters, not projections such as
+/// `<T as Encrypt>::Encrypted`, so these go in the where clause they copy.
+fn definition_predicates<'a>(field: &Field<'a>) -> Vec<(&'a syn::Type, TokenStream)> {
+    let ty = field.ty();
+    let span = ty.span();
+    let ef = quote!(::encrypted_fields);
+    match field.mode() {
+        Mode::Plain | Mode::Sealed { .. } => vec![],
+        Mode::NestedSealed { .. } => {
+            let sealed = field.sealed_ty();
+            vec![(sealed, quote_spanned!(span=> #sealed: #ef::Encrypt))]
+        }
+        Mode::Nested => vec![
+            (ty, quote_spanned!(span=> #ty: #ef::Encrypt)),
+            (
+                ty,
+                quote_spanned! {span=>
+                    <#ty as #ef::Encrypt>::Encrypted: ::core::clone::Clone
+                        + ::core::fmt::Debug
+                        + ::core::cmp::PartialEq
+                        + #ef::__private::serde::Serialize
+                        + #ef::__private::serde::de::DeserializeOwned
+                },
+            ),
+            (
+                ty,
+                quote_spanned!(span=> <<#ty as #ef::Encrypt>::Encrypted as #ef::Decrypt>::Partial: ::core::fmt::Debug),
+            ),
+        ],
+    }
+}
+
 /// One where clause for all the impls: each needs what the others need,
-/// because the traits refer to each other's associated types.
+/// because the traits refer to each other's associated types, and all of
+/// them name the generated types, whose own predicates must hold.
 fn impl_bounds(container: &Container<'_>) -> Option<WhereClause> {
     let ef = quote!(::encrypted_fields);
     let serde = quote! {
@@ -240,7 +266,10 @@ fn impl_bounds(container: &Container<'_>) -> Option<WhereClause> {
             ],
         }
     });
-    bound::with_predicates(&container.input.generics, predicates)
+    bound::with_predicates(
+        &container.input.generics,
+        predicates.chain(container.fields().flat_map(definition_predicates)),
+    )
 }
 
 fn encrypt_impl(
@@ -258,9 +287,12 @@ fn encrypt_impl(
             Mode::Plain | Mode::Nested => None,
         })
         .collect();
+    // A recursive field adds no aliases, and merging its own constant
+    // into itself would be a cycle.
     let nested = container
         .fields()
         .filter(|f| matches!(f.mode(), Mode::Nested | Mode::NestedSealed { .. }))
+        .filter(|f| !bound::mentions_self(f.ty(), ident))
         .map(|f| {
             let ty = f.ty();
             quote_spanned!(ty.span()=> .merge(<#ty as ::encrypted_fields::Encrypt>::KEY_ALIASES))

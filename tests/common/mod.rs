@@ -1,6 +1,8 @@
 //! Keys and types shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod payments;
+
 use encrypted_fields::{Encrypt, EnvKeyring};
 use serde::{Deserialize, Serialize};
 

@@ -1,0 +1,344 @@
+//! Enums, tuple structs, flatten, raw identifiers and boxes round-trip, and
+//! the redacted `Debug`.
+
+mod common;
+
+use std::collections::BTreeMap;
+
+use common::keyring;
+use encrypted_fields::{Decrypt, Encrypt, ErrorKind, Sealed};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+/// Replaces every string that is not in `plain` at the same place with
+/// `"<sealed>"`, so shapes can be compared.
+fn shape(encrypted: &Value, plain: &Value) -> Value {
+    match (encrypted, plain) {
+        (Value::Object(e), Value::Object(p)) => Value::Object(
+            e.iter()
+                .map(|(k, v)| (k.clone(), shape(v, p.get(k).unwrap_or(&Value::Null))))
+                .collect(),
+        ),
+        (Value::Array(e), Value::Array(p)) => {
+            Value::Array(e.iter().zip(p).map(|(e, p)| shape(e, p)).collect())
+        }
+        (Value::String(_), p) if p != encrypted => json!("<sealed>"),
+        (e, _) => e.clone(),
+    }
+}
+
+fn round_trip<T>(value: &T) -> Value
+where
+    T: Encrypt + Serialize + PartialEq + std::fmt::Debug,
+    T::Encrypted: Serialize + serde::de::DeserializeOwned + Decrypt<Plain = T>,
+{
+    let keyring = keyring();
+    let json = serde_json::to_value(value.encrypt(&keyring).unwrap()).unwrap();
+    let back = serde_json::from_value::<T::Encrypted>(json.clone())
+        .unwrap()
+        .decrypt(&keyring)
+        .unwrap();
+    assert_eq!(&back, value);
+    shape(&json, &serde_json::to_value(value).unwrap())
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+enum Payment {
+    Card {
+        #[encrypt(key = "banking")]
+        number: String,
+        expiry: String,
+    },
+    Transfer(#[encrypt(key = "banking")] String, u32),
+    Cash,
+}
+
+#[test]
+fn enums_with_named_tuple_and_unit_variants_round_trip() {
+    let card = Payment::Card {
+        number: "4111111111111111".into(),
+        expiry: "12/30".into(),
+    };
+    assert_eq!(
+        round_trip(&card),
+        json!({"Card": {"number": "<sealed>", "expiry": "12/30"}})
+    );
+    let transfer = Payment::Transfer("DE89370400440532013000".into(), 7);
+    assert_eq!(round_trip(&transfer), json!({"Transfer": ["<sealed>", 7]}));
+    assert_eq!(round_trip(&Payment::Cash), json!("Cash"));
+    assert_eq!(Payment::KEY_ALIASES, ["banking"]);
+}
+
+#[test]
+fn an_envelope_moved_to_another_variant_fails() {
+    let keyring = keyring();
+    let EncryptedPayment::Card { number, .. } = Payment::Card {
+        number: "4111".into(),
+        expiry: "x".into(),
+    }
+    .encrypt(&keyring)
+    .unwrap() else {
+        panic!("card stays a card");
+    };
+    let moved = EncryptedPayment::Transfer(number, 1);
+    let err = moved.decrypt(&keyring).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::AuthenticationFailed);
+    assert_eq!(err.field(), Some("Transfer.0"));
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[serde(
+    tag = "type",
+    rename_all = "snake_case",
+    rename_all_fields = "camelCase"
+)]
+enum Internally {
+    BankCard {
+        #[encrypt(key = "banking")]
+        card_number: String,
+        holder_name: String,
+    },
+    Voucher {
+        code: u32,
+    },
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[serde(tag = "t", content = "c")]
+enum Adjacently {
+    Secret(#[encrypt(key = "pii")] BTreeMap<String, u32>),
+    Public(String),
+}
+
+#[test]
+fn serde_enum_representations_carry_over() {
+    let card = Internally::BankCard {
+        card_number: "4111".into(),
+        holder_name: "Ada".into(),
+    };
+    assert_eq!(
+        round_trip(&card),
+        json!({"type": "bank_card", "cardNumber": "<sealed>", "holderName": "Ada"})
+    );
+    assert_eq!(
+        round_trip(&Internally::Voucher { code: 5 }),
+        json!({"type": "voucher", "code": 5})
+    );
+    let secret = Adjacently::Secret(BTreeMap::from([("a".into(), 1)]));
+    assert_eq!(round_trip(&secret), json!({"t": "Secret", "c": "<sealed>"}));
+    assert_eq!(
+        round_trip(&Adjacently::Public("p".into())),
+        json!({"t": "Public", "c": "p"})
+    );
+}
+
+#[test]
+fn enum_fields_are_bound_to_their_serialized_variant_and_field_names() {
+    let keyring = keyring();
+    let wire = Internally::BankCard {
+        card_number: "4111".into(),
+        holder_name: "Ada".into(),
+    }
+    .encrypt(&keyring)
+    .unwrap();
+    let EncryptedInternally::BankCard { card_number, .. } = wire else {
+        panic!("variant kept")
+    };
+    let binding = encrypted_fields::Binding::new("banking", "Internally", "bank_card.cardNumber");
+    assert_eq!(card_number.open(&keyring, &binding).unwrap(), "4111");
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Pair(#[encrypt(key = "pii")] String, u8);
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Ssn(#[encrypt(key = "pii")] String);
+
+#[test]
+fn tuple_and_newtype_structs_round_trip() {
+    assert_eq!(
+        round_trip(&Pair("secret".into(), 3)),
+        json!(["<sealed>", 3])
+    );
+    assert_eq!(round_trip(&Ssn("078-05-1120".into())), json!("<sealed>"));
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Meta {
+    source: String,
+    version: u32,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Address {
+    #[encrypt(key = "pii")]
+    street: String,
+    city: String,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Flattened {
+    #[encrypt(key = "pii")]
+    email: String,
+    #[serde(flatten)]
+    meta: Meta,
+    #[encrypt(nested)]
+    #[serde(flatten)]
+    address: Address,
+}
+
+#[test]
+fn flatten_works_on_plain_and_nested_fields() {
+    let value = Flattened {
+        email: "a@b.c".into(),
+        meta: Meta {
+            source: "api".into(),
+            version: 2,
+        },
+        address: Address {
+            street: "1 Main St".into(),
+            city: "Oslo".into(),
+        },
+    };
+    assert_eq!(
+        round_trip(&value),
+        json!({"email": "<sealed>", "source": "api", "version": 2, "street": "<sealed>", "city": "Oslo"})
+    );
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[allow(non_camel_case_types)]
+struct r#struct {
+    #[encrypt(key = "pii")]
+    r#type: String,
+    r#match: u8,
+}
+
+#[test]
+fn raw_identifiers_are_unraw_ed_in_names_and_aad() {
+    let value = r#struct {
+        r#type: "secret".into(),
+        r#match: 1,
+    };
+    assert_eq!(round_trip(&value), json!({"type": "<sealed>", "match": 1}));
+    let keyring = keyring();
+    let wire: Encryptedstruct = value.encrypt(&keyring).unwrap();
+    let binding = encrypted_fields::Binding::new("pii", "struct", "type");
+    assert_eq!(wire.r#type.open(&keyring, &binding).unwrap(), "secret");
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Boxed {
+    #[encrypt(key = "pii")]
+    sealed: Box<u64>,
+    #[encrypt(nested)]
+    nested: Box<Address>,
+    #[encrypt(nested)]
+    recursive: Option<Box<Boxed>>,
+}
+
+#[test]
+fn boxes_seal_and_nest_including_recursive_types() {
+    let inner = Boxed {
+        sealed: Box::new(2),
+        nested: Box::new(Address {
+            street: "2 Side St".into(),
+            city: "Bergen".into(),
+        }),
+        recursive: None,
+    };
+    let outer = Boxed {
+        sealed: Box::new(1),
+        nested: Box::new(Address {
+            street: "1 Main St".into(),
+            city: "Oslo".into(),
+        }),
+        recursive: Some(Box::new(inner)),
+    };
+    let shape = round_trip(&outer);
+    assert_eq!(shape["recursive"]["nested"]["street"], "<sealed>");
+    assert_eq!(shape["recursive"]["sealed"], "<sealed>");
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq)]
+#[encrypt(redact_debug)]
+struct Patient {
+    id: u32,
+    #[encrypt(key = "pii")]
+    name: String,
+    #[encrypt(nested)]
+    address: Address,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq)]
+#[encrypt(redact_debug)]
+enum Contact {
+    Email(#[encrypt(key = "pii")] String),
+    Phone {
+        #[encrypt(key = "pii")]
+        number: String,
+        country: String,
+    },
+    Nothing,
+}
+
+#[test]
+fn redacted_debug_hides_encrypted_fields_of_the_plain_type() {
+    let patient = Patient {
+        id: 7,
+        name: "Ada Lovelace".into(),
+        address: Address {
+            street: "12 St James's Sq".into(),
+            city: "London".into(),
+        },
+    };
+    assert_eq!(
+        format!("{patient:?}"),
+        "Patient { id: 7, name: <redacted>, address: Address { street: \"12 St James's Sq\", city: \"London\" } }"
+    );
+    // Address derives Debug itself, unredacted; a type opts in to redaction.
+    assert_eq!(
+        format!("{:?}", Contact::Email("a@b.c".into())),
+        "Email(<redacted>)"
+    );
+    assert_eq!(
+        format!(
+            "{:?}",
+            Contact::Phone {
+                number: "555".into(),
+                country: "NO".into()
+            }
+        ),
+        "Phone { number: <redacted>, country: \"NO\" }"
+    );
+    assert_eq!(format!("{:?}", Contact::Nothing), "Nothing");
+}
+
+#[test]
+fn companion_debug_shows_envelopes_never_plaintext() {
+    let keyring = keyring();
+    let patient = Patient {
+        id: 7,
+        name: "Ada Lovelace".into(),
+        address: Address {
+            street: "12 St James's Sq".into(),
+            city: "London".into(),
+        },
+    };
+    let wire = patient.encrypt(&keyring).unwrap();
+    let debug = format!("{wire:?}");
+    assert!(
+        debug.starts_with("EncryptedPatient { id: 7, name: Sealed(key "),
+        "{debug}"
+    );
+    assert!(
+        !debug.contains("Ada") && !debug.contains("St James"),
+        "{debug}"
+    );
+    let text = serde_json::to_value(&wire).unwrap()["name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(!debug.contains(&text), "no ciphertext either");
+    let _: &Sealed<String> = &wire.name;
+}
