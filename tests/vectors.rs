@@ -4,7 +4,7 @@
 //! (`tests/vectors/generate.py`, from `docs/FORMAT.md`), so they check the
 //! spec as much as the code.
 
-use encrypted_fields::{Binding, ErrorKind, Key, KeySet, MemoryKeyring, Sealed};
+use encrypted_fields::{Binding, ErrorKind, Key, KeySet, MemoryKeyring, Nonce, Sealed};
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -24,6 +24,8 @@ struct Vector {
     field: String,
     value: Value,
     envelope: String,
+    #[serde(default)]
+    deterministic: bool,
 }
 
 fn vectors() -> Vec<Vector> {
@@ -53,7 +55,7 @@ impl Vector {
 #[test]
 fn golden_vectors_open_or_fail_as_recorded() {
     let vectors = vectors();
-    assert!(vectors.len() >= 16, "vectors went missing");
+    assert!(vectors.len() >= 20, "vectors went missing");
     for v in &vectors {
         let result = v.sealed().open(&v.keyring(), &v.binding());
         match (v.result.as_str(), result) {
@@ -103,5 +105,16 @@ fn envelopes_written_now_have_the_vectors_layout() {
             v.description
         );
         assert_eq!(fresh.open(&keyring, &v.binding()).unwrap(), v.value);
+    }
+}
+
+#[test]
+fn deterministic_envelopes_are_reproduced_exactly() {
+    let deterministic: Vec<Vector> = vectors().into_iter().filter(|v| v.deterministic).collect();
+    assert_eq!(deterministic.len(), 3);
+    for v in deterministic {
+        let sealed =
+            Sealed::seal_with(&v.keyring(), &v.binding(), &v.value, Nonce::Deterministic).unwrap();
+        assert_eq!(sealed.to_text(), v.envelope, "{}", v.description);
     }
 }

@@ -9,6 +9,7 @@ freeze format version 1: never change an existing vector; append new ones.
 
 import base64
 import hashlib
+import hmac
 import json
 import struct
 
@@ -16,6 +17,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
 
 VERSION = 0x01
 KEY_ID_DOMAIN = b"encrypted-fields key id v1\x00"
+NONCE_KEY_LABEL = b"encrypted-fields deterministic nonce key v1"
 
 
 def key_id(key: bytes) -> bytes:
@@ -34,10 +36,19 @@ def plaintext(value) -> bytes:
     return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def seal(key: bytes, nonce: bytes, alias: str, context: str, field: str, value) -> dict:
+def deterministic_nonce(key: bytes, ad: bytes, pt: bytes) -> bytes:
+    nonce_key = hmac.new(key, NONCE_KEY_LABEL, hashlib.sha256).digest()
+    return hmac.new(nonce_key, ad + pt, hashlib.sha256).digest()[:12]
+
+
+def seal(key: bytes, nonce, alias: str, context: str, field: str, value) -> dict:
+    """Seals `value`; `nonce` None means deterministic (section 3)."""
     kid = key_id(key)
     ad = aad(kid, alias, context, field)
     pt = plaintext(value)
+    deterministic = nonce is None
+    if deterministic:
+        nonce = deterministic_nonce(key, ad, pt)
     ct_and_tag = AESGCMSIV(key).encrypt(nonce, pt, ad)
     envelope = bytes([VERSION]) + kid + nonce + ct_and_tag
     return {
@@ -51,6 +62,7 @@ def seal(key: bytes, nonce: bytes, alias: str, context: str, field: str, value) 
         "nonce_hex": nonce.hex(),
         "aad_hex": ad.hex(),
         "envelope": base64.urlsafe_b64encode(envelope).decode().rstrip("="),
+        **({"deterministic": True} if deterministic else {}),
     }
 
 
@@ -74,6 +86,10 @@ valid = [
     ("array", seal(KEY_256, nonce(7), "eu.pii-v2", "customer.v1", "tags", ["a", "b", 3, True, None])),
     ("renamed field, context override", seal(KEY_256, nonce(8), "pii", "customer.v1", "homeAddress",
                                              {"city": "London", "line1": "12 St James's Sq", "zip": "SW1Y 4LB"})),
+    ("enum variant field", seal(KEY_128, nonce(9), "banking", "Payment", "Card.number", "4111111111111111")),
+    ("deterministic, AES-256", seal(KEY_256, None, "pii", "member", "email", "ada@example.com")),
+    ("deterministic, AES-128", seal(KEY_128, None, "pii", "member", "email", "ada@example.com")),
+    ("deterministic, other field", seal(KEY_256, None, "pii", "member", "backup_email", "ada@example.com")),
 ]
 
 vectors = []
