@@ -20,9 +20,9 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
     let items = [
         define(container, &names.companion, Generated::Companion),
         define(container, &names.partial, Generated::Partial),
-        encrypt_impl(container, &names, &bounds),
+        encrypt_impl(container, &names, &bounds, Op::Encrypt),
         decrypt_impl(container, &names, &bounds),
-        reseal_impl(container, &names, &bounds),
+        encrypt_impl(container, &names, &bounds, Op::Reseal),
         lookup_impl(container, &names, &bounds),
         debug_impl(container),
     ];
@@ -272,14 +272,43 @@ fn impl_bounds(container: &Container<'_>) -> Option<WhereClause> {
     )
 }
 
+/// `Encrypt` for the plain type (`Op::Encrypt`), or for the partial type
+/// (`Op::Reseal`: back into the companion, sealed fields passed through).
 fn encrypt_impl(
     container: &Container<'_>,
     names: &Names,
     bounds: &Option<WhereClause>,
+    op: Op,
 ) -> TokenStream {
     let ident = &container.input.ident;
     let companion = &names.companion;
     let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
+    let (self_ident, key_aliases) = match op {
+        Op::Reseal => (
+            &names.partial,
+            quote!(<#ident #ty_generics as ::encrypted_fields::Encrypt>::KEY_ALIASES),
+        ),
+        Op::Encrypt | Op::Decrypt | Op::Partial => (ident, key_aliases(container)),
+    };
+    let body = convert(container, companion, op);
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::encrypted_fields::Encrypt for #self_ident #ty_generics #bounds {
+            type Encrypted = #companion #ty_generics;
+            const KEY_ALIASES: &'static [&'static str] = #key_aliases;
+
+            fn encrypt<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
+                &self,
+                __keyring: &__K,
+            ) -> ::core::result::Result<Self::Encrypted, ::encrypted_fields::Error> {
+                ::core::result::Result::Ok(#body)
+            }
+        }
+    }
+}
+
+/// The type's own aliases merged with its nested types', at compile time.
+fn key_aliases(container: &Container<'_>) -> TokenStream {
     let own: Vec<String> = container
         .fields()
         .filter_map(|f| match f.mode() {
@@ -292,27 +321,12 @@ fn encrypt_impl(
     let nested = container
         .fields()
         .filter(|f| matches!(f.mode(), Mode::Nested | Mode::NestedSealed { .. }))
-        .filter(|f| !bound::mentions_self(f.ty(), ident))
+        .filter(|f| !bound::mentions_self(f.ty(), &container.input.ident))
         .map(|f| {
             let ty = f.ty();
             quote_spanned!(ty.span()=> .merge(<#ty as ::encrypted_fields::Encrypt>::KEY_ALIASES))
         });
-    let body = convert(container, companion, Op::Encrypt);
-    quote! {
-        #[automatically_derived]
-        impl #impl_generics ::encrypted_fields::Encrypt for #ident #ty_generics #bounds {
-            type Encrypted = #companion #ty_generics;
-            const KEY_ALIASES: &'static [&'static str] =
-                { &::encrypted_fields::__private::AliasList::new(&[#(#own),*]) #(#nested)* }.as_slice();
-
-            fn encrypt<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
-                &self,
-                __keyring: &__K,
-            ) -> ::core::result::Result<Self::Encrypted, ::encrypted_fields::Error> {
-                ::core::result::Result::Ok(#body)
-            }
-        }
-    }
+    quote!({ &::encrypted_fields::__private::AliasList::new(&[#(#own),*]) #(#nested)* }.as_slice())
 }
 
 fn decrypt_impl(
@@ -359,34 +373,6 @@ fn decrypt_impl(
                 let mut __changed: usize = 0;
                 match self { #rotate }
                 ::core::result::Result::Ok(__changed)
-            }
-        }
-    }
-}
-
-/// `Encrypt` for the partial type: back into the companion, with sealed
-/// fields passed through.
-fn reseal_impl(
-    container: &Container<'_>,
-    names: &Names,
-    bounds: &Option<WhereClause>,
-) -> TokenStream {
-    let ident = &container.input.ident;
-    let Names { companion, partial } = names;
-    let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
-    let body = convert(container, companion, Op::Reseal);
-    quote! {
-        #[automatically_derived]
-        impl #impl_generics ::encrypted_fields::Encrypt for #partial #ty_generics #bounds {
-            type Encrypted = #companion #ty_generics;
-            const KEY_ALIASES: &'static [&'static str] =
-                <#ident #ty_generics as ::encrypted_fields::Encrypt>::KEY_ALIASES;
-
-            fn encrypt<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
-                &self,
-                __keyring: &__K,
-            ) -> ::core::result::Result<Self::Encrypted, ::encrypted_fields::Error> {
-                ::core::result::Result::Ok(#body)
             }
         }
     }

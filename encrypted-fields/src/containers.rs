@@ -103,74 +103,42 @@ impl<T: Decrypt> Decrypt for Vec<T> {
     }
 }
 
-impl<M: Clone + Eq + Hash, T: Encrypt, S: BuildHasher + Default> Encrypt for HashMap<M, T, S> {
-    type Encrypted = HashMap<M, T::Encrypted, S>;
-    const KEY_ALIASES: &'static [&'static str] = T::KEY_ALIASES;
+/// Maps encrypt their values and keep their keys.
+macro_rules! map_impls {
+    ($map:ident [$($generics:tt)*] [$($hasher:ident)?]) => {
+        impl<$($generics)*, T: Encrypt> Encrypt for $map<M, T $(, $hasher)?> {
+            type Encrypted = $map<M, T::Encrypted $(, $hasher)?>;
+            const KEY_ALIASES: &'static [&'static str] = T::KEY_ALIASES;
 
-    fn encrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Encrypted, Error> {
-        self.iter()
-            .map(|(k, v)| Ok((k.clone(), v.encrypt(keyring)?)))
-            .collect()
-    }
+            fn encrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Encrypted, Error> {
+                self.iter().map(|(k, v)| Ok((k.clone(), v.encrypt(keyring)?))).collect()
+            }
+        }
+
+        impl<$($generics)*, T: Decrypt> Decrypt for $map<M, T $(, $hasher)?> {
+            type Plain = $map<M, T::Plain $(, $hasher)?>;
+            type Partial = $map<M, T::Partial $(, $hasher)?>;
+
+            fn decrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Plain, Error> {
+                self.iter().map(|(k, v)| Ok((k.clone(), v.decrypt(keyring)?))).collect()
+            }
+
+            fn decrypt_partial_into<K: Keyring + ?Sized>(
+                &self,
+                keyring: &K,
+                inaccessible: &mut BTreeSet<String>,
+            ) -> Result<Self::Partial, Error> {
+                self.iter()
+                    .map(|(k, v)| Ok((k.clone(), v.decrypt_partial_into(keyring, inaccessible)?)))
+                    .collect()
+            }
+
+            fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error> {
+                self.values_mut().map(|v| v.reencrypt(keyring)).sum()
+            }
+        }
+    };
 }
 
-impl<M: Clone + Eq + Hash, T: Decrypt, S: BuildHasher + Default> Decrypt for HashMap<M, T, S> {
-    type Plain = HashMap<M, T::Plain, S>;
-    type Partial = HashMap<M, T::Partial, S>;
-
-    fn decrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Plain, Error> {
-        self.iter()
-            .map(|(k, v)| Ok((k.clone(), v.decrypt(keyring)?)))
-            .collect()
-    }
-
-    fn decrypt_partial_into<K: Keyring + ?Sized>(
-        &self,
-        keyring: &K,
-        inaccessible: &mut BTreeSet<String>,
-    ) -> Result<Self::Partial, Error> {
-        self.iter()
-            .map(|(k, v)| Ok((k.clone(), v.decrypt_partial_into(keyring, inaccessible)?)))
-            .collect()
-    }
-
-    fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error> {
-        self.values_mut().map(|v| v.reencrypt(keyring)).sum()
-    }
-}
-
-impl<M: Clone + Ord, T: Encrypt> Encrypt for BTreeMap<M, T> {
-    type Encrypted = BTreeMap<M, T::Encrypted>;
-    const KEY_ALIASES: &'static [&'static str] = T::KEY_ALIASES;
-
-    fn encrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Encrypted, Error> {
-        self.iter()
-            .map(|(k, v)| Ok((k.clone(), v.encrypt(keyring)?)))
-            .collect()
-    }
-}
-
-impl<M: Clone + Ord, T: Decrypt> Decrypt for BTreeMap<M, T> {
-    type Plain = BTreeMap<M, T::Plain>;
-    type Partial = BTreeMap<M, T::Partial>;
-
-    fn decrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Plain, Error> {
-        self.iter()
-            .map(|(k, v)| Ok((k.clone(), v.decrypt(keyring)?)))
-            .collect()
-    }
-
-    fn decrypt_partial_into<K: Keyring + ?Sized>(
-        &self,
-        keyring: &K,
-        inaccessible: &mut BTreeSet<String>,
-    ) -> Result<Self::Partial, Error> {
-        self.iter()
-            .map(|(k, v)| Ok((k.clone(), v.decrypt_partial_into(keyring, inaccessible)?)))
-            .collect()
-    }
-
-    fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error> {
-        self.values_mut().map(|v| v.reencrypt(keyring)).sum()
-    }
-}
+map_impls!(HashMap [M: Clone + Eq + Hash, S: BuildHasher + Default] [S]);
+map_impls!(BTreeMap [M: Clone + Ord] []);
