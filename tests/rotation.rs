@@ -200,3 +200,48 @@ fn lookup_envelopes_cover_every_key_version_during_rotation() {
         "text form matches the JSON column"
     );
 }
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Locker {
+    #[encrypt(nested, key = "vault")]
+    profile: Profile,
+}
+
+#[test]
+fn outer_layer_rotates_even_without_the_inner_alias() {
+    let old = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", PII_256),
+        ("ENCRYPTED_FIELDS_KEY_VAULT", OTHER_256),
+    ])
+    .unwrap();
+    let mut locker = Locker {
+        profile: Profile {
+            birthday: "1815-12-10".into(),
+        },
+    }
+    .encrypt(&old)
+    .unwrap();
+    // A rotation job for the vault key only: it holds no `pii` key.
+    let vault_only = EnvKeyring::from_vars([(
+        "ENCRYPTED_FIELDS_KEY_VAULT",
+        format!("{PII_256_NEW},{OTHER_256}"),
+    )])
+    .unwrap();
+    assert_eq!(locker.reencrypt(&vault_only).unwrap(), 1);
+    assert_eq!(
+        locker.profile.key_id(),
+        Some(vault_only.key_set("vault").unwrap().primary().id())
+    );
+    let both = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", PII_256.to_owned()),
+        (
+            "ENCRYPTED_FIELDS_KEY_VAULT",
+            format!("{PII_256_NEW},{OTHER_256}"),
+        ),
+    ])
+    .unwrap();
+    assert_eq!(
+        locker.decrypt(&both).unwrap().profile.birthday,
+        "1815-12-10"
+    );
+}

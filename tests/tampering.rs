@@ -65,6 +65,33 @@ fn every_single_character_change_of_the_json_text_is_rejected() {
 }
 
 #[test]
+fn a_non_string_where_an_envelope_belongs_is_not_echoed() {
+    // A producer that never encrypted may send the plaintext number itself.
+    for value in [
+        serde_json::json!(4111111111111111u64),
+        serde_json::json!(-4111.5),
+        serde_json::json!(true),
+        serde_json::json!(["4111"]),
+        serde_json::json!({"n": "4111"}),
+    ] {
+        let mut doc = serde_json::to_value(customer().encrypt(&keyring()).unwrap()).unwrap();
+        doc["email"] = value.clone();
+        let err = serde_json::from_value::<EncryptedCustomer>(doc.clone())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("invalid envelope"), "{err}");
+        assert!(
+            !err.contains("4111") && !err.contains("true"),
+            "{value}: {err}"
+        );
+        let text_err = serde_json::from_str::<EncryptedCustomer>(&doc.to_string())
+            .unwrap_err()
+            .to_string();
+        assert!(!text_err.contains("4111"), "{text_err}");
+    }
+}
+
+#[test]
 fn non_base64_text_is_a_serde_error_that_does_not_echo_it() {
     let mut doc = serde_json::to_value(customer().encrypt(&keyring()).unwrap()).unwrap();
     doc["email"] = "ada@example.com".into();

@@ -297,9 +297,9 @@ fn encrypt_impl(
             type Encrypted = #companion #ty_generics;
             const KEY_ALIASES: &'static [&'static str] = #key_aliases;
 
-            fn encrypt<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
+            fn encrypt<__EncryptedFieldsKeyring: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
                 &self,
-                __keyring: &__K,
+                __keyring: &__EncryptedFieldsKeyring,
             ) -> ::core::result::Result<Self::Encrypted, ::encrypted_fields::Error> {
                 ::core::result::Result::Ok(#body)
             }
@@ -351,24 +351,24 @@ fn decrypt_impl(
             type Plain = #ident #ty_generics;
             type Partial = #partial #ty_generics;
 
-            fn decrypt<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
+            fn decrypt<__EncryptedFieldsKeyring: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
                 &self,
-                __keyring: &__K,
+                __keyring: &__EncryptedFieldsKeyring,
             ) -> ::core::result::Result<Self::Plain, ::encrypted_fields::Error> {
                 ::core::result::Result::Ok(#decrypt)
             }
 
-            fn decrypt_partial_into<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
+            fn decrypt_partial_into<__EncryptedFieldsKeyring: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
                 &self,
-                __keyring: &__K,
+                __keyring: &__EncryptedFieldsKeyring,
                 __inaccessible: &mut ::encrypted_fields::__private::BTreeSet<::encrypted_fields::__private::String>,
             ) -> ::core::result::Result<Self::Partial, ::encrypted_fields::Error> {
                 ::core::result::Result::Ok(#partial_body)
             }
 
-            fn reencrypt<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
+            fn reencrypt<__EncryptedFieldsKeyring: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
                 &mut self,
-                __keyring: &__K,
+                __keyring: &__EncryptedFieldsKeyring,
             ) -> ::core::result::Result<usize, ::encrypted_fields::Error> {
                 let mut __changed: usize = 0;
                 match self { #rotate }
@@ -401,8 +401,8 @@ fn lookup_impl(
             quote! {
                 #[doc = #doc]
                 #[allow(dead_code)]
-                #vis fn #method<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
-                    keyring: &__K,
+                #vis fn #method<__EncryptedFieldsKeyring: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
+                    keyring: &__EncryptedFieldsKeyring,
                     value: &#ty,
                 ) -> ::core::result::Result<
                     ::encrypted_fields::__private::Vec<::encrypted_fields::Sealed<#ty>>,

@@ -43,9 +43,9 @@ pub(crate) fn expand(input: &DeriveInput, errors: Vec<syn::Error>) -> TokenStrea
             type Encrypted = ::encrypted_fields::__private::Fallback<Self>;
             const KEY_ALIASES: &'static [&'static str] = &[];
 
-            fn encrypt<__K: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
+            fn encrypt<__EncryptedFieldsKeyring: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
                 &self,
-                _: &__K,
+                _: &__EncryptedFieldsKeyring,
             ) -> ::core::result::Result<Self::Encrypted, ::encrypted_fields::Error> {
                 ::core::result::Result::Err(::encrypted_fields::__private::fallback_error())
             }

@@ -3,11 +3,12 @@
 
 use syn::{GenericParam, Meta};
 
-use crate::ast::{Container, Field, Mode};
+use crate::ast::{Body, Container, Field, Mode, Shape};
 use crate::ctxt::Ctxt;
 
 pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
     check_generics(cx, container);
+    check_enum(cx, container);
     check_context(cx, container);
     check_container_serde(cx, container);
     for field in container.fields() {
@@ -28,6 +29,46 @@ fn check_generics(cx: &Ctxt, container: &Container<'_>) {
                 lifetime,
                 "lifetime parameters are not supported: a decrypted value owns its data; use owned types such as `String`",
             );
+        }
+    }
+}
+
+/// Enum layouts the companion cannot reproduce, and names that would make
+/// `Variant.field` bindings ambiguous.
+fn check_enum(cx: &Ctxt, container: &Container<'_>) {
+    let Body::Enum(variants) = &container.body else {
+        return;
+    };
+    let has = |name: &str| {
+        container
+            .attrs
+            .serde
+            .iter()
+            .any(|m| m.path().is_ident(name))
+    };
+    let internally_tagged = has("tag") && !has("content") && !has("untagged");
+    for variant in variants {
+        for field in &variant.fields {
+            if field.aad_name.matches('.').count() > 1 {
+                cx.error_spanned_by(
+                    field.original,
+                    "a `.` in the serialized name of this variant or field would make its envelope binding ambiguous; rename without `.`",
+                );
+            }
+            let sealed = matches!(
+                field.mode(),
+                Mode::Sealed { .. } | Mode::NestedSealed { .. }
+            );
+            if internally_tagged
+                && variant.shape == Shape::Tuple
+                && variant.fields.len() == 1
+                && sealed
+            {
+                cx.error_spanned_by(
+                    field.original,
+                    "an internally tagged enum cannot hold an encrypted newtype variant: serde cannot add the tag to a ciphertext string; use `#[serde(tag = \"...\", content = \"...\")]` or a struct variant",
+                );
+            }
         }
     }
 }
@@ -83,7 +124,14 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
             format!(
                 "invalid alias `{}`: use lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit, e.g. `key = \"{}\"`",
                 key.value(),
-                suggest_alias(&key.value())
+                                suggest_alias(&key.value())
+            ),
+        ),
+        (Some(key), _) if names_a_file(&key.value()) => cx.error_spanned_by(
+            key,
+            format!(
+                "alias `{}` cannot end in `file`: its variable would end in `_FILE`, which names a file holding the key",
+                key.value()
             ),
         ),
         _ => {}
@@ -141,6 +189,13 @@ fn is_valid_alias(alias: &str) -> bool {
         .next()
         .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
         && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+}
+
+/// An alias whose variable would end in `_FILE`, which names a file.
+fn names_a_file(alias: &str) -> bool {
+    ["_file", "-file", ".file"]
+        .iter()
+        .any(|suffix| alias.ends_with(suffix))
 }
 
 /// A valid alias close to an invalid one, for the error message.

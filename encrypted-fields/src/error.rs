@@ -32,6 +32,9 @@ pub enum ErrorKind {
     Serialize,
     /// The decrypted JSON does not fit the field's type.
     Deserialize,
+    /// A legacy AES-CBC value could not be decrypted (bad base64, length or
+    /// padding, or a wrong key: the legacy format cannot tell them apart).
+    LegacyCiphertext,
 }
 
 /// An encryption, decryption or keyring error.
@@ -147,6 +150,9 @@ impl fmt::Display for Error {
                 f,
                 "decrypted value for alias `{alias}` does not fit the field's type"
             )?,
+            ErrorKind::LegacyCiphertext => {
+                f.write_str("legacy AES-CBC value could not be decrypted")?
+            }
         }
         if let Some(detail) = &self.detail {
             write!(f, ": {detail}")?;

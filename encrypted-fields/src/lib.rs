@@ -34,12 +34,16 @@
 #![warn(missing_docs)]
 
 mod aliases;
+mod audit;
 mod cipher;
 mod containers;
 mod error;
 mod format;
 mod key;
 mod keyring;
+#[cfg(feature = "legacy-cbc")]
+pub mod legacy;
+mod limits;
 mod partial;
 mod sealed;
 
@@ -49,6 +53,7 @@ pub use error::{Error, ErrorKind};
 pub use format::Binding;
 pub use key::{Key, KeyId, KeySet, KeySize, generate_key};
 pub use keyring::{EnvKeyring, Keyring, MemoryKeyring, is_valid_alias};
+pub use limits::{DEFAULT_MAX_ENVELOPE_LEN, max_envelope_len, set_max_envelope_len};
 pub use partial::{MaybeSealed, PartialDecryption};
 pub use sealed::{EnvelopeInfo, Nonce, Sealed};
 /// Re-exported so users can read a [`generate_key`] result without
@@ -238,7 +243,8 @@ pub mod __private {
         binding: &Binding<'_>,
         inaccessible: &mut BTreeSet<String>,
     ) -> Result<MaybeSealed<T, E>, Error> {
-        sealed.inspect().map_err(|e| e.at(binding))?;
+        let info = sealed.inspect().map_err(|e| e.at(binding))?;
+        crate::audit::inaccessible(binding, Some(info.key_id));
         if !inaccessible.contains(binding.alias()) {
             inaccessible.insert(binding.alias().to_owned());
         }
@@ -336,7 +342,11 @@ pub mod __private {
     }
 
     /// Rotates a `#[encrypt(nested, key)]` field: the child's envelopes,
-    /// then the outer one (re-sealed if its key or its content changed).
+    /// then the outer one. If a child envelope changed, the child companion
+    /// is serialized again and sealed under the primary (fields this
+    /// version does not know are dropped, as in any deserialize/serialize
+    /// round trip); if this keyring lacks one of the child's aliases, only
+    /// the outer envelope is rotated, its bytes carried over as they are.
     pub fn rotate_nested<E, K: Keyring + ?Sized>(
         keyring: &K,
         sealed: &mut Sealed<E>,
@@ -346,12 +356,17 @@ pub mod __private {
         E: Decrypt + Serialize + DeserializeOwned,
     {
         let mut child = sealed.open(keyring, binding)?;
-        let changed = child.reencrypt(keyring)?;
-        if changed == 0 {
-            return rotate(keyring, sealed, binding, Nonce::Random);
+        match child.reencrypt(keyring) {
+            Ok(0) => rotate(keyring, sealed, binding, Nonce::Random),
+            Ok(changed) => {
+                *sealed = Sealed::seal(keyring, binding, &child)?;
+                Ok(changed + 1)
+            }
+            Err(error) if error.kind() == crate::ErrorKind::UnknownAlias => {
+                rotate(keyring, sealed, binding, Nonce::Random)
+            }
+            Err(error) => Err(error),
         }
-        *sealed = Sealed::seal(keyring, binding, &child)?;
-        Ok(changed + 1)
     }
 
     /// What a redacted `Debug` prints for an encrypted field.

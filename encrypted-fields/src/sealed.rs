@@ -8,11 +8,13 @@ use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::audit::{self, Op};
 use crate::cipher::{self, TAG_LEN};
 use crate::error::{Error, ErrorKind};
 use crate::format::{self, Binding, HEADER_LEN, ParseError};
 use crate::key::{Key, KeyId};
 use crate::keyring::Keyring;
+use crate::limits;
 
 /// An envelope holding a `T` that only a key of the right alias can open.
 ///
@@ -77,9 +79,13 @@ impl<T: Serialize> Sealed<T> {
         value: &T,
         nonce: Nonce,
     ) -> Result<Self, Error> {
-        let key = primary(keyring, binding)?;
-        seal_raw(key, binding, nonce, |buf| write_json(buf, value, binding))
-            .map(Sealed::from_envelope)
+        let mut key_id = None;
+        let sealed = primary(keyring, binding).and_then(|key| {
+            key_id = Some(key.id());
+            seal_raw(key, binding, nonce, |buf| write_json(buf, value, binding))
+        });
+        audit::record(Op::Encrypt, binding, key_id, &sealed);
+        sealed.map(Sealed::from_envelope)
     }
 
     /// The deterministic envelopes of `value` under every key of the alias,
@@ -94,18 +100,22 @@ impl<T: Serialize> Sealed<T> {
         binding: &Binding<'_>,
         value: &T,
     ) -> Result<Vec<Self>, Error> {
-        let keys = keyring
+        let sealed = keyring
             .key_set(binding.alias())
-            .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))?;
-        keys.keys()
-            .iter()
-            .map(|key| {
-                seal_raw(key, binding, Nonce::Deterministic, |buf| {
-                    write_json(buf, value, binding)
-                })
-                .map(Sealed::from_envelope)
-            })
-            .collect()
+            .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))
+            .and_then(|keys| {
+                keys.keys()
+                    .iter()
+                    .map(|key| {
+                        seal_raw(key, binding, Nonce::Deterministic, |buf| {
+                            write_json(buf, value, binding)
+                        })
+                        .map(Sealed::from_envelope)
+                    })
+                    .collect()
+            });
+        audit::record(Op::Lookup, binding, None, &sealed);
+        sealed
     }
 }
 
@@ -124,10 +134,13 @@ impl<T: DeserializeOwned> Sealed<T> {
         keyring: &K,
         binding: &Binding<'_>,
     ) -> Result<T, Error> {
-        let plaintext = open_raw(&self.envelope, keyring, binding)?;
-        // serde_json's message may quote the plaintext; keep only the fact.
-        serde_json::from_slice(&plaintext)
-            .map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
+        let opened = open_raw(&self.envelope, keyring, binding).and_then(|plaintext| {
+            // serde_json's message may quote the plaintext; keep only the fact.
+            serde_json::from_slice(&plaintext)
+                .map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
+        });
+        audit::record(Op::Decrypt, binding, self.key_id(), &opened);
+        opened
     }
 }
 
@@ -186,18 +199,28 @@ impl<T> Sealed<T> {
         binding: &Binding<'_>,
         nonce: Nonce,
     ) -> Result<bool, Error> {
-        let parts = format::parse(&self.envelope).map_err(|e| parse_error(e).at(binding))?;
-        let key = primary(keyring, binding)?;
-        if parts.key_id == key.id() {
-            return Ok(false);
-        }
-        let plaintext = open_raw(&self.envelope, keyring, binding)?;
-        let rotated = seal_raw(key, binding, nonce, |buf| {
-            buf.extend_from_slice(&plaintext);
-            Ok(())
-        })?;
-        self.envelope = rotated;
-        Ok(true)
+        let old_id = self.key_id();
+        let rotated = primary(keyring, binding).and_then(|key| {
+            if old_id == Some(key.id()) {
+                return Ok(None);
+            }
+            let plaintext = open_raw(&self.envelope, keyring, binding)?;
+            seal_raw(key, binding, nonce, |buf| {
+                buf.extend(&plaintext);
+                Ok(())
+            })
+            .map(|envelope| Some((key.id(), envelope)))
+        });
+        let (key_id, outcome) = match rotated {
+            Ok(None) => return Ok(false),
+            Ok(Some((new_id, envelope))) => {
+                self.envelope = envelope;
+                (Some(new_id), Ok(true))
+            }
+            Err(error) => (old_id, Err(error)),
+        };
+        audit::record(Op::Rotate, binding, key_id, &outcome);
+        outcome
     }
 }
 
@@ -214,7 +237,7 @@ fn primary<'k, K: Keyring + ?Sized>(
 
 /// Serializes `value` as the plaintext.
 fn write_json<T: Serialize + ?Sized>(
-    buf: &mut Vec<u8>,
+    buf: &mut WipingBuf,
     value: &T,
     binding: &Binding<'_>,
 ) -> Result<(), Error> {
@@ -224,23 +247,32 @@ fn write_json<T: Serialize + ?Sized>(
 /// Seals the plaintext that `write` appends, under `key`.
 ///
 /// The plaintext is written straight into the envelope buffer, after the
-/// header, and encrypted in place: one allocation per envelope.
+/// header, and encrypted in place: one allocation per envelope for small
+/// values. The buffer wipes what it leaves behind when it grows, and
+/// everything on failure, so no plaintext copy is freed unwiped.
 fn seal_raw(
     key: &Key,
     binding: &Binding<'_>,
     nonce: Nonce,
-    write: impl FnOnce(&mut Vec<u8>) -> Result<(), Error>,
+    write: impl FnOnce(&mut WipingBuf) -> Result<(), Error>,
 ) -> Result<Vec<u8>, Error> {
     let aad = format::aad(key.id(), binding).ok_or_else(|| name_too_long(binding))?;
-    let mut envelope = Vec::with_capacity(HEADER_LEN + 64 + TAG_LEN);
-    format::write_header(&mut envelope, key.id());
-    let sealed = write(&mut envelope).and_then(|()| {
-        let (header, plaintext) = envelope.split_at_mut(HEADER_LEN);
+    let mut buf = WipingBuf(Vec::with_capacity(HEADER_LEN + 64 + TAG_LEN));
+    format::write_header(&mut buf.0, key.id());
+    let sealed = write(&mut buf).and_then(|()| {
+        let (header, plaintext) = buf.0.split_at_mut(HEADER_LEN);
         let nonce = match nonce {
             Nonce::Random => cipher::random_nonce(),
             Nonce::Deterministic => key.deterministic_nonce(&aad, plaintext),
         };
         format::set_nonce(header, &nonce);
+        let len = HEADER_LEN + plaintext.len() + TAG_LEN;
+        let limit = limits::max_envelope_len();
+        if len > limit {
+            return Err(Error::new(ErrorKind::Serialize)
+                .detail(limits::too_large(len, limit))
+                .at(binding));
+        }
         key.cipher().seal(&nonce, &aad, plaintext).ok_or_else(|| {
             Error::new(ErrorKind::Serialize)
                 .detail("value too large")
@@ -249,14 +281,46 @@ fn seal_raw(
     });
     match sealed {
         Ok(tag) => {
-            envelope.extend_from_slice(&tag);
-            Ok(envelope)
+            buf.extend(&tag);
+            Ok(std::mem::take(&mut buf.0))
         }
-        Err(error) => {
-            // Whatever plaintext was written before the failure.
-            envelope.zeroize();
-            Err(error)
+        // `buf` is wiped as it drops.
+        Err(error) => Err(error),
+    }
+}
+
+/// A byte buffer that never frees unwiped memory: it wipes the old
+/// allocation when it grows, and whatever it still holds when dropped
+/// (after a successful seal it holds nothing: the envelope is taken out).
+struct WipingBuf(Vec<u8>);
+
+impl WipingBuf {
+    fn extend(&mut self, bytes: &[u8]) {
+        let needed = self.0.len() + bytes.len();
+        if needed > self.0.capacity() {
+            let mut grown = Vec::with_capacity(needed.max(2 * self.0.capacity()));
+            grown.extend_from_slice(&self.0);
+            let mut old = std::mem::replace(&mut self.0, grown);
+            old.zeroize();
         }
+        self.0.extend_from_slice(bytes);
+    }
+}
+
+impl std::io::Write for WipingBuf {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.extend(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for WipingBuf {
+    fn drop(&mut self) {
+        self.0.zeroize();
     }
 }
 
@@ -266,6 +330,13 @@ fn open_raw<K: Keyring + ?Sized>(
     keyring: &K,
     binding: &Binding<'_>,
 ) -> Result<Zeroizing<Vec<u8>>, Error> {
+    let limit = limits::max_envelope_len();
+    if envelope.len() > limit {
+        let detail = limits::too_large(envelope.len(), limit);
+        return Err(Error::new(ErrorKind::MalformedEnvelope)
+            .detail(detail)
+            .at(binding));
+    }
     let parts = format::parse(envelope).map_err(|e| parse_error(e).at(binding))?;
     let key = keyring
         .key_set(binding.alias())
@@ -337,7 +408,10 @@ impl<T> Serialize for Sealed<T> {
 impl<'de, T> Deserialize<'de> for Sealed<T> {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         if deserializer.is_human_readable() {
-            deserializer.deserialize_str(EnvelopeVisitor)
+            // `deserialize_any`, not `deserialize_str`: for a number where a
+            // string belongs, serde_json's own error would quote the number,
+            // which may be a plaintext from a producer that never encrypted.
+            deserializer.deserialize_any(EnvelopeVisitor)
         } else {
             deserializer.deserialize_bytes(EnvelopeVisitor)
         }
@@ -356,16 +430,71 @@ impl<'de> de::Visitor<'de> for EnvelopeVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        // Never echo the text: it is ciphertext.
+        // The limit is checked before decoding; never echo the text: it is
+        // ciphertext.
+        let limit = limits::max_text_len();
+        if text.len() > limit {
+            let detail = limits::too_large(text.len(), limit);
+            return Err(E::custom(format_args!(
+                "invalid envelope: text of {detail}"
+            )));
+        }
         format::from_text(text)
             .ok_or_else(|| E::custom("invalid envelope: not base64url text without padding"))
     }
 
     fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
+        check_len(bytes.len())?;
         Ok(bytes.to_vec())
     }
 
     fn visit_byte_buf<E: de::Error>(self, bytes: Vec<u8>) -> Result<Self::Value, E> {
+        check_len(bytes.len())?;
         Ok(bytes)
     }
+
+    // Anything else is refused without quoting it.
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<Self::Value, E> {
+        Err(not_an_envelope("a boolean"))
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<Self::Value, E> {
+        Err(not_an_envelope("a number"))
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<Self::Value, E> {
+        Err(not_an_envelope("a number"))
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<Self::Value, E> {
+        Err(not_an_envelope("a number"))
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Err(not_an_envelope("null"))
+    }
+
+    fn visit_seq<A: de::SeqAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(not_an_envelope("an array"))
+    }
+
+    fn visit_map<A: de::MapAccess<'de>>(self, _: A) -> Result<Self::Value, A::Error> {
+        Err(not_an_envelope("an object"))
+    }
+}
+
+fn not_an_envelope<E: de::Error>(found: &str) -> E {
+    E::custom(format_args!(
+        "invalid envelope: found {found}, expected a base64url string"
+    ))
+}
+
+/// Rejects binary envelopes over the limit before copying them.
+fn check_len<E: de::Error>(len: usize) -> Result<(), E> {
+    let limit = limits::max_envelope_len();
+    if len > limit {
+        let detail = limits::too_large(len, limit);
+        return Err(E::custom(format_args!("invalid envelope: {detail}")));
+    }
+    Ok(())
 }

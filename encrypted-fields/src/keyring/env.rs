@@ -106,7 +106,11 @@ impl EnvKeyring {
                 let path = value.as_ref();
                 file_text = Zeroizing::new(
                     std::fs::read_to_string(path)
-                        .map_err(|e| invalid(&format!("cannot read `{path}`: {}", e.kind())))?,
+                        // Never echo the path: a key pasted into a `_FILE`
+                        // variable by mistake would end up in the logs.
+                        .map_err(|e| {
+                            invalid(&format!("cannot read the file it names: {}", e.kind()))
+                        })?,
                 );
                 file_text.as_str()
             } else {
@@ -288,6 +292,12 @@ mod tests {
         assert!(
             missing.contains("ENCRYPTED_FIELDS_KEY_PII_FILE: cannot read"),
             "{missing}"
+        );
+        // A key pasted into a `_FILE` variable by mistake is not echoed.
+        let pasted = error(&[("ENCRYPTED_FIELDS_KEY_PII_FILE", K32)]);
+        assert!(
+            !pasted.contains(K32) && !pasted.contains("AAECAwQF"),
+            "{pasted}"
         );
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -28,7 +28,7 @@ impl MemoryKeyring {
         if !is_valid_alias(alias) {
             return Err(Error::new(ErrorKind::InvalidKey)
                 .alias(alias)
-                .detail("aliases are lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit"));
+                .detail("aliases are lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit, not ending in `_file`"));
         }
         self.sets.insert(alias.into(), keys);
         Ok(())
@@ -66,12 +66,43 @@ impl fmt::Debug for MemoryKeyring {
     }
 }
 
-/// Whether `alias` follows the alias rule, `[a-z0-9][a-z0-9_.-]*`: the
-/// rule `#[encrypt(key = "...")]` enforces at compile time.
+/// Whether `alias` follows the alias rule, `[a-z0-9][a-z0-9_.-]*`, and does
+/// not end in `_file`, `-file` or `.file` (its variable would end in
+/// `_FILE`, which names a file): the rule `#[encrypt(key = "...")]`
+/// enforces at compile time.
 pub fn is_valid_alias(alias: &str) -> bool {
     let mut bytes = alias.bytes();
-    bytes
+    let well_formed = bytes
         .next()
         .is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b))
+        && bytes.all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b"_.-".contains(&b));
+    let names_a_file = ["_file", "-file", ".file"]
+        .iter()
+        .any(|suffix| alias.ends_with(suffix));
+    well_formed && !names_a_file
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_alias;
+
+    #[test]
+    fn alias_rule_matches_the_derive() {
+        for ok in ["pii", "eu.pii-v2", "0day", "a_b", "profile"] {
+            assert!(is_valid_alias(ok), "{ok}");
+        }
+        for bad in [
+            "",
+            "PII",
+            "-pii",
+            "_pii",
+            "pii key",
+            "ü",
+            "audit_file",
+            "x-file",
+            "y.file",
+        ] {
+            assert!(!is_valid_alias(bad), "{bad}");
+        }
+    }
 }

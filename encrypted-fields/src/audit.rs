@@ -1,0 +1,81 @@
+//! Audit events: with the `tracing` feature, every seal, open and rotation
+//! emits an event on the `encrypted_fields::audit` target: `debug` when it
+//! succeeds, `warn` when it fails. Fields: `op`, `alias`, `key_id`,
+//! `context`, `field`, `outcome` and, on failure, `error`. Never plaintext,
+//! key bytes or ciphertext. Without the feature this compiles to nothing.
+
+use crate::error::Error;
+use crate::format::Binding;
+use crate::key::KeyId;
+
+/// What was done to an envelope.
+#[derive(Clone, Copy)]
+pub(crate) enum Op {
+    Encrypt,
+    Decrypt,
+    Rotate,
+    Lookup,
+}
+
+/// Records one operation's outcome.
+#[inline]
+pub(crate) fn record<T>(
+    op: Op,
+    binding: &Binding<'_>,
+    key_id: Option<KeyId>,
+    result: &Result<T, Error>,
+) {
+    #[cfg(feature = "tracing")]
+    emit(op, binding, key_id, result.as_ref().err());
+    #[cfg(not(feature = "tracing"))]
+    let _ = (op, binding, key_id, result);
+}
+
+/// Records a field left sealed by partial decryption (no key for its alias).
+#[inline]
+pub(crate) fn inaccessible(binding: &Binding<'_>, key_id: Option<KeyId>) {
+    #[cfg(feature = "tracing")]
+    tracing::debug!(
+        target: "encrypted_fields::audit",
+        op = "decrypt",
+        alias = binding.alias(),
+        key_id = %key_id.map(|id| id.to_string()).unwrap_or_default(),
+        context = binding.context(),
+        field = binding.field(),
+        outcome = "inaccessible",
+    );
+    #[cfg(not(feature = "tracing"))]
+    let _ = (binding, key_id);
+}
+
+#[cfg(feature = "tracing")]
+fn emit(op: Op, binding: &Binding<'_>, key_id: Option<KeyId>, error: Option<&Error>) {
+    let op = match op {
+        Op::Encrypt => "encrypt",
+        Op::Decrypt => "decrypt",
+        Op::Rotate => "rotate",
+        Op::Lookup => "lookup",
+    };
+    let key_id = key_id.map(|id| id.to_string()).unwrap_or_default();
+    match error {
+        None => tracing::debug!(
+            target: "encrypted_fields::audit",
+            op,
+            alias = binding.alias(),
+            key_id = %key_id,
+            context = binding.context(),
+            field = binding.field(),
+            outcome = "ok",
+        ),
+        Some(error) => tracing::warn!(
+            target: "encrypted_fields::audit",
+            op,
+            alias = binding.alias(),
+            key_id = %key_id,
+            context = binding.context(),
+            field = binding.field(),
+            outcome = "error",
+            error = ?error.kind(),
+        ),
+    }
+}

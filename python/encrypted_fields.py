@@ -1,0 +1,377 @@
+"""encrypted-fields envelopes for Python: a twin of the Rust crate's format.
+
+Written from ``docs/FORMAT.md`` alone. Reads and writes the same envelopes
+(format version 1) with ``cryptography``'s AES-GCM-SIV, loads keys from the
+same ``ENCRYPTED_FIELDS_KEY_<ALIAS>`` variables, and raises the same kinds of
+error. Error messages name the alias and field, never plaintext, key bytes or
+ciphertext.
+
+    keyring = Keyring.from_env()
+    envelope = encrypt_field(keyring, "pii", "Customer", "email", "ada@example.com")
+    value = decrypt_field(keyring, "pii", "Customer", "email", envelope)
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import json
+import os
+import re
+import struct
+from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV
+
+__all__ = [
+    "VERSION",
+    "Key",
+    "Keyring",
+    "encrypt_field",
+    "decrypt_field",
+    "inspect",
+    "var_name",
+    "EncryptedFieldsError",
+    "UnknownAlias",
+    "UnknownKeyId",
+    "MalformedEnvelope",
+    "UnsupportedVersion",
+    "AuthenticationFailed",
+    "InvalidKey",
+    "MissingAliases",
+    "SerializeError",
+    "DeserializeError",
+]
+
+VERSION = 0x01
+KEY_ID_LEN = 4
+NONCE_LEN = 12
+TAG_LEN = 16
+HEADER_LEN = 1 + KEY_ID_LEN + NONCE_LEN
+MIN_LEN = HEADER_LEN + TAG_LEN
+KEY_ID_DOMAIN = b"encrypted-fields key id v1\x00"
+NONCE_KEY_LABEL = b"encrypted-fields deterministic nonce key v1"
+PREFIX = "ENCRYPTED_FIELDS_KEY_"
+FILE_SUFFIX = "_FILE"
+_ALIAS = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
+_VAR_ALIAS = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
+_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+
+
+# --- errors -----------------------------------------------------------------
+
+
+class EncryptedFieldsError(Exception):
+    """Base class; ``kind`` matches the Rust crate's ``ErrorKind`` in snake case."""
+
+    kind = "error"
+
+    def __init__(self, message: str, alias: Optional[str] = None,
+                 context: Optional[str] = None, field: Optional[str] = None):
+        self.alias, self.context, self.field = alias, context, field
+        if context is not None and field is not None:
+            message = f"{message} (field `{field}` of `{context}`)"
+        super().__init__(message)
+
+
+class UnknownAlias(EncryptedFieldsError):
+    """The keyring has no key for the alias: this service has no access."""
+    kind = "unknown_alias"
+
+
+class UnknownKeyId(EncryptedFieldsError):
+    """The alias is known but not the key that sealed the envelope (rotated out)."""
+    kind = "unknown_key_id"
+
+
+class MalformedEnvelope(EncryptedFieldsError):
+    """Not an envelope: bad text encoding, or too short."""
+    kind = "malformed_envelope"
+
+
+class UnsupportedVersion(EncryptedFieldsError):
+    """The version byte is not one this implementation reads."""
+    kind = "unsupported_version"
+
+
+class AuthenticationFailed(EncryptedFieldsError):
+    """Wrong key, tampered, or moved from another field, type or alias."""
+    kind = "authentication_failed"
+
+
+class InvalidKey(EncryptedFieldsError):
+    """A key or alias given to a keyring is invalid; names the variable."""
+    kind = "invalid_key"
+
+
+class MissingAliases(EncryptedFieldsError):
+    """``Keyring.require`` found aliases missing; ``missing`` lists them all."""
+    kind = "missing_aliases"
+
+    def __init__(self, missing: Sequence[str]):
+        self.missing = sorted(set(missing))
+        plural = "" if len(self.missing) == 1 else "es"
+        super().__init__(f"keyring has no key for alias{plural} `" + "`, `".join(self.missing) + "`")
+
+
+class SerializeError(EncryptedFieldsError):
+    """The value cannot be written as JSON."""
+    kind = "serialize"
+
+
+class DeserializeError(EncryptedFieldsError):
+    """The decrypted plaintext is not JSON."""
+    kind = "deserialize"
+
+
+# --- keys -------------------------------------------------------------------
+
+
+class Key:
+    """One AES-GCM-SIV key (16 or 32 bytes) and its id. ``repr`` shows the id only."""
+
+    __slots__ = ("_aead", "_nonce_key", "id", "bits")
+
+    def __init__(self, key: bytes):
+        if len(key) not in (16, 32):
+            raise InvalidKey(f"invalid key configuration: key is {len(key)} bytes; "
+                             "expected 16 (AES-128) or 32 (AES-256)")
+        self.id = hashlib.sha256(KEY_ID_DOMAIN + key).digest()[:KEY_ID_LEN]
+        self.bits = len(key) * 8
+        self._aead = AESGCMSIV(key)
+        self._nonce_key = hmac.new(key, NONCE_KEY_LABEL, hashlib.sha256).digest()
+
+    @classmethod
+    def from_base64(cls, text: str) -> "Key":
+        """A key written as standard padded base64, as in the variables."""
+        try:
+            raw = base64.b64decode(text.strip(), validate=True)
+        except (binascii.Error, ValueError):
+            raise InvalidKey("invalid key configuration: key is not standard padded base64") from None
+        if base64.b64encode(raw).decode() != text.strip():
+            raise InvalidKey("invalid key configuration: key is not standard padded base64")
+        return cls(raw)
+
+    @staticmethod
+    def generate(bits: int = 256) -> str:
+        """A fresh random key as standard base64, for a variable's value."""
+        if bits not in (128, 256):
+            raise ValueError("bits must be 128 or 256")
+        return base64.b64encode(os.urandom(bits // 8)).decode()
+
+    def _deterministic_nonce(self, aad: bytes, plaintext: bytes) -> bytes:
+        return hmac.new(self._nonce_key, aad + plaintext, hashlib.sha256).digest()[:NONCE_LEN]
+
+    def __repr__(self) -> str:
+        return f"Key({self.id.hex()}, AES-{self.bits}-GCM-SIV)"
+
+
+def var_name(alias: str) -> str:
+    """The variable that holds ``alias``'s keys: ``pii-v2`` -> ``ENCRYPTED_FIELDS_KEY_PII_V2``."""
+    return PREFIX + alias.upper().replace("-", "_").replace(".", "_")
+
+
+def _normalize(alias: str) -> str:
+    return alias.lower().replace("-", "_").replace(".", "_")
+
+
+class Keyring:
+    """Keys by alias, the primary first, as the Rust ``EnvKeyring`` reads them."""
+
+    def __init__(self, key_sets: Optional[Mapping[str, Sequence[Key]]] = None):
+        self._sets = {}
+        for alias, keys in (key_sets or {}).items():
+            self.insert(alias, keys)
+
+        def insert(self, alias: str, keys: Sequence[Key]) -> None:
+        if not _ALIAS.match(alias) or alias.endswith(("_file", "-file", ".file")):
+            raise InvalidKey("invalid key configuration: aliases are lowercase letters, digits, "
+                                                          "`_`, `.` and `-`, starting with a letter or digit, not ending in `_file`",
+                             alias=alias)
+        keys = list(keys)
+        if not keys:
+            raise InvalidKey("invalid key configuration: no key given", alias=alias)
+        for i, key in enumerate(keys):
+            if any(k.id == key.id for k in keys[:i]):
+                raise InvalidKey(f"invalid key configuration: key {i + 1} listed twice "
+                                 f"(key id {key.id.hex()})", alias=alias)
+        self._sets[_normalize(alias)] = keys
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Keyring":
+        """Reads every ``ENCRYPTED_FIELDS_KEY_*`` variable of ``environ`` (default: the process's)."""
+        return cls.from_vars((environ if environ is not None else os.environ).items())
+
+    @classmethod
+    def from_vars(cls, pairs: Iterable[Tuple[str, str]]) -> "Keyring":
+        """Reads keys from (name, value) pairs; names without the prefix are ignored."""
+        keyring = cls()
+        seen = {}
+        for name, value in pairs:
+            if not name.startswith(PREFIX):
+                continue
+
+            def invalid(detail: str) -> InvalidKey:
+                return InvalidKey(f"invalid key configuration: {name}: {detail}")
+
+            part = name[len(PREFIX):]
+            from_file = part.endswith(FILE_SUFFIX)
+            if from_file:
+                part = part[:-len(FILE_SUFFIX)]
+            if not _VAR_ALIAS.match(part):
+                raise invalid("the part after the prefix must be upper-case letters, digits and `_`")
+            alias = part.lower()
+            if alias in seen:
+                raise invalid(f"alias `{alias}` is also set by {seen[alias]}; set only one")
+            if from_file:
+                try:
+                    with open(value, encoding="utf-8") as f:
+                        value = f.read()
+                                except OSError as e:
+                    # Never echo the path: a key pasted into a `_FILE` variable by
+                    # mistake would end up in the logs.
+                    raise invalid(f"cannot read the file it names: {type(e).__name__}") from None
+            if not value.strip():
+                raise invalid("value is empty")
+            keys = []
+            for i, text in enumerate(value.split(",")):
+                if not text.strip():
+                    raise invalid(f"key {i + 1} is empty")
+                try:
+                    keys.append(Key.from_base64(text))
+                except InvalidKey as e:
+                    detail = str(e).removeprefix("invalid key configuration: ")
+                    raise invalid(f"key {i + 1}: {detail}") from None
+            try:
+                keyring.insert(alias, keys)
+            except InvalidKey as e:
+                raise invalid(str(e).removeprefix("invalid key configuration: ")) from None
+            seen[alias] = name
+        return keyring
+
+    def key_set(self, alias: str) -> Optional[Sequence[Key]]:
+        """Every key of ``alias``, primary first; ``None`` if this keyring has no such alias."""
+        return self._sets.get(_normalize(alias))
+
+    def require(self, aliases: Iterable[str]) -> None:
+        """Raises ``MissingAliases`` naming every alias in ``aliases`` this keyring lacks."""
+        missing = [a for a in aliases if self.key_set(a) is None]
+        if missing:
+            raise MissingAliases(missing)
+
+    def __repr__(self) -> str:
+        sets = ", ".join(f"{a!r}: {list(ks)!r}" for a, ks in sorted(self._sets.items()))
+        return f"Keyring({{{sets}}})"
+
+
+KeyLike = Union[Keyring, Key, bytes]
+
+
+def _keys(key: KeyLike, alias: str, context: str, field: str) -> Sequence[Key]:
+    if isinstance(key, Keyring):
+        keys = key.key_set(alias)
+        if keys is None:
+            raise UnknownAlias(f"keyring has no key for alias `{alias}`", alias, context, field)
+        return keys
+    if isinstance(key, Key):
+        return [key]
+    return [Key(bytes(key))]
+
+
+# --- envelopes --------------------------------------------------------------
+
+
+def _aad(key_id: bytes, alias: str, context: str, field: str) -> bytes:
+    out = bytes([VERSION]) + key_id
+    for name in (alias, context, field):
+        raw = name.encode("utf-8")
+        if len(raw) > 0xFFFF:
+            raise SerializeError("alias, context or field name longer than 65535 bytes",
+                                 alias, context, field)
+        out += struct.pack(">H", len(raw)) + raw
+    return out
+
+
+def _to_text(envelope: bytes) -> str:
+    return base64.urlsafe_b64encode(envelope).decode().rstrip("=")
+
+
+def _from_text(text: str) -> Optional[bytes]:
+    """Strict base64url without padding: one text per envelope."""
+    if not isinstance(text, str) or not _BASE64URL.match(text) or len(text) % 4 == 1:
+        return None
+    raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    return raw if _to_text(raw) == text else None
+
+
+def encrypt_field(key: KeyLike, alias: str, context: str, field: str, value: Any,
+                  deterministic: bool = False) -> str:
+    """Seals ``value`` (any JSON-serializable value) for the binding, returning the envelope text.
+
+    ``key`` is a ``Keyring`` (its primary key for ``alias`` seals), a ``Key`` or raw key bytes.
+    """
+    sealing_key = _keys(key, alias, context, field)[0]
+    try:
+        plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False,
+                               allow_nan=False).encode("utf-8")
+    except (TypeError, ValueError):
+        raise SerializeError(f"cannot serialize value for alias `{alias}`", alias, context, field) from None
+    aad = _aad(sealing_key.id, alias, context, field)
+    nonce = sealing_key._deterministic_nonce(aad, plaintext) if deterministic else os.urandom(NONCE_LEN)
+    sealed = sealing_key._aead.encrypt(nonce, plaintext, aad)
+    return _to_text(bytes([VERSION]) + sealing_key.id + nonce + sealed)
+
+
+def inspect(envelope: str) -> dict:
+    """Version, key id (hex) and plaintext length, read without a key."""
+    raw = _parse(envelope, None, None, None)
+    return {"version": raw[0], "key_id": raw[1:5].hex(), "plaintext_len": len(raw) - MIN_LEN}
+
+
+def _parse(envelope: str, alias, context, field) -> bytes:
+    raw = _from_text(envelope)
+    if raw is None:
+        raise MalformedEnvelope(f"malformed envelope for alias `{alias or '?'}`: "
+                                "not base64url text without padding", alias, context, field)
+    if not raw:
+        raise MalformedEnvelope(f"malformed envelope for alias `{alias or '?'}`: "
+                                "0 bytes is shorter than any envelope", alias, context, field)
+    if raw[0] != VERSION:
+        raise UnsupportedVersion(f"unsupported envelope version for alias `{alias or '?'}`: "
+                                 f"version {raw[0]}; this implementation reads version {VERSION}",
+                                 alias, context, field)
+    if len(raw) < MIN_LEN:
+        raise MalformedEnvelope(f"malformed envelope for alias `{alias or '?'}`: "
+                                f"{len(raw)} bytes is shorter than any envelope", alias, context, field)
+    return raw
+
+
+def decrypt_field(key: KeyLike, alias: str, context: str, field: str, envelope: str) -> Any:
+    """Opens an envelope sealed for the binding and returns the JSON value.
+
+    Raises ``MalformedEnvelope``, ``UnsupportedVersion``, ``UnknownAlias``, ``UnknownKeyId``,
+    ``AuthenticationFailed`` or ``DeserializeError``, in the order of FORMAT.md section 7.
+    """
+    raw = _parse(envelope, alias, context, field)
+    keys = _keys(key, alias, context, field)
+    key_id = raw[1:5]
+    opening_key = next((k for k in keys if k.id == key_id), None)
+    if opening_key is None:
+        raise UnknownKeyId(f"keyring has no key with this id for alias `{alias}` (rotated out?): "
+                           f"key id {key_id.hex()}", alias, context, field)
+    try:
+        plaintext = opening_key._aead.decrypt(raw[5:HEADER_LEN], raw[HEADER_LEN:],
+                                              _aad(key_id, alias, context, field))
+    except InvalidTag:
+        raise AuthenticationFailed(
+            f"envelope for alias `{alias}` failed authentication "
+            "(wrong key, tampered, or moved from another field, type or alias)",
+            alias, context, field) from None
+    try:
+        return json.loads(plaintext.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        raise DeserializeError(f"decrypted value for alias `{alias}` does not fit the field's type",
+                               alias, context, field) from None
