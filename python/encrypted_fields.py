@@ -174,6 +174,17 @@ def var_name(alias: str) -> str:
     return PREFIX + alias.upper().replace("-", "_").replace(".", "_")
 
 
+def _io_reason(error: OSError) -> str:
+    """The same words as Rust's `io::ErrorKind`, so both twins say the same thing."""
+    if isinstance(error, FileNotFoundError):
+        return "entity not found"
+    if isinstance(error, PermissionError):
+        return "permission denied"
+    if isinstance(error, IsADirectoryError):
+        return "is a directory"
+    return "other error"
+
+
 def _normalize(alias: str) -> str:
     return alias.lower().replace("-", "_").replace(".", "_")
 
@@ -186,10 +197,10 @@ class Keyring:
         for alias, keys in (key_sets or {}).items():
             self.insert(alias, keys)
 
-        def insert(self, alias: str, keys: Sequence[Key]) -> None:
+    def insert(self, alias: str, keys: Sequence[Key]) -> None:
         if not _ALIAS.match(alias) or alias.endswith(("_file", "-file", ".file")):
             raise InvalidKey("invalid key configuration: aliases are lowercase letters, digits, "
-                                                          "`_`, `.` and `-`, starting with a letter or digit, not ending in `_file`",
+                             "`_`, `.` and `-`, starting with a letter or digit, not ending in `_file`",
                              alias=alias)
         keys = list(keys)
         if not keys:
@@ -230,10 +241,10 @@ class Keyring:
                 try:
                     with open(value, encoding="utf-8") as f:
                         value = f.read()
-                                except OSError as e:
+                except OSError as e:
                     # Never echo the path: a key pasted into a `_FILE` variable by
                     # mistake would end up in the logs.
-                    raise invalid(f"cannot read the file it names: {type(e).__name__}") from None
+                    raise invalid(f"cannot read the file it names: {_io_reason(e)}") from None
             if not value.strip():
                 raise invalid("value is empty")
             keys = []

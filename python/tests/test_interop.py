@@ -1,0 +1,226 @@
+"""The Python twin against the golden vectors and against the Rust crate, both ways."""
+
+import base64
+import os
+
+import pytest
+from Crypto.Cipher import AES
+from Crypto.Util.Padding import pad
+
+import encrypted_fields as ef
+
+KEY_128 = base64.b64encode(bytes(range(16))).decode()
+KEY_256 = base64.b64encode(bytes(range(32))).decode()
+KEY_256_B = base64.b64encode(bytes(range(100, 132))).decode()
+
+VALUES = [
+    "ada@example.com",
+    "",
+    "Zoë \"Z\" Ünal\n✓ \u0000 \u2028",
+    0,
+    -9007199254740993,
+    1.5,
+    True,
+    None,
+    [1, "two", [3], {"four": 4}],
+    {"iban": "DE89370400440532013000", "holder": "Ada Lovelace", "nested": {"a": [1, 2]}},
+    "x" * 10_000,
+]
+
+
+def sort_keys(value):
+    if isinstance(value, dict):
+        return {k: sort_keys(value[k]) for k in sorted(value)}
+    if isinstance(value, list):
+        return [sort_keys(v) for v in value]
+    return value
+
+
+def test_deterministic_envelopes_depend_on_object_key_order():
+    key = ef.Key.from_base64(KEY_256)
+    a = ef.encrypt_field(key, "pii", "C", "f", {"a": 1, "b": 2}, deterministic=True)
+    b = ef.encrypt_field(key, "pii", "C", "f", {"b": 2, "a": 1}, deterministic=True)
+    assert a != b
+    assert ef.decrypt_field(key, "pii", "C", "f", a) == ef.decrypt_field(key, "pii", "C", "f", b)
+
+
+def flip(envelope: str, index: int) -> str:
+    raw = bytearray(base64.urlsafe_b64decode(envelope + "=" * (-len(envelope) % 4)))
+    raw[index] ^= 0x01
+    return base64.urlsafe_b64encode(bytes(raw)).decode().rstrip("=")
+
+
+def test_python_reads_every_golden_vector(vectors):
+    for v in vectors:
+        key = ef.Key.from_base64(v["key"])
+        assert key.id.hex() == v["key_id"]
+        if v["result"] == "ok":
+            assert ef.decrypt_field(key, v["alias"], v["context"], v["field"], v["envelope"]) == v["value"]
+        else:
+            with pytest.raises(ef.EncryptedFieldsError) as raised:
+                ef.decrypt_field(key, v["alias"], v["context"], v["field"], v["envelope"])
+            assert raised.value.kind == v["result"], v["description"]
+
+
+def test_python_reproduces_deterministic_vectors(vectors):
+    deterministic = [v for v in vectors if v.get("deterministic")]
+    assert len(deterministic) == 3
+    for v in deterministic:
+        key = ef.Key.from_base64(v["key"])
+        assert ef.encrypt_field(key, v["alias"], v["context"], v["field"], v["value"],
+                                deterministic=True) == v["envelope"]
+
+
+@pytest.mark.parametrize("key", [KEY_128, KEY_256])
+@pytest.mark.parametrize("value", VALUES)
+def test_rust_sealed_envelopes_open_in_python(rust, key, value):
+    answer = rust.call(op="seal", keys=[key], alias="pii", context="Customer", field="email", value=value)
+    envelope = answer["ok"]
+    assert ef.decrypt_field(ef.Key.from_base64(key), "pii", "Customer", "email", envelope) == value
+
+
+@pytest.mark.parametrize("key", [KEY_128, KEY_256])
+@pytest.mark.parametrize("value", VALUES)
+def test_python_sealed_envelopes_open_in_rust(rust, key, value):
+    envelope = ef.encrypt_field(ef.Key.from_base64(key), "pii", "Customer", "email", value)
+    answer = rust.call(op="open", keys=[key], alias="pii", context="Customer", field="email", envelope=envelope)
+    assert answer == {"ok": value}
+
+
+@pytest.mark.parametrize("value", VALUES)
+def test_deterministic_envelopes_are_identical_in_both(rust, value):
+    # Equal envelopes need byte-equal plaintexts (FORMAT.md section 5): the
+    # interop binary holds a JSON map, which writes keys sorted, so the
+    # Python dict must list them in that order too.
+    value = sort_keys(value)
+    python = ef.encrypt_field(ef.Key.from_base64(KEY_256), "pii", "member", "email", value, deterministic=True)
+    answer = rust.call(op="seal", keys=[KEY_256], alias="pii", context="member", field="email",
+                       value=value, deterministic=True)
+    assert answer["ok"] == python
+
+
+def test_tampered_envelopes_fail_in_both(rust):
+    key = ef.Key.from_base64(KEY_256)
+    envelope = ef.encrypt_field(key, "pii", "Customer", "email", "ada@example.com")
+    length = len(base64.urlsafe_b64decode(envelope + "=="))
+    for index in range(length):
+        tampered = flip(envelope, index)
+        with pytest.raises(ef.EncryptedFieldsError):
+            ef.decrypt_field(key, "pii", "Customer", "email", tampered)
+        answer = rust.call(op="open", keys=[KEY_256], alias="pii", context="Customer", field="email",
+                           envelope=tampered)
+        assert "error" in answer, index
+        expected = "unsupported_version" if index == 0 else ("unknown_key_id" if index < 5 else "authentication_failed")
+        assert answer["error"]["kind"] == expected
+
+
+def test_envelopes_moved_elsewhere_fail_in_both(rust):
+    envelope = rust.call(op="seal", keys=[KEY_256], alias="pii", context="Customer", field="email",
+                         value="ada@example.com")["ok"]
+    key = ef.Key.from_base64(KEY_256)
+    for alias, context, field in [("pii", "Customer", "phone"), ("pii", "Client", "email"), ("other", "Customer", "email")]:
+        with pytest.raises(ef.AuthenticationFailed):
+            ef.decrypt_field(key, alias, context, field, envelope)
+        answer = rust.call(op="open", keys=[KEY_256], alias=alias, context=context, field=field, envelope=envelope)
+        assert answer["error"]["kind"] == "authentication_failed"
+
+
+def test_rotation_reads_old_keys_and_names_missing_ones(rust):
+    old = rust.call(op="seal", keys=[KEY_256], alias="pii", context="C", field="f", value="v")["ok"]
+    keyring = ef.Keyring.from_vars([("ENCRYPTED_FIELDS_KEY_PII", f"{KEY_256_B},{KEY_256}")])
+    assert ef.decrypt_field(keyring, "pii", "C", "f", old) == "v"
+    assert ef.inspect(ef.encrypt_field(keyring, "pii", "C", "f", "v"))["key_id"] == keyring.key_set("pii")[0].id.hex()
+    dropped = ef.Keyring.from_vars([("ENCRYPTED_FIELDS_KEY_PII", KEY_256_B)])
+    with pytest.raises(ef.UnknownKeyId):
+        ef.decrypt_field(dropped, "pii", "C", "f", old)
+    with pytest.raises(ef.UnknownAlias):
+        ef.decrypt_field(dropped, "banking", "C", "f", old)
+
+
+@pytest.mark.parametrize("vars", [
+    {"ENCRYPTED_FIELDS_KEY_PII": ""},
+    {"ENCRYPTED_FIELDS_KEY_PII": "not base64!"},
+    {"ENCRYPTED_FIELDS_KEY_PII": KEY_128.rstrip("=")},
+    {"ENCRYPTED_FIELDS_KEY_PII": base64.b64encode(bytes(24)).decode()},
+    {"ENCRYPTED_FIELDS_KEY_PII": KEY_128 + ","},
+    {"ENCRYPTED_FIELDS_KEY_PII": f"{KEY_128},{KEY_128}"},
+    {"ENCRYPTED_FIELDS_KEY_pii": KEY_128},
+    {"ENCRYPTED_FIELDS_KEY_PII": KEY_128, "ENCRYPTED_FIELDS_KEY_PII_FILE": "/nonexistent"},
+    {"ENCRYPTED_FIELDS_KEY_PII_FILE": KEY_256},
+])
+def test_key_loading_fails_the_same_way_in_both(rust, vars):
+    answer = rust.call(op="load_env", vars=vars)
+    with pytest.raises(ef.InvalidKey) as raised:
+        ef.Keyring.from_vars(sorted(vars.items()))
+    assert answer["error"]["kind"] == "invalid_key"
+    assert str(raised.value) == answer["error"]["message"]
+    for name in vars:
+        if name.startswith("ENCRYPTED_FIELDS_KEY_PII"):
+            assert any(n in str(raised.value) for n in vars)
+    for value in vars.values():
+        if len(value) > 8:
+            assert value.rstrip(",") not in str(raised.value)
+
+
+def test_key_loading_accepts_what_rust_accepts(rust, tmp_path):
+    key_file = tmp_path / "banking.key"
+    key_file.write_text(KEY_128 + "\n")
+    vars = {"ENCRYPTED_FIELDS_KEY_EU_PII_V2": f" {KEY_256} , {KEY_256_B}",
+            "ENCRYPTED_FIELDS_KEY_BANKING_FILE": str(key_file), "HOME": "/root"}
+    assert rust.call(op="load_env", vars=vars) == {"ok": {"aliases": ["banking", "eu_pii_v2"]}}
+    keyring = ef.Keyring.from_env(vars)
+    assert [k.bits for k in keyring.key_set("eu.pii-v2")] == [256, 256]
+    assert keyring.key_set("banking")[0].bits == 128
+    assert "AAECAw" not in repr(keyring)
+    with pytest.raises(ef.MissingAliases) as raised:
+        keyring.require(["pii", "banking", "zeta"])
+    assert raised.value.missing == ["pii", "zeta"]
+
+
+def test_errors_never_contain_plaintext_or_keys():
+    key = ef.Key.from_base64(KEY_256)
+    envelope = ef.encrypt_field(key, "pii", "Customer", "email", "ada@example.com")
+    for call in [
+        lambda: ef.decrypt_field(key, "pii", "Customer", "phone", envelope),
+        lambda: ef.decrypt_field(ef.Key.from_base64(KEY_256_B), "pii", "Customer", "email", envelope),
+        lambda: ef.decrypt_field(key, "pii", "Customer", "email", "ada@example.com"),
+    ]:
+        with pytest.raises(ef.EncryptedFieldsError) as raised:
+            call()
+        message = str(raised.value) + repr(raised.value)
+        for secret in ["ada@example.com", KEY_256, KEY_256_B, envelope]:
+            assert secret not in message
+
+
+def legacy_snippet_encrypt(key: bytes, plaintext: str) -> str:
+    """The platform guide's snippet, as written: AES-CBC, PKCS7, base64(iv + ciphertext)."""
+    iv = os.urandom(16)
+    cipher = AES.new(key, AES.MODE_CBC, iv)
+    return base64.b64encode(iv + cipher.encrypt(pad(plaintext.encode("utf-8"), AES.block_size))).decode()
+
+
+def test_legacy_snippet_values_migrate_into_envelopes(rust):
+    legacy_key = os.urandom(16)
+    legacy_b64 = base64.b64encode(legacy_key).decode()
+    for plaintext in ["ada@example.com", '{"iban": "DE89370400440532013000"}', "", "ü" * 100]:
+        text = legacy_snippet_encrypt(legacy_key, plaintext)
+        answer = rust.call(op="legacy_open", key=legacy_b64, text=text)
+        assert answer == {"ok": plaintext}
+        # Migrate: re-encrypt into an envelope, which Python reads back.
+        envelope = rust.call(op="seal", keys=[KEY_256], alias="pii", context="C", field="f",
+                             value=answer["ok"])["ok"]
+        assert ef.decrypt_field(ef.Key.from_base64(KEY_256), "pii", "C", "f", envelope) == plaintext
+
+
+def test_legacy_format_has_no_integrity(rust):
+    """Why we migrate: flipping an IV bit flips the plaintext, and nothing notices."""
+    legacy_key = os.urandom(16)
+    text = legacy_snippet_encrypt(legacy_key, "pay 100 to ada")
+    raw = bytearray(base64.b64decode(text))
+    raw[4] ^= ord("1") ^ ord("9")
+    forged = base64.b64encode(bytes(raw)).decode()
+    answer = rust.call(op="legacy_open", key=base64.b64encode(legacy_key).decode(), text=forged)
+    assert answer == {"ok": "pay 900 to ada"}
+    wrong_key = rust.call(op="legacy_open", key=base64.b64encode(os.urandom(16)).decode(), text=text)
+    if "error" in wrong_key:
+        assert wrong_key["error"]["kind"] == "legacy_ciphertext"
