@@ -54,9 +54,13 @@ fn main() -> std::io::Result<()> {
         let response = match serde_json::from_str::<Request>(&line?) {
             Ok(request) => match handle(request) {
                 Ok(value) => json!({ "ok": value }),
-                Err(error) => json!({ "error": { "kind": kind(&error), "message": error.to_string() } }),
+                Err(error) => {
+                    json!({ "error": { "kind": kind(&error), "message": error.to_string() } })
+                }
             },
-            Err(error) => json!({ "error": { "kind": "bad_request", "message": error.to_string() } }),
+            Err(error) => {
+                json!({ "error": { "kind": "bad_request", "message": error.to_string() } })
+            }
         };
         writeln!(out, "{response}")?;
         out.flush()?;
@@ -66,13 +70,35 @@ fn main() -> std::io::Result<()> {
 
 fn handle(request: Request) -> Result<Value, Error> {
     match request {
-        Request::Seal { keys, alias, context, field, value, deterministic } => {
+        Request::Seal {
+            keys,
+            alias,
+            context,
+            field,
+            value,
+            deterministic,
+        } => {
             let keyring = keyring(&alias, &keys)?;
-            let nonce = if deterministic { Nonce::Deterministic } else { Nonce::Random };
-            let sealed = Sealed::seal_with(&keyring, &Binding::new(&alias, &context, &field), &value, nonce)?;
+            let nonce = if deterministic {
+                Nonce::Deterministic
+            } else {
+                Nonce::Random
+            };
+            let sealed = Sealed::seal_with(
+                &keyring,
+                &Binding::new(&alias, &context, &field),
+                &value,
+                nonce,
+            )?;
             Ok(Value::String(sealed.to_text()))
         }
-        Request::Open { keys, alias, context, field, envelope } => {
+        Request::Open {
+            keys,
+            alias,
+            context,
+            field,
+            envelope,
+        } => {
             let keyring = keyring(&alias, &keys)?;
             // The envelope goes through serde, exactly as in a JSON document.
             let sealed: Sealed<Value> = match serde_json::from_value(envelope) {
@@ -81,9 +107,9 @@ fn handle(request: Request) -> Result<Value, Error> {
             };
             sealed.open(&keyring, &Binding::new(&alias, &context, &field))
         }
-        Request::LegacyOpen { key, text } => {
-            LegacyKey::from_base64(&key)?.decrypt_string(&text).map(Value::String)
-        }
+        Request::LegacyOpen { key, text } => LegacyKey::from_base64(&key)?
+            .decrypt_string(&text)
+            .map(Value::String),
         Request::LoadEnv { vars } => {
             let keyring = EnvKeyring::from_vars(vars)?;
             Ok(json!({ "aliases": keyring.aliases() }))
@@ -92,7 +118,10 @@ fn handle(request: Request) -> Result<Value, Error> {
 }
 
 fn keyring(alias: &str, keys: &[String]) -> Result<MemoryKeyring, Error> {
-    let keys = keys.iter().map(|k| Key::from_base64(k)).collect::<Result<Vec<_>, _>>()?;
+    let keys = keys
+        .iter()
+        .map(|k| Key::from_base64(k))
+        .collect::<Result<Vec<_>, _>>()?;
     MemoryKeyring::new().with(alias, KeySet::new(keys)?)
 }
 
