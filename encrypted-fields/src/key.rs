@@ -73,9 +73,9 @@ impl fmt::Debug for KeyId {
 pub struct Key {
     id: KeyId,
     cipher: Cipher,
-    /// HMAC-SHA256, keyed once with a nonce key derived from the key
-    /// bytes, for deterministic nonces. Wiped on drop (`hmac`'s `zeroize`).
-    nonce_mac: Hmac<Sha256>,
+    /// The key for deterministic nonces, derived from the key bytes; wiped
+    /// on drop. (`hmac`'s own state does not wipe itself, so it is not kept.)
+    nonce_key: Zeroizing<[u8; 32]>,
 }
 
 impl Key {
@@ -99,7 +99,7 @@ impl Key {
         Ok(Key {
             id: KeyId::derive(bytes),
             cipher,
-            nonce_mac: <Hmac<Sha256> as KeyInit>::new_from_slice(&*nonce_key).map_err(invalid)?,
+            nonce_key,
         })
     }
 
@@ -135,18 +135,20 @@ impl Key {
     /// derived nonce key over the AAD and the plaintext, first 12 bytes.
     /// Equal inputs give equal nonces; distinct inputs get unrelated ones,
     /// so AES-GCM-SIV keeps its full security bound.
+    /// `None` only if HMAC refused the key, which it never does (it takes
+    /// keys of any length).
     pub(crate) fn deterministic_nonce(
         &self,
         aad: &[u8],
         plaintext: &[u8],
-    ) -> [u8; cipher::NONCE_LEN] {
-        let mut mac = self.nonce_mac.clone();
+    ) -> Option<[u8; cipher::NONCE_LEN]> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&*self.nonce_key).ok()?;
         mac.update(aad);
         mac.update(plaintext);
         let tag = mac.finalize().into_bytes();
         let mut nonce = [0; cipher::NONCE_LEN];
         nonce.copy_from_slice(&tag[..cipher::NONCE_LEN]);
-        nonce
+        Some(nonce)
     }
 }
 
@@ -273,6 +275,17 @@ mod tests {
         assert_eq!(Key::from_base64(a.expose_secret()).unwrap().bits(), 256);
         let short = generate_key(KeySize::Aes128);
         assert_eq!(Key::from_base64(short.expose_secret()).unwrap().bits(), 128);
+    }
+
+    /// What can be checked without `unsafe`: every type that holds key
+    /// material wipes itself on drop.
+    #[test]
+    fn key_material_types_wipe_themselves_on_drop() {
+        fn wipes_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+        wipes_on_drop::<aes::Aes128>();
+        wipes_on_drop::<aes::Aes256>();
+        wipes_on_drop::<Zeroizing<[u8; 32]>>();
+        wipes_on_drop::<SecretString>();
     }
 
     #[test]

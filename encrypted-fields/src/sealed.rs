@@ -263,7 +263,11 @@ fn seal_raw(
         let (header, plaintext) = buf.0.split_at_mut(HEADER_LEN);
         let nonce = match nonce {
             Nonce::Random => cipher::random_nonce(),
-            Nonce::Deterministic => key.deterministic_nonce(&aad, plaintext),
+            Nonce::Deterministic => key.deterministic_nonce(&aad, plaintext).ok_or_else(|| {
+                Error::new(ErrorKind::InvalidKey)
+                    .detail("HMAC refused the nonce key")
+                    .at(binding)
+            })?,
         };
         format::set_nonce(header, &nonce);
         let len = HEADER_LEN + plaintext.len() + TAG_LEN;
