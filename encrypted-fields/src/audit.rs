@@ -39,13 +39,27 @@ pub(crate) fn inaccessible(binding: &Binding<'_>, key_id: Option<KeyId>) {
         target: "encrypted_fields::audit",
         op = "decrypt",
         alias = binding.alias(),
-        key_id = %key_id.map(|id| id.to_string()).unwrap_or_default(),
+        key_id = %OptionalId(key_id),
         context = binding.context(),
         field = binding.field(),
         outcome = "inaccessible",
     );
     #[cfg(not(feature = "tracing"))]
     let _ = (binding, key_id);
+}
+
+/// A key id, or nothing, as text.
+#[cfg(feature = "tracing")]
+struct OptionalId(Option<KeyId>);
+
+#[cfg(feature = "tracing")]
+impl std::fmt::Display for OptionalId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            Some(id) => id.fmt(f),
+            None => Ok(()),
+        }
+    }
 }
 
 #[cfg(feature = "tracing")]
@@ -56,7 +70,9 @@ fn emit(op: Op, binding: &Binding<'_>, key_id: Option<KeyId>, error: Option<&Err
         Op::Rotate => "rotate",
         Op::Lookup => "lookup",
     };
-    let key_id = key_id.map(|id| id.to_string()).unwrap_or_default();
+    // Formatted only if a subscriber records the event: no allocation on
+    // the hot path when nobody listens.
+    let key_id = OptionalId(key_id);
     match error {
         None => tracing::debug!(
             target: "encrypted_fields::audit",

@@ -3,6 +3,7 @@
 //! Keeping the RustCrypto types in here means their API changes (aead 0.5 to
 //! 0.6 renamed its traits) never reach our public API.
 
+use aes_gcm_siv::aead::inout::InOutBuf;
 use aes_gcm_siv::aead::{AeadInOut, KeyInit};
 use aes_gcm_siv::{Aes128GcmSiv, Aes256GcmSiv, Nonce, Tag};
 use rand::Rng;
@@ -45,37 +46,45 @@ impl Cipher {
         }
     }
 
-    /// Encrypts `buf` in place and returns the tag.
+    /// Encrypts `plaintext` into `out` (same length) and returns the tag.
+    /// Out of place, so the plaintext can stay in a reused scratch buffer
+    /// and the envelope is written once.
     ///
-    /// Only fails for messages over 2^36 bytes, which RFC 8452 forbids; the
-    /// caller reports that as a serialization failure.
+    /// Fails only if the lengths differ, or for messages over 2^36 bytes,
+    /// which RFC 8452 forbids; the caller reports that as a serialization
+    /// failure.
     pub(crate) fn seal(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
-        buf: &mut [u8],
+        plaintext: &[u8],
+        out: &mut [u8],
     ) -> Option<[u8; TAG_LEN]> {
         let nonce = Nonce::from(*nonce);
+        let buf = InOutBuf::new(plaintext, out).ok()?;
         let tag = match self {
-            Cipher::Aes128(c) => c.encrypt_inout_detached(&nonce, aad, buf.into()),
-            Cipher::Aes256(c) => c.encrypt_inout_detached(&nonce, aad, buf.into()),
+            Cipher::Aes128(c) => c.encrypt_inout_detached(&nonce, aad, buf),
+            Cipher::Aes256(c) => c.encrypt_inout_detached(&nonce, aad, buf),
         };
         tag.ok().map(Into::into)
     }
 
-    /// Decrypts `buf` in place if `tag` authenticates it with `aad`.
+    /// Decrypts `ciphertext` into `out` (same length) if `tag` authenticates
+    /// it with `aad`.
     pub(crate) fn open(
         &self,
         nonce: &[u8; NONCE_LEN],
         aad: &[u8],
-        buf: &mut [u8],
+        ciphertext: &[u8],
+        out: &mut [u8],
         tag: &[u8; TAG_LEN],
     ) -> Result<(), Unauthentic> {
         let nonce = Nonce::from(*nonce);
         let tag = Tag::from(*tag);
+        let buf = InOutBuf::new(ciphertext, out).map_err(|_| Unauthentic)?;
         let result = match self {
-            Cipher::Aes128(c) => c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag),
-            Cipher::Aes256(c) => c.decrypt_inout_detached(&nonce, aad, buf.into(), &tag),
+            Cipher::Aes128(c) => c.decrypt_inout_detached(&nonce, aad, buf, &tag),
+            Cipher::Aes256(c) => c.decrypt_inout_detached(&nonce, aad, buf, &tag),
         };
         result.map_err(|_| Unauthentic)
     }

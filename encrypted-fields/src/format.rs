@@ -8,11 +8,17 @@
 //! text     = base64url, no padding (RFC 4648 section 5)
 //! ```
 
+use std::cell::RefCell;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use zeroize::Zeroize;
 
-use crate::cipher::{NONCE_LEN, TAG_LEN};
-use crate::key::{KEY_ID_LEN, KeyId};
+use crate::cipher::{self, NONCE_LEN, TAG_LEN};
+use crate::error::{Error, ErrorKind};
+use crate::key::{KEY_ID_LEN, Key, KeyId};
+use crate::limits;
+use crate::sealed::Nonce;
 
 /// The only version this build writes and reads.
 pub(crate) const VERSION_1: u8 = 0x01;
@@ -89,35 +95,209 @@ pub(crate) fn parse(envelope: &[u8]) -> Result<Parts<'_>, ParseError> {
     })
 }
 
-/// Writes the header of a new envelope into an empty buffer, with a zero
-/// nonce that [`set_nonce`] fills in once the plaintext is known.
-pub(crate) fn write_header(out: &mut Vec<u8>, key_id: KeyId) {
-    out.push(VERSION_1);
-    out.extend_from_slice(key_id.as_bytes());
-    out.extend_from_slice(&[0; NONCE_LEN]);
+/// Associated data fits on the stack up to this size: every real binding.
+const AAD_INLINE: usize = 192;
+
+/// The associated data that binds an envelope to its place, built on the
+/// stack (no allocation) unless the names are unusually long.
+pub(crate) struct Aad {
+    inline: [u8; AAD_INLINE],
+    len: usize,
+    spill: Vec<u8>,
 }
 
-/// Sets the nonce in a header written by [`write_header`].
-pub(crate) fn set_nonce(header: &mut [u8], nonce: &[u8; NONCE_LEN]) {
-    if let Some(slot) = header.get_mut(1 + KEY_ID_LEN..HEADER_LEN) {
-        slot.copy_from_slice(nonce);
+impl Aad {
+    /// `None` if a name exceeds 65535 bytes and so cannot be length-prefixed.
+    pub(crate) fn new(key_id: KeyId, binding: &Binding<'_>) -> Option<Self> {
+        let names = [binding.alias, binding.context, binding.field];
+        let total = 1 + KEY_ID_LEN + names.iter().map(|n| 2 + n.len()).sum::<usize>();
+        let mut aad = Aad {
+            inline: [0; AAD_INLINE],
+            len: 0,
+            spill: Vec::new(),
+        };
+        if total > AAD_INLINE {
+            aad.spill.reserve_exact(total);
+        }
+        aad.push(&[VERSION_1]);
+        aad.push(key_id.as_bytes());
+        for name in names {
+            let len = u16::try_from(name.len()).ok()?;
+            aad.push(&len.to_be_bytes());
+            aad.push(name.as_bytes());
+        }
+        Some(aad)
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        match self.inline.get_mut(self.len..self.len + bytes.len()) {
+            Some(slot) if self.spill.capacity() == 0 => {
+                slot.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            _ => self.spill.extend_from_slice(bytes),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        if self.spill.capacity() == 0 {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
     }
 }
 
-/// The associated data that binds an envelope to its place; `None` if a
-/// name exceeds 65535 bytes and so cannot be length-prefixed.
-pub(crate) fn aad(key_id: KeyId, binding: &Binding<'_>) -> Option<Vec<u8>> {
-    let names = [binding.alias, binding.context, binding.field];
-    let mut aad =
-        Vec::with_capacity(1 + KEY_ID_LEN + names.iter().map(|n| 2 + n.len()).sum::<usize>());
-    aad.push(VERSION_1);
-    aad.extend_from_slice(key_id.as_bytes());
-    for name in names {
-        let len = u16::try_from(name.len()).ok()?;
-        aad.extend_from_slice(&len.to_be_bytes());
-        aad.extend_from_slice(name.as_bytes());
+/// Seals the plaintext that `write` produces under `key`.
+///
+/// The plaintext is written into this thread's scratch buffer (reused, so
+/// no allocation once warm), encrypted out of place into an envelope
+/// allocated once at its exact size, and wiped from the scratch buffer.
+pub(crate) fn seal(
+    key: &Key,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+    write: impl FnOnce(&mut WipingBuf) -> Result<(), Error>,
+) -> Result<Vec<u8>, Error> {
+    let aad = Aad::new(key.id(), binding).ok_or_else(|| name_too_long(binding))?;
+    with_scratch(|scratch| {
+        write(scratch)?;
+        let plaintext = scratch.as_slice();
+        let len = HEADER_LEN + plaintext.len() + TAG_LEN;
+        let limit = limits::max_envelope_len();
+        if len > limit {
+            let detail = limits::too_large(len, limit);
+            return Err(Error::new(ErrorKind::Serialize).detail(detail).at(binding));
+        }
+        let nonce = match nonce {
+            Nonce::Random => cipher::random_nonce(),
+            Nonce::Deterministic => key
+                .deterministic_nonce(aad.as_slice(), plaintext)
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::InvalidKey)
+                        .detail("HMAC refused the nonce key")
+                        .at(binding)
+                })?,
+        };
+        let mut envelope = Vec::with_capacity(len);
+        envelope.push(VERSION_1);
+        envelope.extend_from_slice(key.id().as_bytes());
+        envelope.extend_from_slice(&nonce);
+        envelope.resize(HEADER_LEN + plaintext.len(), 0);
+        let tag = key
+            .cipher()
+            .seal(
+                &nonce,
+                aad.as_slice(),
+                plaintext,
+                &mut envelope[HEADER_LEN..],
+            )
+            .ok_or_else(|| {
+                Error::new(ErrorKind::Serialize)
+                    .detail("value too large")
+                    .at(binding)
+            })?;
+        envelope.extend_from_slice(&tag);
+        Ok(envelope)
+    })
+}
+
+/// Authenticates and decrypts an envelope's parts with `key` into this
+/// thread's scratch buffer, hands the plaintext to `read`, and wipes it.
+pub(crate) fn open<T>(
+    key: &Key,
+    parts: &Parts<'_>,
+    binding: &Binding<'_>,
+    read: impl FnOnce(&[u8]) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let aad = Aad::new(parts.key_id, binding).ok_or_else(|| name_too_long(binding))?;
+    with_scratch(|scratch| {
+        scratch.0.resize(parts.ciphertext.len(), 0);
+        key.cipher()
+            .open(
+                parts.nonce,
+                aad.as_slice(),
+                parts.ciphertext,
+                &mut scratch.0,
+                parts.tag,
+            )
+            .map_err(|_| Error::new(ErrorKind::AuthenticationFailed).at(binding))?;
+        read(scratch.as_slice())
+    })
+}
+
+fn name_too_long(binding: &Binding<'_>) -> Error {
+    Error::new(ErrorKind::Serialize)
+        .detail("alias, context or field name longer than 65535 bytes")
+        .at(binding)
+}
+
+/// A scratch buffer this large is freed after use rather than kept.
+const MAX_RETAINED_SCRATCH: usize = 1024 * 1024;
+
+thread_local! {
+    static SCRATCH: RefCell<WipingBuf> = const { RefCell::new(WipingBuf(Vec::new())) };
+}
+
+/// Runs `f` with this thread's scratch buffer, empty, and wipes what `f`
+/// left in it. A re-entrant call (a `Serialize` impl that seals) gets a
+/// fresh buffer instead: no lock, no panic.
+fn with_scratch<R>(f: impl FnOnce(&mut WipingBuf) -> R) -> R {
+    SCRATCH.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut scratch) => {
+            let result = f(&mut scratch);
+            scratch.wipe();
+            result
+        }
+        Err(_) => f(&mut WipingBuf(Vec::new())),
+    })
+}
+
+/// A byte buffer that never frees unwiped plaintext: it wipes the old
+/// allocation when it grows, its contents when emptied, and on drop.
+pub(crate) struct WipingBuf(Vec<u8>);
+
+impl WipingBuf {
+    pub(crate) fn extend(&mut self, bytes: &[u8]) {
+        let needed = self.0.len() + bytes.len();
+        if needed > self.0.capacity() {
+            let mut grown = Vec::with_capacity(needed.max(2 * self.0.capacity()).max(64));
+            grown.extend_from_slice(&self.0);
+            let mut old = std::mem::replace(&mut self.0, grown);
+            old.zeroize();
+        }
+        self.0.extend_from_slice(bytes);
     }
-    Some(aad)
+
+    fn as_slice(&self) -> &[u8] {
+        &self.0
+    }
+
+    /// Wipes and empties the buffer; frees it if it grew very large.
+    fn wipe(&mut self) {
+        self.0.as_mut_slice().zeroize();
+        self.0.clear();
+        if self.0.capacity() > MAX_RETAINED_SCRATCH {
+            self.0 = Vec::new();
+        }
+    }
+}
+
+impl std::io::Write for WipingBuf {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.extend(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Drop for WipingBuf {
+    fn drop(&mut self) {
+        self.0.zeroize();
+    }
 }
 
 /// The text form of an envelope, as used in JSON and other text formats.

@@ -6,12 +6,11 @@ use std::marker::PhantomData;
 
 use serde::de::{self, DeserializeOwned};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
-use zeroize::{Zeroize, Zeroizing};
 
 use crate::audit::{self, Op};
-use crate::cipher::{self, TAG_LEN};
+
 use crate::error::{Error, ErrorKind};
-use crate::format::{self, Binding, HEADER_LEN, ParseError};
+use crate::format::{self, Binding, ParseError, WipingBuf};
 use crate::key::{Key, KeyId};
 use crate::keyring::Keyring;
 use crate::limits;
@@ -82,7 +81,7 @@ impl<T: Serialize> Sealed<T> {
         let mut key_id = None;
         let sealed = primary(keyring, binding).and_then(|key| {
             key_id = Some(key.id());
-            seal_raw(key, binding, nonce, |buf| write_json(buf, value, binding))
+            format::seal(key, binding, nonce, |buf| write_json(buf, value, binding))
         });
         audit::record(Op::Encrypt, binding, key_id, &sealed);
         sealed.map(Sealed::from_envelope)
@@ -107,7 +106,7 @@ impl<T: Serialize> Sealed<T> {
                 keys.keys()
                     .iter()
                     .map(|key| {
-                        seal_raw(key, binding, Nonce::Deterministic, |buf| {
+                        format::seal(key, binding, Nonce::Deterministic, |buf| {
                             write_json(buf, value, binding)
                         })
                         .map(Sealed::from_envelope)
@@ -134,9 +133,9 @@ impl<T: DeserializeOwned> Sealed<T> {
         keyring: &K,
         binding: &Binding<'_>,
     ) -> Result<T, Error> {
-        let opened = open_raw(&self.envelope, keyring, binding).and_then(|plaintext| {
+        let opened = open_with(&self.envelope, keyring, binding, |plaintext| {
             // serde_json's message may quote the plaintext; keep only the fact.
-            serde_json::from_slice(&plaintext)
+            serde_json::from_slice(plaintext)
                 .map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
         });
         audit::record(Op::Decrypt, binding, self.key_id(), &opened);
@@ -204,10 +203,12 @@ impl<T> Sealed<T> {
             if old_id == Some(key.id()) {
                 return Ok(None);
             }
-            let plaintext = open_raw(&self.envelope, keyring, binding)?;
-            seal_raw(key, binding, nonce, |buf| {
-                buf.extend(&plaintext);
-                Ok(())
+            // The plaintext bytes are carried over as they are.
+            open_with(&self.envelope, keyring, binding, |plaintext| {
+                format::seal(key, binding, nonce, |buf| {
+                    buf.extend(plaintext);
+                    Ok(())
+                })
             })
             .map(|envelope| Some((key.id(), envelope)))
         });
@@ -244,96 +245,14 @@ fn write_json<T: Serialize + ?Sized>(
     serde_json::to_writer(buf, value).map_err(|_| Error::new(ErrorKind::Serialize).at(binding))
 }
 
-/// Seals the plaintext that `write` appends, under `key`.
-///
-/// The plaintext is written straight into the envelope buffer, after the
-/// header, and encrypted in place: one allocation per envelope for small
-/// values. The buffer wipes what it leaves behind when it grows, and
-/// everything on failure, so no plaintext copy is freed unwiped.
-fn seal_raw(
-    key: &Key,
-    binding: &Binding<'_>,
-    nonce: Nonce,
-    write: impl FnOnce(&mut WipingBuf) -> Result<(), Error>,
-) -> Result<Vec<u8>, Error> {
-    let aad = format::aad(key.id(), binding).ok_or_else(|| name_too_long(binding))?;
-    let mut buf = WipingBuf(Vec::with_capacity(HEADER_LEN + 64 + TAG_LEN));
-    format::write_header(&mut buf.0, key.id());
-    let sealed = write(&mut buf).and_then(|()| {
-        let (header, plaintext) = buf.0.split_at_mut(HEADER_LEN);
-        let nonce = match nonce {
-            Nonce::Random => cipher::random_nonce(),
-            Nonce::Deterministic => key.deterministic_nonce(&aad, plaintext).ok_or_else(|| {
-                Error::new(ErrorKind::InvalidKey)
-                    .detail("HMAC refused the nonce key")
-                    .at(binding)
-            })?,
-        };
-        format::set_nonce(header, &nonce);
-        let len = HEADER_LEN + plaintext.len() + TAG_LEN;
-        let limit = limits::max_envelope_len();
-        if len > limit {
-            return Err(Error::new(ErrorKind::Serialize)
-                .detail(limits::too_large(len, limit))
-                .at(binding));
-        }
-        key.cipher().seal(&nonce, &aad, plaintext).ok_or_else(|| {
-            Error::new(ErrorKind::Serialize)
-                .detail("value too large")
-                .at(binding)
-        })
-    });
-    match sealed {
-        Ok(tag) => {
-            buf.extend(&tag);
-            Ok(std::mem::take(&mut buf.0))
-        }
-        // `buf` is wiped as it drops.
-        Err(error) => Err(error),
-    }
-}
-
-/// A byte buffer that never frees unwiped memory: it wipes the old
-/// allocation when it grows, and whatever it still holds when dropped
-/// (after a successful seal it holds nothing: the envelope is taken out).
-struct WipingBuf(Vec<u8>);
-
-impl WipingBuf {
-    fn extend(&mut self, bytes: &[u8]) {
-        let needed = self.0.len() + bytes.len();
-        if needed > self.0.capacity() {
-            let mut grown = Vec::with_capacity(needed.max(2 * self.0.capacity()));
-            grown.extend_from_slice(&self.0);
-            let mut old = std::mem::replace(&mut self.0, grown);
-            old.zeroize();
-        }
-        self.0.extend_from_slice(bytes);
-    }
-}
-
-impl std::io::Write for WipingBuf {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.extend(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Drop for WipingBuf {
-    fn drop(&mut self) {
-        self.0.zeroize();
-    }
-}
-
-/// Authenticates and decrypts an envelope; the plaintext is wiped on drop.
-fn open_raw<K: Keyring + ?Sized>(
+/// Checks, finds the key for, authenticates and decrypts an envelope, and
+/// hands the plaintext to `read`; the plaintext is wiped afterwards.
+fn open_with<K: Keyring + ?Sized, R>(
     envelope: &[u8],
     keyring: &K,
     binding: &Binding<'_>,
-) -> Result<Zeroizing<Vec<u8>>, Error> {
+    read: impl FnOnce(&[u8]) -> Result<R, Error>,
+) -> Result<R, Error> {
     let limit = limits::max_envelope_len();
     if envelope.len() > limit {
         let detail = limits::too_large(envelope.len(), limit);
@@ -351,12 +270,7 @@ fn open_raw<K: Keyring + ?Sized>(
                 .detail(format!("key id {}", parts.key_id))
                 .at(binding)
         })?;
-    let aad = format::aad(parts.key_id, binding).ok_or_else(|| name_too_long(binding))?;
-    let mut plaintext = Zeroizing::new(parts.ciphertext.to_vec());
-    key.cipher()
-        .open(parts.nonce, &aad, &mut plaintext, parts.tag)
-        .map_err(|_| Error::new(ErrorKind::AuthenticationFailed).at(binding))?;
-    Ok(plaintext)
+    format::open(key, &parts, binding, read)
 }
 
 fn parse_error(error: ParseError) -> Error {
@@ -368,12 +282,6 @@ fn parse_error(error: ParseError) -> Error {
             format::VERSION_1
         )),
     }
-}
-
-fn name_too_long(binding: &Binding<'_>) -> Error {
-    Error::new(ErrorKind::Serialize)
-        .detail("alias, context or field name longer than 65535 bytes")
-        .at(binding)
 }
 
 impl<T> Clone for Sealed<T> {
