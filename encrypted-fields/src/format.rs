@@ -158,7 +158,7 @@ pub(crate) fn seal(
     binding: &Binding<'_>,
     nonce: Nonce,
     write: impl FnOnce(&mut WipingBuf) -> Result<(), Error>,
-) -> Result<Vec<u8>, Error> {
+) -> Result<EnvelopeBytes, Error> {
     let aad = Aad::new(key.id(), binding).ok_or_else(|| name_too_long(binding))?;
     with_scratch(|scratch| {
         write(scratch)?;
@@ -179,25 +179,21 @@ pub(crate) fn seal(
                         .at(binding)
                 })?,
         };
-        let mut envelope = Vec::with_capacity(len);
-        envelope.push(VERSION_1);
-        envelope.extend_from_slice(key.id().as_bytes());
-        envelope.extend_from_slice(&nonce);
-        envelope.resize(HEADER_LEN + plaintext.len(), 0);
+        let mut envelope = EnvelopeBytes::zeroed(len);
+        let (header, body) = envelope.as_mut_slice().split_at_mut(HEADER_LEN);
+        let (ciphertext, tag_slot) = body.split_at_mut(plaintext.len());
+        header[0] = VERSION_1;
+        header[1..1 + KEY_ID_LEN].copy_from_slice(key.id().as_bytes());
+        header[1 + KEY_ID_LEN..].copy_from_slice(&nonce);
         let tag = key
             .cipher()
-            .seal(
-                &nonce,
-                aad.as_slice(),
-                plaintext,
-                &mut envelope[HEADER_LEN..],
-            )
+            .seal(&nonce, aad.as_slice(), plaintext, ciphertext)
             .ok_or_else(|| {
                 Error::new(ErrorKind::Serialize)
                     .detail("value too large")
                     .at(binding)
             })?;
-        envelope.extend_from_slice(&tag);
+        tag_slot.copy_from_slice(&tag);
         Ok(envelope)
     })
 }
@@ -233,7 +229,7 @@ fn name_too_long(binding: &Binding<'_>) -> Error {
 }
 
 /// A scratch buffer this large is freed after use rather than kept.
-const MAX_RETAINED_SCRATCH: usize = 1024 * 1024;
+const MAX_RETAINED_SCRATCH: usize = 4 * 1024 * 1024;
 
 thread_local! {
     static SCRATCH: RefCell<WipingBuf> = const { RefCell::new(WipingBuf(Vec::new())) };
@@ -274,11 +270,17 @@ impl WipingBuf {
     }
 
     /// Wipes and empties the buffer; frees it if it grew very large.
+    ///
+    /// A kept buffer is cleared with a plain `fill`: its memory stays
+    /// reachable (the compiler cannot drop stores to it), and `fill` runs at
+    /// memset speed where `zeroize`'s volatile byte writes cost a cycle per
+    /// byte. A buffer being freed is wiped with `zeroize`.
     fn wipe(&mut self) {
-        self.0.as_mut_slice().zeroize();
+        self.0.fill(0);
+        std::sync::atomic::compiler_fence(std::sync::atomic::Ordering::SeqCst);
         self.0.clear();
         if self.0.capacity() > MAX_RETAINED_SCRATCH {
-            self.0 = Vec::new();
+            std::mem::take(&mut self.0).zeroize();
         }
     }
 }
@@ -300,13 +302,74 @@ impl Drop for WipingBuf {
     }
 }
 
+/// Envelopes up to this size are stored inline, without a heap allocation:
+/// a field whose JSON is up to 79 bytes (most of them).
+const INLINE: usize = 112;
+
+/// The bytes of one envelope: inline when small, else on the heap.
+#[derive(Clone)]
+pub(crate) enum EnvelopeBytes {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Vec<u8>),
+}
+
+impl EnvelopeBytes {
+    /// `len` zero bytes.
+    fn zeroed(len: usize) -> Self {
+        match u8::try_from(len) {
+            Ok(small) if len <= INLINE => EnvelopeBytes::Inline {
+                len: small,
+                buf: [0; INLINE],
+            },
+            _ => EnvelopeBytes::Heap(vec![0; len]),
+        }
+    }
+
+    pub(crate) fn from_vec(bytes: Vec<u8>) -> Self {
+        if bytes.len() <= INLINE {
+            Self::from_slice(&bytes)
+        } else {
+            EnvelopeBytes::Heap(bytes)
+        }
+    }
+
+    pub(crate) fn from_slice(bytes: &[u8]) -> Self {
+        let mut envelope = Self::zeroed(bytes.len());
+        envelope.as_mut_slice().copy_from_slice(bytes);
+        envelope
+    }
+
+    /// Decodes the text form straight into the envelope's storage. Rejects
+    /// padding and non-canonical trailing bits, so every text has exactly
+    /// one meaning (section 6).
+    pub(crate) fn from_text(text: &str) -> Option<Self> {
+        let len = match text.len() % 4 {
+            1 => return None,
+            rem => text.len() / 4 * 3 + [0, 0, 1, 2][rem],
+        };
+        let mut envelope = Self::zeroed(len);
+        let written = URL_SAFE_NO_PAD
+            .decode_slice(text, envelope.as_mut_slice())
+            .ok()?;
+        (written == len).then_some(envelope)
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            EnvelopeBytes::Inline { len, buf } => &buf[..usize::from(*len)],
+            EnvelopeBytes::Heap(bytes) => bytes,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        match self {
+            EnvelopeBytes::Inline { len, buf } => &mut buf[..usize::from(*len)],
+            EnvelopeBytes::Heap(bytes) => bytes,
+        }
+    }
+}
+
 /// The text form of an envelope, as used in JSON and other text formats.
 pub(crate) fn to_text(envelope: &[u8]) -> impl std::fmt::Display + '_ {
     base64::display::Base64Display::new(envelope, &URL_SAFE_NO_PAD)
-}
-
-/// Decodes the text form; rejects padding and non-canonical trailing bits,
-/// so every text has exactly one meaning.
-pub(crate) fn from_text(text: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(text).ok()
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::audit::{self, Op};
 
 use crate::error::{Error, ErrorKind};
-use crate::format::{self, Binding, ParseError, WipingBuf};
+use crate::format::{self, Binding, EnvelopeBytes, ParseError, WipingBuf};
 use crate::key::{Key, KeyId};
 use crate::keyring::Keyring;
 use crate::limits;
@@ -22,7 +22,7 @@ use crate::limits;
 /// [`open`](Sealed::open) what to deserialize, it is never stored.
 /// `Debug` shows the key id and length, never the ciphertext.
 pub struct Sealed<T> {
-    envelope: Vec<u8>,
+    envelope: EnvelopeBytes,
     marker: PhantomData<fn() -> T>,
 }
 
@@ -84,7 +84,7 @@ impl<T: Serialize> Sealed<T> {
             format::seal(key, binding, nonce, |buf| write_json(buf, value, binding))
         });
         audit::record(Op::Encrypt, binding, key_id, &sealed);
-        sealed.map(Sealed::from_envelope)
+        sealed.map(Sealed::wrap)
     }
 
     /// The deterministic envelopes of `value` under every key of the alias,
@@ -109,7 +109,7 @@ impl<T: Serialize> Sealed<T> {
                         format::seal(key, binding, Nonce::Deterministic, |buf| {
                             write_json(buf, value, binding)
                         })
-                        .map(Sealed::from_envelope)
+                        .map(Sealed::wrap)
                     })
                     .collect()
             });
@@ -133,7 +133,7 @@ impl<T: DeserializeOwned> Sealed<T> {
         keyring: &K,
         binding: &Binding<'_>,
     ) -> Result<T, Error> {
-        let opened = open_with(&self.envelope, keyring, binding, |plaintext| {
+        let opened = open_with(self.as_bytes(), keyring, binding, |plaintext| {
             // serde_json's message may quote the plaintext; keep only the fact.
             serde_json::from_slice(plaintext)
                 .map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
@@ -147,6 +147,10 @@ impl<T> Sealed<T> {
     /// Wraps envelope bytes without checking them; [`open`](Self::open)
     /// checks everything.
     pub fn from_envelope(envelope: Vec<u8>) -> Self {
+        Sealed::wrap(EnvelopeBytes::from_vec(envelope))
+    }
+
+    fn wrap(envelope: EnvelopeBytes) -> Self {
         Sealed {
             envelope,
             marker: PhantomData,
@@ -155,12 +159,12 @@ impl<T> Sealed<T> {
 
     /// The envelope bytes (before text encoding).
     pub fn as_bytes(&self) -> &[u8] {
-        &self.envelope
+        self.envelope.as_slice()
     }
 
     /// The text form, as it appears in JSON (base64url, no padding).
     pub fn to_text(&self) -> String {
-        format::to_text(&self.envelope).to_string()
+        format::to_text(self.as_bytes()).to_string()
     }
 
     /// Reads the version, key id and plaintext length, without a key.
@@ -171,7 +175,7 @@ impl<T> Sealed<T> {
     ///
     /// [`ErrorKind::MalformedEnvelope`] or [`ErrorKind::UnsupportedVersion`].
     pub fn inspect(&self) -> Result<EnvelopeInfo, Error> {
-        let parts = format::parse(&self.envelope).map_err(parse_error)?;
+        let parts = format::parse(self.as_bytes()).map_err(parse_error)?;
         Ok(EnvelopeInfo {
             version: format::VERSION_1,
             key_id: parts.key_id,
@@ -204,7 +208,7 @@ impl<T> Sealed<T> {
                 return Ok(None);
             }
             // The plaintext bytes are carried over as they are.
-            open_with(&self.envelope, keyring, binding, |plaintext| {
+            open_with(self.as_bytes(), keyring, binding, |plaintext| {
                 format::seal(key, binding, nonce, |buf| {
                     buf.extend(plaintext);
                     Ok(())
@@ -286,13 +290,13 @@ fn parse_error(error: ParseError) -> Error {
 
 impl<T> Clone for Sealed<T> {
     fn clone(&self) -> Self {
-        Sealed::from_envelope(self.envelope.clone())
+        Sealed::wrap(self.envelope.clone())
     }
 }
 
 impl<T> PartialEq for Sealed<T> {
     fn eq(&self, other: &Self) -> bool {
-        self.envelope == other.envelope
+        self.as_bytes() == other.as_bytes()
     }
 }
 
@@ -301,8 +305,8 @@ impl<T> Eq for Sealed<T> {}
 impl<T> fmt::Debug for Sealed<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.key_id() {
-            Some(id) => write!(f, "Sealed(key {id}, {} bytes)", self.envelope.len()),
-            None => write!(f, "Sealed(unreadable, {} bytes)", self.envelope.len()),
+            Some(id) => write!(f, "Sealed(key {id}, {} bytes)", self.as_bytes().len()),
+            None => write!(f, "Sealed(unreadable, {} bytes)", self.as_bytes().len()),
         }
     }
 }
@@ -310,9 +314,9 @@ impl<T> fmt::Debug for Sealed<T> {
 impl<T> Serialize for Sealed<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            serializer.collect_str(&format::to_text(&self.envelope))
+            serializer.collect_str(&format::to_text(self.as_bytes()))
         } else {
-            serializer.serialize_bytes(&self.envelope)
+            serializer.serialize_bytes(self.as_bytes())
         }
     }
 }
@@ -327,7 +331,7 @@ impl<'de, T> Deserialize<'de> for Sealed<T> {
         } else {
             deserializer.deserialize_bytes(EnvelopeVisitor)
         }
-        .map(Sealed::from_envelope)
+        .map(Sealed::wrap)
     }
 }
 
@@ -335,7 +339,7 @@ impl<'de, T> Deserialize<'de> for Sealed<T> {
 struct EnvelopeVisitor;
 
 impl<'de> de::Visitor<'de> for EnvelopeVisitor {
-    type Value = Vec<u8>;
+    type Value = EnvelopeBytes;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("an encrypted-fields envelope (base64url text without padding)")
@@ -351,18 +355,18 @@ impl<'de> de::Visitor<'de> for EnvelopeVisitor {
                 "invalid envelope: text of {detail}"
             )));
         }
-        format::from_text(text)
+        EnvelopeBytes::from_text(text)
             .ok_or_else(|| E::custom("invalid envelope: not base64url text without padding"))
     }
 
     fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
         check_len(bytes.len())?;
-        Ok(bytes.to_vec())
+        Ok(EnvelopeBytes::from_slice(bytes))
     }
 
     fn visit_byte_buf<E: de::Error>(self, bytes: Vec<u8>) -> Result<Self::Value, E> {
         check_len(bytes.len())?;
-        Ok(bytes)
+        Ok(EnvelopeBytes::from_vec(bytes))
     }
 
     // Anything else is refused without quoting it.
