@@ -8,7 +8,7 @@ mod common;
 
 use std::alloc::System;
 
-use common::{customer, keyring, Customer};
+use common::{Customer, customer, keyring};
 use encrypted_fields::{Binding, Decrypt, Encrypt, Sealed};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
@@ -35,14 +35,24 @@ fn hot_path_allocations() {
     let (count, opened) = allocations(|| sealed.open(&keyring, &binding).unwrap());
     assert_eq!(opened, small);
     assert_eq!(count, 1, "opening allocates only the returned String");
-    let (count, _) = allocations(|| sealed.open(&keyring, &Binding::new("pii", "Customer", "email")).map(|s: String| s.len()));
+    let (count, _) = allocations(|| {
+        sealed
+            .open(&keyring, &Binding::new("pii", "Customer", "email"))
+            .map(|s: String| s.len())
+    });
     assert_eq!(count, 1);
 
     let large = "x".repeat(64 * 1024);
     let (count, sealed) = allocations(|| Sealed::seal(&keyring, &binding, &large).unwrap());
-    assert_eq!(count, 1, "sealing a large field allocates only its envelope");
+    assert_eq!(
+        count, 1,
+        "sealing a large field allocates only its envelope"
+    );
     let (count, _) = allocations(|| sealed.open(&keyring, &binding).unwrap());
-    assert_eq!(count, 1, "opening a large field allocates only the returned String");
+    assert_eq!(
+        count, 1,
+        "opening a large field allocates only the returned String"
+    );
 
     // A whole struct: the output's own strings are the only allocations.
     let value = customer();
@@ -50,9 +60,15 @@ fn hot_path_allocations() {
     // The plain `tags: Vec<String>` cloned into the companion: the Vec and
     // its one String. Both envelopes are small enough to be inline.
     assert!(wire.account.as_bytes().len() <= 112);
-    assert_eq!(count, 2, "encrypting allocates only the companion's contents");
+    assert_eq!(
+        count, 2,
+        "encrypting allocates only the companion's contents"
+    );
     let (count, back): (usize, Customer) = allocations(|| wire.decrypt(&keyring).unwrap());
     assert_eq!(back, value);
     // email (1), account's two strings (2), tags (2): the plain value's own.
-    assert_eq!(count, 5, "decrypting allocates only the plain value's contents");
+    assert_eq!(
+        count, 5,
+        "decrypting allocates only the plain value's contents"
+    );
 }

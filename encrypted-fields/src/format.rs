@@ -373,3 +373,209 @@ impl EnvelopeBytes {
 pub(crate) fn to_text(envelope: &[u8]) -> impl std::fmt::Display + '_ {
     base64::display::Base64Display::new(envelope, &URL_SAFE_NO_PAD)
 }
+
+/// Writes `value`'s JSON plaintext (section 5) to `buf`.
+///
+/// A value that serializes as one string with nothing to escape (most text
+/// fields) is written as quote, bytes, quote, after a branch-free check
+/// the compiler vectorizes: several times faster than serde_json's
+/// byte-at-a-time escaper, and byte for byte the same output. Anything
+/// else goes through serde_json.
+pub(crate) fn write_json<T: serde::Serialize + ?Sized>(
+    buf: &mut WipingBuf,
+    value: &T,
+) -> Result<(), serde_json::Error> {
+    if value.serialize(PlainString(buf)).is_ok() {
+        return Ok(());
+    }
+    serde_json::to_writer(buf, value)
+}
+
+/// Whether serde_json would escape any byte of `text`: control characters,
+/// `"` and `\`. Checked in 64-byte chunks without early exit inside a chunk,
+/// so each chunk is one vector loop.
+fn needs_escape(text: &str) -> bool {
+    text.as_bytes().chunks(64).any(|chunk| {
+        chunk.iter().fold(false, |acc, &b| {
+            acc | (b < 0x20) | (b == b'"') | (b == b'\\')
+        })
+    })
+}
+
+/// A serializer that accepts only a string needing no escapes, and writes
+/// it as JSON; everything else is `NotPlain` (and nothing is written).
+struct PlainString<'a>(&'a mut WipingBuf);
+
+/// Why `PlainString` declined: the value is not a plain string.
+#[derive(Debug)]
+struct NotPlain;
+
+impl std::fmt::Display for NotPlain {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("not a plain string")
+    }
+}
+
+impl std::error::Error for NotPlain {}
+
+impl serde::ser::Error for NotPlain {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        NotPlain
+    }
+}
+
+/// Declines every kind of value but strings.
+macro_rules! decline {
+    ($($method:ident($($arg:ty),*);)*) => {
+        $(fn $method(self, $(_: $arg),*) -> Result<(), NotPlain> { Err(NotPlain) })*
+    };
+}
+
+impl serde::Serializer for PlainString<'_> {
+    type Ok = ();
+    type Error = NotPlain;
+    type SerializeSeq = serde::ser::Impossible<(), NotPlain>;
+    type SerializeTuple = serde::ser::Impossible<(), NotPlain>;
+    type SerializeTupleStruct = serde::ser::Impossible<(), NotPlain>;
+    type SerializeTupleVariant = serde::ser::Impossible<(), NotPlain>;
+    type SerializeMap = serde::ser::Impossible<(), NotPlain>;
+    type SerializeStruct = serde::ser::Impossible<(), NotPlain>;
+    type SerializeStructVariant = serde::ser::Impossible<(), NotPlain>;
+
+    fn serialize_str(self, text: &str) -> Result<(), NotPlain> {
+        if needs_escape(text) {
+            return Err(NotPlain);
+        }
+        self.0.extend(b"\"");
+        self.0.extend(text.as_bytes());
+        self.0.extend(b"\"");
+        Ok(())
+    }
+
+    fn serialize_newtype_struct<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<(), NotPlain> {
+        // serde_json writes a newtype struct as its content.
+        value.serialize(self)
+    }
+
+    decline! {
+        serialize_bool(bool);
+        serialize_i8(i8);
+        serialize_i16(i16);
+        serialize_i32(i32);
+        serialize_i64(i64);
+        serialize_u8(u8);
+        serialize_u16(u16);
+        serialize_u32(u32);
+        serialize_u64(u64);
+        serialize_f32(f32);
+        serialize_f64(f64);
+        serialize_char(char);
+        serialize_bytes(&[u8]);
+        serialize_none();
+        serialize_unit();
+        serialize_unit_struct(&'static str);
+        serialize_unit_variant(&'static str, u32, &'static str);
+    }
+
+    fn serialize_some<T: serde::Serialize + ?Sized>(self, _: &T) -> Result<(), NotPlain> {
+        Err(NotPlain)
+    }
+
+    fn serialize_newtype_variant<T: serde::Serialize + ?Sized>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<(), NotPlain> {
+        Err(NotPlain)
+    }
+
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, NotPlain> {
+        Err(NotPlain)
+    }
+
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, NotPlain> {
+        Err(NotPlain)
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, NotPlain> {
+        Err(NotPlain)
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, NotPlain> {
+        Err(NotPlain)
+    }
+
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, NotPlain> {
+        Err(NotPlain)
+    }
+
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, NotPlain> {
+        Err(NotPlain)
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, NotPlain> {
+        Err(NotPlain)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WipingBuf, write_json};
+
+    fn json<T: serde::Serialize + ?Sized>(value: &T) -> Vec<u8> {
+        let mut buf = WipingBuf(Vec::new());
+        write_json(&mut buf, value).unwrap();
+        std::mem::take(&mut buf.0)
+    }
+
+    #[test]
+    fn plaintext_is_exactly_what_serde_json_writes() {
+        let long = "é✓ abc/DEL\u{7f}".repeat(40);
+        for text in [
+            "",
+            "ada@example.com",
+            "tab\tin",
+            "quote\"",
+            "back\\slash",
+            "\u{1}",
+            "\u{2028}",
+            long.as_str(),
+        ] {
+            assert_eq!(json(text), serde_json::to_vec(text).unwrap(), "{text:?}");
+        }
+        #[derive(serde::Serialize)]
+        struct Newtype(String);
+        assert_eq!(
+            json(&Newtype("n".into())),
+            serde_json::to_vec(&Newtype("n".into())).unwrap()
+        );
+        let values = (1u8, Some("x"), vec![1.5f64], serde_json::json!({"a": "b"}));
+        assert_eq!(json(&values), serde_json::to_vec(&values).unwrap());
+    }
+}

@@ -246,7 +246,7 @@ fn write_json<T: Serialize + ?Sized>(
     value: &T,
     binding: &Binding<'_>,
 ) -> Result<(), Error> {
-    serde_json::to_writer(buf, value).map_err(|_| Error::new(ErrorKind::Serialize).at(binding))
+    format::write_json(buf, value).map_err(|_| Error::new(ErrorKind::Serialize).at(binding))
 }
 
 /// Checks, finds the key for, authenticates and decrypts an envelope, and
