@@ -116,12 +116,5 @@ fn bulk(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(2))
-        .sample_size(40)
-}
-
-criterion_group! { name = benches; config = config(); targets = seal_and_open, bulk }
+criterion_group! { name = benches; config = support::config(Duration::from_secs(2)); targets = seal_and_open, bulk }
 criterion_main!(benches);

@@ -270,12 +270,5 @@ fn threads(c: &mut Criterion) {
     group.finish();
 }
 
-fn config() -> Criterion {
-    Criterion::default()
-        .warm_up_time(Duration::from_millis(500))
-        .measurement_time(Duration::from_secs(3))
-        .sample_size(40)
-}
-
-criterion_group! { name = benches; config = config(); targets = customer_json, partial_nested, threads }
+criterion_group! { name = benches; config = support::config(Duration::from_secs(3)); targets = customer_json, partial_nested, threads }
 criterion_main!(benches);

@@ -5,6 +5,8 @@
 //! errors beyond `Option`.
 #![allow(dead_code)]
 
+use std::time::Duration;
+
 use aes_gcm_siv::aead::{AeadInOut, KeyInit};
 use aes_gcm_siv::{Aes256GcmSiv, Nonce, Tag};
 use base64::Engine as _;
@@ -13,6 +15,15 @@ use encrypted_fields::{EnvKeyring, Keyring};
 use rand::Rng;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+/// Short runs, many of them: the machine is shared and noisy, and ratios
+/// within one run are what the report uses.
+pub fn config(measurement: Duration) -> criterion::Criterion {
+    criterion::Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(measurement)
+        .sample_size(40)
+}
 
 pub const KEY: &str = "YmVuY2gta2V5LTAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=";
 pub const KEY_BYTES: &[u8; 32] = b"bench-key-0000000000000000000000";

@@ -35,18 +35,38 @@ pub(crate) fn record<T>(
 #[inline]
 pub(crate) fn inaccessible(binding: &Binding<'_>, key_id: Option<KeyId>) {
     #[cfg(feature = "tracing")]
-    tracing::debug!(
-        target: "encrypted_fields::audit",
-        op = "decrypt",
-        alias = binding.alias(),
-        key_id = %OptionalId(key_id),
-        context = binding.context(),
-        field = binding.field(),
-        outcome = "inaccessible",
+    event!(
+        DEBUG,
+        "decrypt",
+        binding,
+        OptionalId(key_id),
+        outcome = "inaccessible"
     );
     #[cfg(not(feature = "tracing"))]
     let _ = (binding, key_id);
 }
+
+/// One audit event: the fields every event carries, then `extra`.
+#[cfg(feature = "tracing")]
+macro_rules! event {
+    ($level:ident, $op:expr, $binding:expr, $key_id:expr, $($extra:tt)*) => {
+        tracing::event!(
+            target: "encrypted_fields::audit",
+            tracing::Level::$level,
+            op = $op,
+            alias = $binding.alias(),
+            // Formatted only if a subscriber records the event: no
+            // allocation on the hot path when nobody listens.
+            key_id = %$key_id,
+            context = $binding.context(),
+            field = $binding.field(),
+            $($extra)*
+        )
+    };
+}
+
+#[cfg(feature = "tracing")]
+use event;
 
 /// A key id, or nothing, as text.
 #[cfg(feature = "tracing")]
@@ -70,28 +90,9 @@ fn emit(op: Op, binding: &Binding<'_>, key_id: Option<KeyId>, error: Option<&Err
         Op::Rotate => "rotate",
         Op::Lookup => "lookup",
     };
-    // Formatted only if a subscriber records the event: no allocation on
-    // the hot path when nobody listens.
     let key_id = OptionalId(key_id);
     match error {
-        None => tracing::debug!(
-            target: "encrypted_fields::audit",
-            op,
-            alias = binding.alias(),
-            key_id = %key_id,
-            context = binding.context(),
-            field = binding.field(),
-            outcome = "ok",
-        ),
-        Some(error) => tracing::warn!(
-            target: "encrypted_fields::audit",
-            op,
-            alias = binding.alias(),
-            key_id = %key_id,
-            context = binding.context(),
-            field = binding.field(),
-            outcome = "error",
-            error = ?error.kind(),
-        ),
+        None => event!(DEBUG, op, binding, key_id, outcome = "ok"),
+        Some(error) => event!(WARN, op, binding, key_id, outcome = "error", error = ?error.kind()),
     }
 }
