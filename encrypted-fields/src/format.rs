@@ -391,15 +391,83 @@ pub(crate) fn write_json<T: serde::Serialize + ?Sized>(
     serde_json::to_writer(buf, value)
 }
 
-/// Whether serde_json would escape any byte of `text`: control characters,
-/// `"` and `\`. Checked in 64-byte chunks without early exit inside a chunk,
+/// Reads a JSON plaintext (section 5) into `T`.
+///
+/// The mirror of [`write_json`]: a plaintext that is a JSON string with no
+/// escape sequence is handed to `T` as a borrowed `&str`, skipping
+/// serde_json's byte-at-a-time string parser. If `T` does not take a
+/// string that way, serde_json reads the plaintext as always, so results
+/// and errors are the same either way.
+pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
+    plaintext: &[u8],
+) -> Result<T, serde_json::Error> {
+    let plain = plaintext
+        .strip_prefix(b"\"")
+        .and_then(|rest| rest.strip_suffix(b"\""))
+        .filter(|inner| !has_special_bytes(inner))
+        .and_then(|inner| std::str::from_utf8(inner).ok());
+    if let Some(text) = plain {
+        if let Ok(value) = T::deserialize(PlainStr(text)) {
+            return Ok(value);
+        }
+    }
+    serde_json::from_slice(plaintext)
+}
+
+/// Whether any byte is one JSON strings escape: control characters, `"`
+/// and `\`. Checked in 64-byte chunks without early exit inside a chunk,
 /// so each chunk is one vector loop.
-fn needs_escape(text: &str) -> bool {
-    text.as_bytes().chunks(64).any(|chunk| {
+fn has_special_bytes(bytes: &[u8]) -> bool {
+    bytes.chunks(64).any(|chunk| {
         chunk.iter().fold(false, |acc, &b| {
             acc | (b < 0x20) | (b == b'"') | (b == b'\\')
         })
     })
+}
+
+fn needs_escape(text: &str) -> bool {
+    has_special_bytes(text.as_bytes())
+}
+
+/// A deserializer that offers one string, borrowed; anything else a type
+/// asks for is `NotPlain`.
+struct PlainStr<'de>(&'de str);
+
+impl serde::de::Error for NotPlain {
+    fn custom<M: std::fmt::Display>(_: M) -> Self {
+        NotPlain
+    }
+}
+
+impl<'de> serde::Deserializer<'de> for PlainStr<'de> {
+    type Error = NotPlain;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, visitor: V) -> Result<V::Value, NotPlain> {
+        visitor.visit_borrowed_str(self.0)
+    }
+
+    fn deserialize_option<V: serde::de::Visitor<'de>>(
+        self,
+        visitor: V,
+    ) -> Result<V::Value, NotPlain> {
+        // As serde_json: a string where an option belongs is `Some`.
+        visitor.visit_some(self)
+    }
+
+    fn deserialize_newtype_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        visitor: V,
+    ) -> Result<V::Value, NotPlain> {
+        // As serde_json: a newtype struct is its content.
+        visitor.visit_newtype_struct(self)
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string
+        bytes byte_buf unit unit_struct seq tuple tuple_struct map struct enum
+        identifier ignored_any
+    }
 }
 
 /// A serializer that accepts only a string needing no escapes, and writes
@@ -552,6 +620,45 @@ mod tests {
         let mut buf = WipingBuf(Vec::new());
         write_json(&mut buf, value).unwrap();
         std::mem::take(&mut buf.0)
+    }
+
+    #[test]
+    fn plaintext_reads_exactly_as_serde_json_reads_it() {
+        use super::read_json;
+        use serde_json::Value;
+        fn same<T: serde::de::DeserializeOwned + PartialEq + std::fmt::Debug>(plaintext: &[u8]) {
+            let fast = read_json::<T>(plaintext).map_err(|e| e.to_string());
+            let slow = serde_json::from_slice::<T>(plaintext).map_err(|e| e.to_string());
+            assert_eq!(fast, slow, "{:?}", String::from_utf8_lossy(plaintext));
+        }
+        let cases: [&[u8]; 8] = [
+            br#""ada@example.com""#,
+            br#""""#,
+            br#""a\nb""#,
+            b"\"\xff\"",
+            br#""x"#,
+            b"12",
+            br#""123""#,
+            "\"é✓\"".as_bytes(),
+        ];
+        for plaintext in cases {
+            same::<String>(plaintext);
+            same::<Value>(plaintext);
+            same::<u64>(plaintext);
+            same::<Option<String>>(plaintext);
+            same::<char>(plaintext);
+            same::<Vec<u8>>(plaintext);
+        }
+        #[derive(serde::Deserialize, PartialEq, Debug)]
+        struct Newtype(String);
+        #[derive(serde::Deserialize, PartialEq, Debug)]
+        enum Unit {
+            A,
+        }
+        same::<Newtype>(br#""n""#);
+        same::<Unit>(br#""A""#);
+        same::<Unit>(br#""B""#);
+        same::<std::net::Ipv4Addr>(br#""10.0.0.1""#);
     }
 
     #[test]

@@ -135,8 +135,7 @@ impl<T: DeserializeOwned> Sealed<T> {
     ) -> Result<T, Error> {
         let opened = open_with(self.as_bytes(), keyring, binding, |plaintext| {
             // serde_json's message may quote the plaintext; keep only the fact.
-            serde_json::from_slice(plaintext)
-                .map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
+            format::read_json(plaintext).map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
         });
         audit::record(Op::Decrypt, binding, self.key_id(), &opened);
         opened
