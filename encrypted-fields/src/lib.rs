@@ -35,6 +35,8 @@
 
 mod aliases;
 mod audit;
+#[cfg(feature = "axum")]
+pub mod axum;
 mod cipher;
 mod containers;
 mod error;

@@ -1,0 +1,111 @@
+//! axum integration (feature `axum`): `EncryptedJson<T>` reads a JSON body
+//! of `T`'s companion type and decrypts it with the keyring in the router's
+//! state, so handlers take plain domain values.
+//!
+//! The state must give an `Arc<dyn Keyring>` through axum's `FromRef`
+//! convention (any keyring type becomes one with `Arc::new`).
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{FromRef, FromRequest, Request};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::de::DeserializeOwned;
+
+use crate::{Decrypt, Encrypt, Error, ErrorKind, Keyring};
+
+/// The error code for every cryptographic failure, as the REST encryption
+/// spec we replace defines it: the client should re-initialize its keys.
+pub const ENCRYPTION_FAILED: u32 = 40002;
+/// The error code for a body that is not the expected JSON.
+pub const MALFORMED_REQUEST: u32 = 40000;
+
+/// A JSON body whose encrypted fields are opened on the way in.
+///
+/// ```ignore
+/// async fn create(EncryptedJson(customer): EncryptedJson<Customer>) -> ... { ... }
+/// ```
+#[derive(Debug, Clone, Copy, Default)]
+pub struct EncryptedJson<T>(pub T);
+
+impl<T, S> FromRequest<S> for EncryptedJson<T>
+where
+    T: Encrypt + Send,
+    T::Encrypted: DeserializeOwned + Decrypt<Plain = T> + Send,
+    Arc<dyn Keyring>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = EncryptedJsonRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(wire) = Json::<T::Encrypted>::from_request(req, state)
+            .await
+            .map_err(EncryptedJsonRejection::json)?;
+        let keyring = Arc::<dyn Keyring>::from_ref(state);
+        wire.decrypt(&*keyring)
+            .map(EncryptedJson)
+            .map_err(EncryptedJsonRejection::request)
+    }
+}
+
+/// Why an `EncryptedJson` request was refused. The body is JSON,
+/// `{"code": ..., "message": "..."}`: the message names the field and alias
+/// involved but never plaintext, keys or ciphertext.
+#[derive(Debug)]
+pub struct EncryptedJsonRejection {
+    status: StatusCode,
+    code: u32,
+    message: String,
+}
+
+impl EncryptedJsonRejection {
+    /// A body that is not JSON of the companion type: axum's status (400,
+    /// or 415 without a JSON content type), and no detail that could quote
+    /// the body.
+    fn json(rejection: JsonRejection) -> Self {
+        EncryptedJsonRejection {
+            status: rejection.status(),
+            code: MALFORMED_REQUEST,
+            message: "request body is not the expected JSON".to_owned(),
+        }
+    }
+
+    /// A request that does not decrypt: 422 with `40002` for every
+    /// cryptographic failure (a missing alias included: on a request, the
+    /// client sent what this service cannot read), 500 for anything else.
+    fn request(error: Error) -> Self {
+        let status = match error.kind() {
+            ErrorKind::UnknownAlias
+            | ErrorKind::UnknownKeyId
+            | ErrorKind::MalformedEnvelope
+            | ErrorKind::UnsupportedVersion
+            | ErrorKind::AuthenticationFailed
+            | ErrorKind::Deserialize => StatusCode::UNPROCESSABLE_ENTITY,
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        };
+        EncryptedJsonRejection {
+            status,
+            code: ENCRYPTION_FAILED,
+            message: error.to_string(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The machine-readable code: `40002` or `40000`.
+    pub fn code(&self) -> u32 {
+        self.code
+    }
+}
+
+impl IntoResponse for EncryptedJsonRejection {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({ "code": self.code, "message": self.message });
+        (self.status, Json(body)).into_response()
+    }
+}

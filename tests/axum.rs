@@ -1,0 +1,195 @@
+//! The axum extractor over real HTTP on loopback (ports picked by the OS):
+//! handlers get plain values; every rejection has its status and code and
+//! leaks no plaintext or key material.
+
+mod common;
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::FromRef;
+use axum::routing::post;
+use common::{BANKING_128, Customer, PII_256, PII_256_NEW, customer, keyring};
+use encrypted_fields::axum::EncryptedJson;
+use encrypted_fields::{Encrypt, EnvKeyring, Keyring, Sealed};
+use serde_json::Value;
+
+#[derive(Clone)]
+struct AppState {
+    keyring: Arc<dyn Keyring>,
+}
+
+impl FromRef<AppState> for Arc<dyn Keyring> {
+    fn from_ref(state: &AppState) -> Self {
+        state.keyring.clone()
+    }
+}
+
+async fn create(EncryptedJson(customer): EncryptedJson<Customer>) -> String {
+    format!("{} {}", customer.id, customer.account.holder)
+}
+
+/// Serves the app with `keyring` on a fresh loopback port.
+fn serve(keyring: Arc<dyn Keyring>) -> SocketAddr {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            let app = Router::new()
+                .route("/customers", post(create))
+                .with_state(AppState { keyring });
+            axum::serve(listener, app).await.unwrap();
+        });
+    });
+    addr
+}
+
+/// One HTTP/1.1 request; returns the status and the body.
+fn post_json(addr: SocketAddr, content_type: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "POST /customers HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn assert_clean(body: &str) {
+    for secret in [
+        "ada@example.com",
+        "DE89370400440532013000",
+        PII_256,
+        PII_256_NEW,
+        BANKING_128,
+    ] {
+        assert!(!body.contains(secret), "{secret} in {body}");
+    }
+}
+
+fn wire_json() -> Value {
+    serde_json::to_value(customer().encrypt(&keyring()).unwrap()).unwrap()
+}
+
+#[test]
+fn handlers_get_plain_values() {
+    let addr = serve(Arc::new(keyring()));
+    let (status, body) = post_json(addr, "application/json", &wire_json().to_string());
+    assert_eq!((status, body.as_str()), (200, "42 Ada Lovelace"));
+}
+
+#[test]
+fn every_rejection_has_its_status_and_code_and_leaks_nothing() {
+    let addr = serve(Arc::new(keyring()));
+    let foreign = serve(Arc::new(
+        EnvKeyring::from_vars([
+            ("ENCRYPTED_FIELDS_KEY_PII", PII_256_NEW),
+            ("ENCRYPTED_FIELDS_KEY_BANKING", BANKING_128),
+        ])
+        .unwrap(),
+    ));
+    let no_banking = serve(Arc::new(
+        EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", PII_256)]).unwrap(),
+    ));
+
+    let mut tampered = wire_json();
+    let mut bytes = serde_json::from_value::<Sealed<String>>(tampered["email"].clone())
+        .unwrap()
+        .as_bytes()
+        .to_vec();
+    bytes[20] ^= 1;
+    tampered["email"] = serde_json::to_value(Sealed::<String>::from_envelope(bytes)).unwrap();
+    let mut plaintext_where_sealed = wire_json();
+    plaintext_where_sealed["email"] = "ada@example.com".into();
+
+    /// A request, where it goes, and the status and code that must come back.
+    type Case<'a> = (
+        &'a str,
+        SocketAddr,
+        &'a str,
+        String,
+        (u16, u64),
+        &'a [&'a str],
+    );
+    let json = "application/json";
+    let cases: Vec<Case<'_>> = vec![
+        (
+            "malformed JSON",
+            addr,
+            json,
+            "{\"id\": 42,".to_owned(),
+            (400, 40000),
+            &[],
+        ),
+        (
+            "not JSON content",
+            addr,
+            "text/plain",
+            wire_json().to_string(),
+            (415, 40000),
+            &[],
+        ),
+        (
+            "plaintext where sealed",
+            addr,
+            json,
+            plaintext_where_sealed.to_string(),
+            (422, 40000),
+            &[],
+        ),
+        (
+            "tampered envelope",
+            addr,
+            json,
+            tampered.to_string(),
+            (422, 40002),
+            &["email", "pii"],
+        ),
+        (
+            "foreign key",
+            foreign,
+            json,
+            wire_json().to_string(),
+            (422, 40002),
+            &["email", "pii"],
+        ),
+        (
+            "service lacks the alias",
+            no_banking,
+            json,
+            wire_json().to_string(),
+            (422, 40002),
+            &["account", "banking"],
+        ),
+    ];
+    for (case, target, content_type, body, (status, code), names) in cases {
+        let (got_status, got_body) = post_json(target, content_type, &body);
+        assert_eq!(got_status, status, "{case}: {got_body}");
+        let json: Value =
+            serde_json::from_str(&got_body).unwrap_or_else(|_| panic!("{case}: body {got_body}"));
+        assert_eq!(json["code"], code, "{case}: {got_body}");
+        for name in names {
+            assert!(
+                json["message"].as_str().unwrap().contains(name),
+                "{case}: {got_body}"
+            );
+        }
+        assert_clean(&got_body);
+    }
+}
