@@ -1,6 +1,6 @@
-//! The axum extractor over real HTTP on loopback (ports picked by the OS):
-//! handlers get plain values; every rejection has its status and code and
-//! leaks no plaintext or key material.
+//! The axum integration over real HTTP on loopback (ports picked by the
+//! OS): handlers take and return plain values; every rejection has its
+//! status and code and leaks no plaintext or key material.
 
 mod common;
 
@@ -10,10 +10,11 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::FromRef;
-use axum::routing::post;
-use common::{BANKING_128, Customer, PII_256, PII_256_NEW, customer, keyring};
-use encrypted_fields::axum::EncryptedJson;
-use encrypted_fields::{Encrypt, EnvKeyring, Keyring, Sealed};
+use axum::middleware::from_fn_with_state;
+use axum::routing::{get, post};
+use common::{BANKING_128, Customer, EncryptedCustomer, PII_256, PII_256_NEW, customer, keyring};
+use encrypted_fields::axum::{EncryptedJson, encrypt_responses};
+use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, Keyring, Sealed};
 use serde_json::Value;
 
 #[derive(Clone)]
@@ -31,8 +32,27 @@ async fn create(EncryptedJson(customer): EncryptedJson<Customer>) -> String {
     format!("{} {}", customer.id, customer.account.holder)
 }
 
+async fn show() -> EncryptedJson<Customer> {
+    EncryptedJson(customer())
+}
+
+/// The app, with `keyring` in its state and responses encrypted.
+fn app(keyring: Arc<dyn Keyring>) -> Router {
+    let state = AppState { keyring };
+    Router::new()
+        .route("/customers", post(create))
+        .route("/customers/42", get(show))
+        .layer(from_fn_with_state(state.clone(), encrypt_responses))
+        .with_state(state)
+}
+
 /// Serves the app with `keyring` on a fresh loopback port.
 fn serve(keyring: Arc<dyn Keyring>) -> SocketAddr {
+    serve_app(app(keyring))
+}
+
+/// Serves `app` on a fresh loopback port (picked by the OS).
+fn serve_app(app: Router) -> SocketAddr {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     listener.set_nonblocking(true).unwrap();
     let addr = listener.local_addr().unwrap();
@@ -43,31 +63,36 @@ fn serve(keyring: Arc<dyn Keyring>) -> SocketAddr {
             .unwrap();
         runtime.block_on(async move {
             let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-            let app = Router::new()
-                .route("/customers", post(create))
-                .with_state(AppState { keyring });
             axum::serve(listener, app).await.unwrap();
         });
     });
     addr
 }
 
-/// One HTTP/1.1 request; returns the status and the body.
-fn post_json(addr: SocketAddr, content_type: &str, body: &str) -> (u16, String) {
+/// One HTTP/1.1 request; returns the status, the head (lower-cased) and the body.
+fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &str,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "POST /customers HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
     let mut response = String::new();
     stream.read_to_string(&mut response).unwrap();
     let status = response.split_whitespace().nth(1).unwrap().parse().unwrap();
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    (status, head.to_ascii_lowercase(), body.to_owned())
+}
+
+fn post_json(addr: SocketAddr, content_type: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = request(addr, "POST", "/customers", content_type, body);
     (status, body)
 }
 
@@ -192,4 +217,39 @@ fn every_rejection_has_its_status_and_code_and_leaks_nothing() {
         }
         assert_clean(&got_body);
     }
+}
+
+#[test]
+fn responses_are_encrypted_on_the_way_out() {
+    let addr = serve(Arc::new(keyring()));
+    let (status, head, body) = request(addr, "GET", "/customers/42", "application/json", "");
+    assert_eq!(status, 200, "{body}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert_clean(&body);
+    let wire: EncryptedCustomer = serde_json::from_str(&body).unwrap();
+    assert_eq!(wire.decrypt(&keyring()).unwrap(), customer());
+}
+
+#[test]
+fn response_failures_are_explicit_server_errors() {
+    // Without the middleware: an explicit 500, never an empty success.
+    let bare = serve_app(Router::new().route("/customers/42", get(show)));
+    let (status, _, body) = request(bare, "GET", "/customers/42", "application/json", "");
+    assert_eq!(status, 500, "{body}");
+    assert!(body.contains("encrypt_responses"), "{body}");
+    assert_clean(&body);
+
+    // A keyring without an alias the response needs: 500, code 40002.
+    let no_banking = serve(Arc::new(
+        EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", PII_256)]).unwrap(),
+    ));
+    let (status, _, body) = request(no_banking, "GET", "/customers/42", "application/json", "");
+    assert_eq!(status, 500, "{body}");
+    let json: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(json["code"], 40002);
+    assert!(
+        json["message"].as_str().unwrap().contains("banking"),
+        "{body}"
+    );
+    assert_clean(&body);
 }

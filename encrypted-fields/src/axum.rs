@@ -1,17 +1,21 @@
 //! axum integration (feature `axum`): `EncryptedJson<T>` reads a JSON body
 //! of `T`'s companion type and decrypts it with the keyring in the router's
-//! state, so handlers take plain domain values.
+//! state, so handlers take plain domain values; returned from a handler, it
+//! is encrypted on the way out by the [`encrypt_responses`] middleware.
 //!
 //! The state must give an `Arc<dyn Keyring>` through axum's `FromRef`
 //! convention (any keyring type becomes one with `Arc::new`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRef, FromRequest, Request};
-use axum::http::StatusCode;
+use axum::extract::{FromRef, FromRequest, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::{Decrypt, Encrypt, Error, ErrorKind, Keyring};
@@ -47,6 +51,83 @@ where
         wire.decrypt(&*keyring)
             .map(EncryptedJson)
             .map_err(EncryptedJsonRejection::request)
+    }
+}
+
+/// Encryption deferred until [`encrypt_responses`] supplies the keyring:
+/// `IntoResponse` has no access to router state.
+type Seal = Box<dyn FnOnce(&dyn Keyring) -> Result<Vec<u8>, Error> + Send>;
+
+/// What `EncryptedJson::into_response` leaves for the middleware. (Response
+/// extensions must be `Clone` and `Sync`, hence the shared slot.)
+#[derive(Clone)]
+struct PendingEncryption(Arc<Mutex<Option<Seal>>>);
+
+impl<T> IntoResponse for EncryptedJson<T>
+where
+    T: Encrypt + Send + 'static,
+    T::Encrypted: Serialize,
+{
+    /// A response the [`encrypt_responses`] middleware completes. Without
+    /// that middleware it stays an explicit 500, never an empty success.
+    fn into_response(self) -> Response {
+        let value = self.0;
+        let seal: Seal = Box::new(move |keyring: &dyn Keyring| {
+            let wire = value.encrypt(keyring)?;
+            serde_json::to_vec(&wire).map_err(|_| Error::new(ErrorKind::Serialize))
+        });
+        let mut response = EncryptedJsonRejection {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: ENCRYPTION_FAILED,
+            message: "EncryptedJson response without the encrypt_responses middleware".to_owned(),
+        }
+        .into_response();
+        response
+            .extensions_mut()
+            .insert(PendingEncryption(Arc::new(Mutex::new(Some(seal)))));
+        response
+    }
+}
+
+/// Middleware that encrypts `EncryptedJson` responses with the keyring the
+/// state gives:
+///
+/// ```ignore
+/// Router::new()
+///     .route("/customers/{id}", get(show))
+///     .layer(axum::middleware::from_fn_with_state(state.clone(), encrypt_responses))
+///     .with_state(state)
+/// ```
+///
+/// A keyring that lacks an alias the value needs is a server error: 500,
+/// code `40002`, naming field and alias.
+pub async fn encrypt_responses(
+    State(keyring): State<Arc<dyn Keyring>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let mut response = next.run(request).await;
+    let Some(PendingEncryption(slot)) = response.extensions_mut().remove::<PendingEncryption>()
+    else {
+        return response;
+    };
+    let seal = slot.lock().ok().and_then(|mut pending| pending.take());
+    let Some(seal) = seal else { return response };
+    match seal(&*keyring) {
+        Ok(body) => {
+            let mut response = Response::new(Body::from(body));
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(error) => EncryptedJsonRejection {
+            status: StatusCode::INTERNAL_SERVER_ERROR,
+            code: ENCRYPTION_FAILED,
+            message: error.to_string(),
+        }
+        .into_response(),
     }
 }
 
