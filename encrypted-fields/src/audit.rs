@@ -17,16 +17,18 @@ pub(crate) enum Op {
     Lookup,
 }
 
-/// Records one operation's outcome.
+/// Records one operation's outcome. `key_id` is only called when an event
+/// is emitted, so a caller that has to re-read it from the envelope pays
+/// nothing when the feature is off.
 #[inline]
 pub(crate) fn record<T>(
     op: Op,
     binding: &Binding<'_>,
-    key_id: Option<KeyId>,
+    key_id: impl FnOnce() -> Option<KeyId>,
     result: &Result<T, Error>,
 ) {
     #[cfg(feature = "tracing")]
-    emit(op, binding, key_id, result.as_ref().err());
+    emit(op, binding, key_id(), result.as_ref().err());
     #[cfg(not(feature = "tracing"))]
     let _ = (op, binding, key_id, result);
 }

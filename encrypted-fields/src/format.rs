@@ -425,10 +425,6 @@ fn has_special_bytes(bytes: &[u8]) -> bool {
     })
 }
 
-fn needs_escape(text: &str) -> bool {
-    has_special_bytes(text.as_bytes())
-}
-
 /// A deserializer that offers one string, borrowed; anything else a type
 /// asks for is `NotPlain`.
 struct PlainStr<'de>(&'de str);
@@ -511,7 +507,7 @@ impl serde::Serializer for PlainString<'_> {
     type SerializeStructVariant = serde::ser::Impossible<(), NotPlain>;
 
     fn serialize_str(self, text: &str) -> Result<(), NotPlain> {
-        if needs_escape(text) {
+        if has_special_bytes(text.as_bytes()) {
             return Err(NotPlain);
         }
         self.0.extend(b"\"");

@@ -83,7 +83,7 @@ impl<T: Serialize> Sealed<T> {
             key_id = Some(key.id());
             format::seal(key, binding, nonce, |buf| write_json(buf, value, binding))
         });
-        audit::record(Op::Encrypt, binding, key_id, &sealed);
+        audit::record(Op::Encrypt, binding, || key_id, &sealed);
         sealed.map(Sealed::wrap)
     }
 
@@ -113,7 +113,7 @@ impl<T: Serialize> Sealed<T> {
                     })
                     .collect()
             });
-        audit::record(Op::Lookup, binding, None, &sealed);
+        audit::record(Op::Lookup, binding, || None, &sealed);
         sealed
     }
 }
@@ -137,7 +137,7 @@ impl<T: DeserializeOwned> Sealed<T> {
             // serde_json's message may quote the plaintext; keep only the fact.
             format::read_json(plaintext).map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
         });
-        audit::record(Op::Decrypt, binding, self.key_id(), &opened);
+        audit::record(Op::Decrypt, binding, || self.key_id(), &opened);
         opened
     }
 }
@@ -223,7 +223,7 @@ impl<T> Sealed<T> {
             }
             Err(error) => (old_id, Err(error)),
         };
-        audit::record(Op::Rotate, binding, key_id, &outcome);
+        audit::record(Op::Rotate, binding, || key_id, &outcome);
         outcome
     }
 }
