@@ -12,8 +12,11 @@ use axum::Router;
 use axum::extract::FromRef;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{get, post};
-use common::{BANKING_128, Customer, EncryptedCustomer, PII_256, PII_256_NEW, customer, keyring};
-use encrypted_fields::axum::{EncryptedJson, encrypt_responses};
+use common::{
+    BANKING_128, Customer, EncryptedCustomer, PII_256, PII_256_NEW, PartialCustomer, customer,
+    keyring,
+};
+use encrypted_fields::axum::{EncryptedJson, PartialEncryptedJson, encrypt_responses};
 use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, Keyring, Sealed};
 use serde_json::Value;
 
@@ -36,12 +39,25 @@ async fn show() -> EncryptedJson<Customer> {
     EncryptedJson(customer())
 }
 
+/// Opens what this service can, edits it, and sends the rest back as it came.
+async fn relabel(
+    PartialEncryptedJson(mut partial): PartialEncryptedJson<PartialCustomer>,
+) -> PartialEncryptedJson<PartialCustomer> {
+    partial.tags.push(format!(
+        "email-open:{} account-open:{}",
+        partial.email.is_open(),
+        partial.account.is_open()
+    ));
+    PartialEncryptedJson(partial)
+}
+
 /// The app, with `keyring` in its state and responses encrypted.
 fn app(keyring: Arc<dyn Keyring>) -> Router {
     let state = AppState { keyring };
     Router::new()
         .route("/customers", post(create))
         .route("/customers/42", get(show))
+        .route("/customers/relabel", post(relabel))
         .layer(from_fn_with_state(state.clone(), encrypt_responses))
         .with_state(state)
 }
@@ -92,7 +108,11 @@ fn request(
 }
 
 fn post_json(addr: SocketAddr, content_type: &str, body: &str) -> (u16, String) {
-    let (status, _, body) = request(addr, "POST", "/customers", content_type, body);
+    post_to(addr, "/customers", content_type, body)
+}
+
+fn post_to(addr: SocketAddr, path: &str, content_type: &str, body: &str) -> (u16, String) {
+    let (status, _, body) = request(addr, "POST", path, content_type, body);
     (status, body)
 }
 
@@ -251,5 +271,47 @@ fn response_failures_are_explicit_server_errors() {
         json["message"].as_str().unwrap().contains("banking"),
         "{body}"
     );
+    assert_clean(&body);
+}
+
+#[test]
+fn a_partial_service_forwards_what_it_cannot_read_byte_for_byte() {
+    let pii_only = serve(Arc::new(
+        EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", PII_256)]).unwrap(),
+    ));
+    let sent = wire_json();
+    let (status, body) = post_to(
+        pii_only,
+        "/customers/relabel",
+        "application/json",
+        &sent.to_string(),
+    );
+    assert_eq!(status, 200, "{body}");
+    assert_clean(&body);
+    let back: Value = serde_json::from_str(&body).unwrap();
+    // The sealed field went back out unchanged; the opened one was re-sealed.
+    assert_eq!(back["account"], sent["account"]);
+    assert_ne!(back["email"], sent["email"]);
+    let wire: EncryptedCustomer = serde_json::from_value(back).unwrap();
+    let customer_back = wire.decrypt(&keyring()).unwrap();
+    assert_eq!(
+        customer_back.tags,
+        ["vip", "email-open:true account-open:false"]
+    );
+    assert_eq!(customer_back.email, customer().email);
+
+    // Partial access is not lax access: a tampered envelope is still refused.
+    let mut tampered = sent.clone();
+    let text = tampered["email"].as_str().unwrap().to_owned();
+    let flipped = if text.ends_with('A') { 'B' } else { 'A' };
+    tampered["email"] = format!("{}{flipped}", &text[..text.len() - 1]).into();
+    let (status, body) = post_to(
+        pii_only,
+        "/customers/relabel",
+        "application/json",
+        &tampered.to_string(),
+    );
+    assert_eq!(status, 422, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], 40002);
     assert_clean(&body);
 }

@@ -44,14 +44,73 @@ where
     type Rejection = EncryptedJsonRejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let Json(wire) = Json::<T::Encrypted>::from_request(req, state)
-            .await
-            .map_err(EncryptedJsonRejection::json)?;
-        let keyring = Arc::<dyn Keyring>::from_ref(state);
+        let (wire, keyring) = read::<T::Encrypted, S>(req, state).await?;
         wire.decrypt(&*keyring)
             .map(EncryptedJson)
             .map_err(EncryptedJsonRejection::request)
     }
+}
+
+/// A JSON body opened as far as this service's keyring allows: for a
+/// service that holds only some of the aliases a type uses.
+///
+/// `P` is the generated partial type (`Partial` + name): fields whose alias
+/// the keyring lacks stay [`MaybeSealed::Sealed`](crate::MaybeSealed) and,
+/// returned as a response, go back out byte for byte, so a service can
+/// forward what it cannot read.
+///
+/// ```ignore
+/// async fn settle(PartialEncryptedJson(tx): PartialEncryptedJson<PartialTransaction>) -> ... { ... }
+/// ```
+///
+/// A tampered envelope or a wrong key is still refused (422, `40002`):
+/// only a missing alias leaves a field sealed.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PartialEncryptedJson<P>(pub P);
+
+impl<P, S> FromRequest<S> for PartialEncryptedJson<P>
+where
+    P: Encrypt + Send,
+    P::Encrypted: DeserializeOwned + Decrypt<Partial = P> + Send,
+    Arc<dyn Keyring>: FromRef<S>,
+    S: Send + Sync,
+{
+    type Rejection = EncryptedJsonRejection;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let (wire, keyring) = read::<P::Encrypted, S>(req, state).await?;
+        wire.decrypt_partial(&*keyring)
+            .map(|partial| PartialEncryptedJson(partial.value))
+            .map_err(EncryptedJsonRejection::request)
+    }
+}
+
+impl<P> IntoResponse for PartialEncryptedJson<P>
+where
+    P: Encrypt + Send + 'static,
+    P::Encrypted: Serialize,
+{
+    /// Re-sealed by [`encrypt_responses`]: opened fields under the primary
+    /// key, still-sealed ones unchanged.
+    fn into_response(self) -> Response {
+        EncryptedJson(self.0).into_response()
+    }
+}
+
+/// The JSON body as the companion type `W`, and the state's keyring.
+async fn read<W, S>(
+    req: Request,
+    state: &S,
+) -> Result<(W, Arc<dyn Keyring>), EncryptedJsonRejection>
+where
+    W: DeserializeOwned,
+    Arc<dyn Keyring>: FromRef<S>,
+    S: Send + Sync,
+{
+    let Json(wire) = Json::<W>::from_request(req, state)
+        .await
+        .map_err(EncryptedJsonRejection::json)?;
+    Ok((wire, Arc::<dyn Keyring>::from_ref(state)))
 }
 
 /// Encryption deferred until [`encrypt_responses`] supplies the keyring:
