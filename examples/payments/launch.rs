@@ -1,0 +1,59 @@
+//! Each service runs as its own process with its own environment, on a
+//! port the OS picks; the child prints that address as its first line and
+//! exits when its standard input closes, so no service outlives its parent.
+
+use std::ffi::OsStr;
+use std::io::{self, BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// A service process, stopped on drop.
+pub struct Running {
+    child: Child,
+    /// `http://127.0.0.1:PORT`
+    pub url: String,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `exe serve NAME` with only `env` for keys: no
+/// `ENCRYPTED_FIELDS_*` variable of this process leaks into the child.
+pub fn start<K, V>(exe: &Path, name: &str, env: &[(K, V)]) -> io::Result<Running>
+where
+    K: AsRef<OsStr>,
+    V: AsRef<OsStr>,
+{
+    let mut command = Command::new(exe);
+    command
+        .args(["serve", name])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit());
+    for (var, _) in std::env::vars_os() {
+        if var.to_string_lossy().starts_with("ENCRYPTED_FIELDS_") {
+            command.env_remove(var);
+        }
+    }
+    command.envs(env.iter().map(|(k, v)| (k, v)));
+    let mut child = command.spawn()?;
+    let mut line = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        BufReader::new(stdout).read_line(&mut line)?;
+    }
+    let mut running = Running {
+        child,
+        url: String::new(),
+    };
+    // A child that failed to start is stopped by `running`'s drop.
+    let url = line
+        .trim()
+        .strip_prefix("listening on ")
+        .ok_or_else(|| io::Error::other(format!("{name} did not start")))?;
+    running.url = url.to_owned();
+    Ok(running)
+}
