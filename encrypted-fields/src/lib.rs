@@ -48,6 +48,8 @@ pub mod legacy;
 mod limits;
 mod partial;
 mod sealed;
+#[cfg(feature = "hpke")]
+pub mod session;
 
 use std::collections::BTreeSet;
 

@@ -1,0 +1,326 @@
+//! Public-key sessions (feature `hpke`): a client that shares no key with a
+//! server makes a fresh AES session key, wraps it for the server's
+//! long-lived X25519 public key with HPKE (RFC 9180, base mode,
+//! DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM), and sends the
+//! wrapped key (`encKey`) beside fields sealed under the session key. The
+//! server unwraps `encKey` into a one-session keyring; responses go back
+//! under the same key.
+//!
+//! `encKey` is base64url (no padding) of
+//! `01 || server key id (4) || HPKE enc (32) || HPKE ciphertext (48)`; the
+//! HPKE AAD is the first five bytes, so the version and key id cannot be
+//! swapped. The key id (derived from the public key as a key id is from a key) lets a
+//! server that rotated its key pair keep accepting the previous one, and
+//! tells a stale `encKey` (`UnknownKeyId`) from a forged one
+//! (`AuthenticationFailed`): either way the client should fetch the public
+//! key again and start a new session.
+//!
+//! Why not RSA PKCS#1 v1.5, as the REST encryption spec we replace does:
+//! its padding is malleable and decryption is a padding oracle
+//! (Bleichenbacher 1998, still found as ROBOT in 2017), so a server that
+//! answers "decryption failed" differently from "bad field" leaks the
+//! session key. RSA-OAEP is sound, but the maintained pure-Rust `rsa`
+//! crate has an open advisory (RUSTSEC-2023-0071, a timing side channel on
+//! private-key operations), so we do not offer it.
+
+use std::fmt;
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use hpke::aead::AesGcm256;
+use hpke::kdf::HkdfSha256;
+use hpke::kem::X25519HkdfSha256;
+use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
+use secrecy::SecretString;
+use zeroize::{Zeroize, Zeroizing};
+
+use crate::error::{Error, ErrorKind};
+use crate::key::{Key, KeyId, KeySet};
+use crate::keyring::Keyring;
+
+type Suite = X25519HkdfSha256;
+type PrivateKey = <Suite as Kem>::PrivateKey;
+type PublicKey = <Suite as Kem>::PublicKey;
+type EncappedKey = <Suite as Kem>::EncappedKey;
+
+/// The environment variable holding the server's private key(s): standard
+/// base64 of 32 bytes, comma-separated, newest first. `..._FILE` names a
+/// file holding the same text.
+pub const SESSION_KEY_VAR: &str = "ENCRYPTED_FIELDS_SESSION_KEY";
+
+const VERSION: u8 = 1;
+/// HPKE `info`: binds the wrapped key to this protocol and version.
+const INFO: &[u8] = b"encrypted-fields session v1";
+const HEADER_LEN: usize = 1 + 4;
+const ENC_LEN: usize = 32;
+const WRAPPED_LEN: usize = 32 + 16;
+const ENC_KEY_LEN: usize = HEADER_LEN + ENC_LEN + WRAPPED_LEN;
+/// What every session error names in place of an alias.
+const NAME: &str = "encKey";
+
+/// The server side: its long-lived key pair(s), newest first.
+pub struct SessionServer {
+    pairs: Vec<(KeyId, PrivateKey, PublicKey)>,
+}
+
+impl SessionServer {
+    /// Reads [`SESSION_KEY_VAR`] (or `..._FILE`) from the environment.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidKey`] naming the variable when it is missing,
+    /// unreadable or malformed; never quoting its value.
+    pub fn from_env() -> Result<Self, Error> {
+        let file_var = format!("{SESSION_KEY_VAR}_FILE");
+        let text = match (std::env::var(SESSION_KEY_VAR), std::env::var(&file_var)) {
+            (Ok(text), _) => Zeroizing::new(text),
+            (Err(_), Ok(path)) => {
+                Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
+                    invalid(format!("{file_var}: cannot read {path}: {}", e.kind()))
+                })?)
+            }
+            (Err(_), Err(_)) => {
+                return Err(invalid(format!(
+                    "{SESSION_KEY_VAR} is not set: generate a key pair with \
+                     SessionServer::generate and store its private key as a secret"
+                )));
+            }
+        };
+        Self::from_private_keys(&text).map_err(|e| e.prefixed(SESSION_KEY_VAR))
+    }
+
+    /// Builds the server from private keys written as standard base64 of 32
+    /// bytes, comma-separated, newest first: the newest is served as the
+    /// public key, the older ones still open sessions made before a
+    /// rotation.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidKey`] if a key is not base64 of 32 bytes.
+    pub fn from_private_keys(text: &str) -> Result<Self, Error> {
+        let pairs = text
+            .split(',')
+            .map(|part| {
+                let bytes = Zeroizing::new(
+                    STANDARD
+                        .decode(part.trim())
+                        .map_err(|_| invalid("private key is not standard padded base64"))?,
+                );
+                let private = PrivateKey::from_bytes(&bytes)
+                    .map_err(|_| invalid("private key is not 32 bytes"))?;
+                let public = Suite::sk_to_pk(&private);
+                Ok((public_key_id(&public), private, public))
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
+        Ok(SessionServer { pairs })
+    }
+
+    /// A fresh key pair and its private key text, to store as the
+    /// [`SESSION_KEY_VAR`] secret (or, for a demo, to use and forget).
+    pub fn generate() -> (Self, SecretString) {
+        let (private, _) = Suite::gen_keypair_with_rng(&mut rand::rng());
+        let mut bytes = private.to_bytes();
+        let text = STANDARD.encode(bytes.as_slice());
+        bytes.as_mut_slice().zeroize();
+        let server = Self::from_private_keys(&text).expect("a generated key is well formed");
+        (server, SecretString::from(text))
+    }
+
+    /// The public key clients wrap session keys for: base64url of 32 bytes,
+    /// what `GET /publicKey` serves.
+    pub fn public_key(&self) -> String {
+        URL_SAFE_NO_PAD.encode(self.pairs[0].2.to_bytes().as_slice())
+    }
+
+    /// Unwraps a client's `encKey` into the keyring for its session.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MalformedEnvelope`] or [`ErrorKind::UnsupportedVersion`]
+    /// for text that is not an `encKey`, [`ErrorKind::UnknownKeyId`] for one
+    /// wrapped for a key pair this server no longer holds (stale), and
+    /// [`ErrorKind::AuthenticationFailed`] for a forged or tampered one.
+    /// All of them mean: fetch the public key and start a new session.
+    pub fn open(&self, enc_key: &str) -> Result<SessionKeyring, Error> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(enc_key)
+            .map_err(|_| fail(ErrorKind::MalformedEnvelope, "not base64url"))?;
+        if bytes.first() != Some(&VERSION) {
+            return Err(fail(ErrorKind::UnsupportedVersion, "unknown version"));
+        }
+        if bytes.len() != ENC_KEY_LEN {
+            return Err(fail(ErrorKind::MalformedEnvelope, "wrong length"));
+        }
+        let (header, rest) = bytes.split_at(HEADER_LEN);
+        let (enc, wrapped) = rest.split_at(ENC_LEN);
+        let id = KeyId::from_bytes([header[1], header[2], header[3], header[4]]);
+        let (_, private, _) = self
+            .pairs
+            .iter()
+            .find(|(pair_id, _, _)| *pair_id == id)
+            .ok_or_else(|| fail(ErrorKind::UnknownKeyId, "wrapped for another server key"))?;
+        let enc = EncappedKey::from_bytes(enc)
+            .map_err(|_| fail(ErrorKind::MalformedEnvelope, "bad encapsulated key"))?;
+        let key = hpke::single_shot_open::<AesGcm256, HkdfSha256, Suite>(
+            &OpModeR::Base,
+            private,
+            &enc,
+            INFO,
+            wrapped,
+            header,
+        )
+        .map(Zeroizing::new)
+        .map_err(|_| fail(ErrorKind::AuthenticationFailed, "does not unwrap"))?;
+        SessionKeyring::from_key(&key)
+    }
+}
+
+impl fmt::Debug for SessionServer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ids: Vec<KeyId> = self.pairs.iter().map(|(id, _, _)| *id).collect();
+        f.debug_struct("SessionServer")
+            .field("key_ids", &ids)
+            .finish()
+    }
+}
+
+/// The keyring of one session: the session key answers for every alias,
+/// so a type's fields seal under it whatever aliases they name (the
+/// envelopes still bind alias, type and field).
+pub struct SessionKeyring {
+    keys: KeySet,
+}
+
+impl SessionKeyring {
+    /// The client side: makes a fresh AES-256 session key and wraps it for
+    /// the server's `public_key` (as served by `GET /publicKey`). Returns
+    /// the session's keyring and the `encKey` to send.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::InvalidKey`] if `public_key` is not base64url of a
+    /// 32-byte X25519 public key.
+    pub fn initiate(public_key: &str) -> Result<(SessionKeyring, String), Error> {
+        let bytes = URL_SAFE_NO_PAD
+            .decode(public_key.trim())
+            .map_err(|_| invalid("server public key is not base64url"))?;
+        let public = PublicKey::from_bytes(&bytes)
+            .map_err(|_| invalid("server public key is not 32 bytes"))?;
+        let mut key = Zeroizing::new([0u8; 32]);
+        rand::fill(&mut key[..]);
+        let mut out = Vec::with_capacity(ENC_KEY_LEN);
+        out.push(VERSION);
+        out.extend_from_slice(public_key_id(&public).as_bytes());
+        let mut rng = rand::rng();
+        let (enc, wrapped) = hpke::single_shot_seal_with_rng::<AesGcm256, HkdfSha256, Suite>(
+            &OpModeS::Base,
+            &public,
+            INFO,
+            &key[..],
+            &out,
+            &mut rng,
+        )
+        .map_err(|_| invalid("server public key rejected"))?;
+        out.extend_from_slice(&enc.to_bytes());
+        out.extend_from_slice(&wrapped);
+        Ok((Self::from_key(&key[..])?, URL_SAFE_NO_PAD.encode(out)))
+    }
+
+    fn from_key(key: &[u8]) -> Result<Self, Error> {
+        Ok(SessionKeyring {
+            keys: KeySet::new(vec![Key::from_bytes(key)?])?,
+        })
+    }
+
+    /// The session key's id: the same on both sides of a session.
+    pub fn key_id(&self) -> KeyId {
+        self.keys.primary().id()
+    }
+}
+
+impl Keyring for SessionKeyring {
+    fn key_set(&self, _alias: &str) -> Option<&KeySet> {
+        Some(&self.keys)
+    }
+}
+
+impl fmt::Debug for SessionKeyring {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionKeyring")
+            .field("key_id", &self.key_id())
+            .finish()
+    }
+}
+
+/// The public key's id, derived as a symmetric key's is.
+fn public_key_id(public: &PublicKey) -> KeyId {
+    KeyId::derive(public.to_bytes().as_slice())
+}
+
+fn invalid(detail: impl Into<String>) -> Error {
+    Error::new(ErrorKind::InvalidKey).detail(detail)
+}
+
+fn fail(kind: ErrorKind, detail: &str) -> Error {
+    Error::new(kind).alias(NAME).detail(detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_sides_of_a_session_hold_the_same_key() {
+        let (server, _) = SessionServer::generate();
+        let (client, enc_key) = SessionKeyring::initiate(&server.public_key()).unwrap();
+        let opened = server.open(&enc_key).unwrap();
+        assert_eq!(opened.key_id(), client.key_id());
+        assert_eq!(enc_key.len(), 114);
+    }
+
+    #[test]
+    fn rotated_servers_open_old_sessions_and_serve_the_new_key() {
+        let (old, old_secret) = SessionServer::generate();
+        let (new, new_secret) = SessionServer::generate();
+        let (_, enc_key) = SessionKeyring::initiate(&old.public_key()).unwrap();
+        use secrecy::ExposeSecret;
+        let both = SessionServer::from_private_keys(&format!(
+            "{}, {}",
+            new_secret.expose_secret(),
+            old_secret.expose_secret()
+        ))
+        .unwrap();
+        assert_eq!(both.public_key(), new.public_key());
+        assert!(both.open(&enc_key).is_ok());
+        assert_eq!(
+            new.open(&enc_key).unwrap_err().kind(),
+            ErrorKind::UnknownKeyId
+        );
+    }
+
+    #[test]
+    fn every_tampered_byte_is_refused() {
+        let (server, _) = SessionServer::generate();
+        let (_, enc_key) = SessionKeyring::initiate(&server.public_key()).unwrap();
+        let bytes = URL_SAFE_NO_PAD.decode(&enc_key).unwrap();
+        for i in 0..bytes.len() {
+            let mut tampered = bytes.clone();
+            tampered[i] ^= 0x01;
+            let error = server.open(&URL_SAFE_NO_PAD.encode(&tampered)).unwrap_err();
+            let message = error.to_string();
+            assert!(message.contains("encKey"), "{message}");
+        }
+        for text in ["", "not base64!", &enc_key[..enc_key.len() - 2]] {
+            assert!(server.open(text).is_err(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn debug_shows_ids_only() {
+        let (server, secret) = SessionServer::generate();
+        use secrecy::ExposeSecret;
+        let shown = format!("{server:?}");
+        assert!(shown.starts_with("SessionServer { key_ids: ["), "{shown}");
+        assert!(!shown.contains(secret.expose_secret()));
+    }
+}
