@@ -35,6 +35,9 @@ pub enum ErrorKind {
     /// A legacy AES-CBC value could not be decrypted (bad base64, length or
     /// padding, or a wrong key: the legacy format cannot tell them apart).
     LegacyCiphertext,
+    /// A key management service refused or could not be reached while
+    /// wrapping or unwrapping a keyset; the message carries its error.
+    Kms,
 }
 
 /// An encryption, decryption or keyring error.
@@ -153,6 +156,7 @@ impl fmt::Display for Error {
             ErrorKind::LegacyCiphertext => {
                 f.write_str("legacy AES-CBC value could not be decrypted")?
             }
+            ErrorKind::Kms => write!(f, "cannot unwrap or wrap the keyset for alias `{alias}`")?,
         }
         if let Some(detail) = &self.detail {
             write!(f, ": {detail}")?;

@@ -43,6 +43,8 @@ mod error;
 mod format;
 mod key;
 mod keyring;
+#[cfg(feature = "aws-kms")]
+pub mod kms;
 #[cfg(feature = "legacy-cbc")]
 pub mod legacy;
 mod limits;

@@ -142,7 +142,7 @@ impl EnvKeyring {
 }
 
 /// Parses a comma-separated list of base64 keys, primary first.
-fn parse_keys(value: &str) -> Result<KeySet, Error> {
+pub(crate) fn parse_keys(value: &str) -> Result<KeySet, Error> {
     if value.trim().is_empty() {
         return Err(Error::new(ErrorKind::InvalidKey).detail("value is empty"));
     }

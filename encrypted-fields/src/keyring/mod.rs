@@ -4,6 +4,8 @@ mod env;
 mod memory;
 
 pub use env::EnvKeyring;
+#[cfg(feature = "aws-kms")]
+pub(crate) use env::parse_keys;
 pub use memory::{MemoryKeyring, is_valid_alias};
 
 use std::sync::Arc;

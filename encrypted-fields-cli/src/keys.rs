@@ -1,0 +1,185 @@
+//! Keys and keysets: `keygen`, the `keyset` rotation steps, and the
+//! keyrings and KMS client the other commands use.
+//!
+//! A keyset is what `ENCRYPTED_FIELDS_KEY_<ALIAS>` holds: standard base64
+//! keys, comma-separated, primary first; or the same text wrapped by KMS
+//! (`kms1:<alias>:...`), which these commands unwrap, change and wrap again
+//! under the same KMS key.
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+use encrypted_fields::kms::{self, KmsKeyring};
+use encrypted_fields::{EnvKeyring, ExposeSecret, Key, KeySize, Keyring, generate_key};
+use zeroize::Zeroizing;
+
+use crate::{Outcome, runtime};
+
+#[derive(Subcommand)]
+pub enum Step {
+    /// Adds a fresh key as a secondary: services can read with it before
+    /// anything is sealed with it.
+    Add {
+        /// The keyset, or `-` to read it from stdin.
+        keyset: String,
+        /// Key size.
+        #[arg(long, default_value = "256", value_parser = ["128", "256"])]
+        bits: String,
+    },
+    /// Makes the key with this id the primary: new envelopes use it.
+    Promote {
+        keyset: String,
+        /// The key id, 8 hex digits (see `keyset show`).
+        key_id: String,
+    },
+    /// Removes a key that is no longer primary: envelopes sealed with it
+    /// stop opening, so `rotate` the data first.
+    Drop { keyset: String, key_id: String },
+    /// Lists the key ids, primary first (on stdout).
+    Show { keyset: String },
+}
+
+pub fn keygen(alias: &str, bits: &str, kms_key_id: Option<&str>) -> Outcome {
+    if !encrypted_fields::is_valid_alias(alias) {
+        return Err(format!(
+            "invalid alias `{alias}`: lowercase letters, digits, `_`, `.` and `-`, \
+             starting with a letter or digit"
+        )
+        .into());
+    }
+    let key = generate_key(size(bits));
+    match kms_key_id {
+        None => println!("{}={}", EnvKeyring::var_name(alias), key.expose_secret()),
+        Some(kms_key_id) => {
+            let wrapped = runtime()?.block_on(async {
+                kms::wrap_keyset(&kms_client().await, kms_key_id, alias, key.expose_secret()).await
+            })?;
+            println!("{}={wrapped}", kms::var_name(alias));
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn keyset(step: Step) -> Outcome {
+    let text = match &step {
+        Step::Add { keyset, .. }
+        | Step::Promote { keyset, .. }
+        | Step::Drop { keyset, .. }
+        | Step::Show { keyset } => read_arg(keyset)?,
+    };
+    let runtime = runtime()?;
+    let client = text
+        .starts_with("kms1:")
+        .then(|| runtime.block_on(kms_client()));
+    // Plain text to work on, and how to wrap it again.
+    let (plain, wrap): (Zeroizing<String>, Option<(String, String)>) = match &client {
+        None => (text, None),
+        Some(client) => {
+            let unwrapped = runtime.block_on(kms::unwrap_keyset(client, &text, None))?;
+            let wrap = (unwrapped.alias.clone(), unwrapped.kms_key_id.clone());
+            (unwrapped.keyset, Some(wrap))
+        }
+    };
+    let mut keys: Vec<Zeroizing<String>> = plain
+        .split(',')
+        .map(|key| Zeroizing::new(key.trim().to_owned()))
+        .collect();
+    let ids = |keys: &[Zeroizing<String>]| -> Result<Vec<String>, encrypted_fields::Error> {
+        keys.iter()
+            .map(|key| Key::from_base64(key).map(|key| key.id().to_string()))
+            .collect()
+    };
+    let before = ids(&keys)?;
+    let position = |key_id: &str| {
+        before.iter().position(|id| id == key_id).ok_or_else(|| {
+            format!(
+                "no key with id {key_id} in this keyset (it has {})",
+                before.join(", ")
+            )
+        })
+    };
+    match &step {
+        Step::Show { .. } => {
+            for (i, id) in before.iter().enumerate() {
+                println!("{id}{}", if i == 0 { " primary" } else { "" });
+            }
+            return Ok(ExitCode::SUCCESS);
+        }
+        Step::Add { bits, .. } => keys.push(Zeroizing::new(
+            generate_key(size(bits)).expose_secret().to_owned(),
+        )),
+        Step::Promote { key_id, .. } => {
+            let key = keys.remove(position(key_id)?);
+            keys.insert(0, key);
+        }
+        Step::Drop { key_id, .. } => {
+            let i = position(key_id)?;
+            if i == 0 {
+                return Err(format!("{key_id} is the primary: promote another key first").into());
+            }
+            keys.remove(i);
+        }
+    }
+    let after = ids(&keys)?;
+    eprintln!("keyset: {} (primary first)", after.join(", "));
+    let plain = Zeroizing::new(
+        keys.iter()
+            .map(|key| key.as_str())
+            .collect::<Vec<_>>()
+            .join(","),
+    );
+    match (client, wrap) {
+        (Some(client), Some((alias, kms_key_id))) => {
+            let wrapped =
+                runtime.block_on(kms::wrap_keyset(&client, &kms_key_id, &alias, &plain))?;
+            println!("{wrapped}");
+        }
+        _ => println!("{}", plain.as_str()),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The keyring for `encrypt`, `decrypt` and `rotate`: the
+/// `ENCRYPTED_FIELDS_KEY_*` variables, or with `kms` the
+/// `ENCRYPTED_FIELDS_KMS_KEYSET_*` ones unwrapped through KMS.
+pub fn keyring(kms: bool) -> Result<Box<dyn Keyring>, Box<dyn std::error::Error>> {
+    if !kms {
+        return Ok(Box::new(EnvKeyring::from_env()?));
+    }
+    let keyring = runtime()?.block_on(async {
+        KmsKeyring::builder(kms_client().await)
+            .keysets_from_env()?
+            .load()
+            .await
+    })?;
+    Ok(Box::new(keyring))
+}
+
+/// A KMS client configured the standard AWS way (environment, profile;
+/// `AWS_ENDPOINT_URL` for a local KMS API), over rustls with ring.
+pub async fn kms_client() -> aws_sdk_kms::Client {
+    use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
+    let http = aws_smithy_http_client::Builder::new()
+        .tls_provider(Provider::Rustls(CryptoMode::Ring))
+        .build_https();
+    let config = aws_config::from_env().http_client(http).load().await;
+    aws_sdk_kms::Client::new(&config)
+}
+
+fn size(bits: &str) -> KeySize {
+    if bits == "128" {
+        KeySize::Aes128
+    } else {
+        KeySize::Aes256
+    }
+}
+
+/// An argument, or stdin for `-`; trimmed, in a wiping buffer.
+fn read_arg(arg: &str) -> std::io::Result<Zeroizing<String>> {
+    if arg != "-" {
+        return Ok(Zeroizing::new(arg.trim().to_owned()));
+    }
+    let mut text = Zeroizing::new(String::new());
+    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
+    Ok(Zeroizing::new(text.trim().to_owned()))
+}

@@ -1,0 +1,158 @@
+//! `rotate`: re-seals every listed field of a JSON Lines stream whose key
+//! is not its alias's current primary, so the old key can be dropped.
+//!
+//! Records that fail (bad JSON, an envelope that does not open) are copied
+//! verbatim to the errors file, which `rotate` can take again once the
+//! cause is fixed; they are counted, reported on stderr, and make the exit
+//! code 1. Nothing is dropped silently.
+
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::Outcome;
+use crate::document::{Direction, FieldArgs, Fields};
+
+/// How many failures are described on stderr one by one.
+const REPORTED: usize = 20;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// The JSON Lines input: a file, or `-` for stdin.
+    #[arg(default_value = "-")]
+    input: PathBuf,
+    /// Where the re-encrypted records go; stdout by default.
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+    /// Where failed records go, verbatim (created only if one fails).
+    #[arg(long, default_value = "rotate-errors.jsonl")]
+    errors: PathBuf,
+    #[command(flatten)]
+    fields: FieldArgs,
+}
+
+pub fn run(args: Args) -> Outcome {
+    let fields = Fields::new(args.fields)?;
+    let (input, size): (Box<dyn BufRead>, Option<u64>) = if args.input.as_os_str() == "-" {
+        (Box::new(io::stdin().lock()), None)
+    } else {
+        let file = File::open(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?;
+        let size = file.metadata().ok().map(|m| m.len());
+        (Box::new(BufReader::with_capacity(1 << 16, file)), size)
+    };
+    let output: Box<dyn Write> = match &args.output {
+        Some(path) => Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        None => Box::new(io::stdout().lock()),
+    };
+    let progress = match size {
+        Some(size) if io::stderr().is_terminal() => {
+            let bar = ProgressBar::new(size);
+            bar.set_style(
+                ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
+                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+            );
+            Some(bar)
+        }
+        _ => None,
+    };
+    let started = Instant::now();
+    let summary = rotate(
+        &fields,
+        input,
+        BufWriter::with_capacity(1 << 16, output),
+        &args.errors,
+        progress.as_ref(),
+    )?;
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    eprintln!(
+        "rotate: {} records, {} fields re-encrypted, {} failed ({seconds:.1} s, {:.0} records/s)",
+        summary.records,
+        summary.fields,
+        summary.failures,
+        summary.records as f64 / seconds.max(1e-9),
+    );
+    if summary.failures > 0 {
+        eprintln!(
+            "rotate: the failed records are in {}, verbatim",
+            args.errors.display()
+        );
+        return Ok(ExitCode::FAILURE);
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[derive(Default)]
+struct Summary {
+    records: usize,
+    fields: usize,
+    failures: usize,
+}
+
+fn rotate(
+    fields: &Fields,
+    mut input: Box<dyn BufRead>,
+    mut output: impl Write,
+    errors_path: &PathBuf,
+    progress: Option<&ProgressBar>,
+) -> io::Result<Summary> {
+    let mut summary = Summary::default();
+    let mut errors: Option<BufWriter<File>> = None;
+    let mut line = Vec::new();
+    let mut number = 0;
+    loop {
+        line.clear();
+        let read = input.read_until(b'\n', &mut line)?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        if let Some(bar) = progress {
+            bar.inc(read as u64);
+        }
+        let record = line.strip_suffix(b"\n").unwrap_or(&line);
+        let record = record.strip_suffix(b"\r").unwrap_or(record);
+        if record.iter().all(u8::is_ascii_whitespace) {
+            continue;
+        }
+        summary.records += 1;
+        let outcome = std::str::from_utf8(record)
+            .map_err(|_| "not UTF-8".to_owned())
+            .and_then(|text| fields.apply(text, Direction::Rotate));
+        match outcome {
+            Ok((text, changed)) => {
+                summary.fields += changed;
+                output.write_all(text.as_bytes())?;
+                output.write_all(b"\n")?;
+            }
+            Err(error) => {
+                summary.failures += 1;
+                if summary.failures <= REPORTED {
+                    eprintln!("rotate: line {number}: {error}");
+                } else if summary.failures == REPORTED + 1 {
+                    eprintln!("rotate: more failures; counting only");
+                }
+                let errors =
+                    match &mut errors {
+                        Some(errors) => errors,
+                        None => errors.insert(BufWriter::new(File::create(errors_path).map_err(
+                            |e| io::Error::new(e.kind(), format!("{}: {e}", errors_path.display())),
+                        )?)),
+                    };
+                errors.write_all(record)?;
+                errors.write_all(b"\n")?;
+            }
+        }
+    }
+    output.flush()?;
+    if let Some(mut errors) = errors {
+        errors.flush()?;
+    }
+    Ok(summary)
+}
