@@ -1,0 +1,432 @@
+//! The `encrypted-fields` command as a process: every subcommand's help
+//! and exit codes, keysets plain and KMS-wrapped (moto on loopback),
+//! documents that interoperate with the library, and `rotate` over 100 000
+//! JSON Lines records.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Instant;
+
+use encrypted_fields::{
+    Decrypt, Encrypt, EnvKeyring, ExposeSecret, Key, KeySize, Keyring, generate_key,
+};
+use serde::{Deserialize, Serialize};
+use support::{Moto, create_key, runtime};
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(context = "customer")]
+struct Customer {
+    id: u64,
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(key = "banking")]
+    account: Account,
+}
+
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Account {
+    iban: String,
+    holder: String,
+}
+
+fn customer(id: u64) -> Customer {
+    Customer {
+        id,
+        email: format!("user{id}@example.com"),
+        account: Account {
+            iban: format!("DE89370400440532{id:06}"),
+            holder: "Ada Lovelace".into(),
+        },
+    }
+}
+
+const FIELDS: [&str; 4] = ["--field", "/email=pii", "--field", "/account=banking"];
+
+/// The binary with a clean environment plus `env`.
+fn cli<K: AsRef<str>, V: AsRef<str>>(env: &[(K, V)]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_encrypted-fields"));
+    command.env_clear();
+    for (k, v) in env {
+        command.env(k.as_ref(), v.as_ref());
+    }
+    command
+}
+
+fn run(command: &mut Command, stdin: &str) -> Output {
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+fn key_env(pii: &str, banking: &str) -> Vec<(String, String)> {
+    vec![
+        ("ENCRYPTED_FIELDS_KEY_PII".into(), pii.into()),
+        ("ENCRYPTED_FIELDS_KEY_BANKING".into(), banking.into()),
+    ]
+}
+
+fn keyring(env: &[(String, String)]) -> EnvKeyring {
+    EnvKeyring::from_vars(env.iter().map(|(k, v)| (k, v))).unwrap()
+}
+
+fn key() -> String {
+    generate_key(KeySize::Aes256).expose_secret().to_owned()
+}
+
+fn id_of(key: &str) -> String {
+    Key::from_base64(key).unwrap().id().to_string()
+}
+
+#[test]
+fn every_command_has_help_and_usage_errors_exit_2() {
+    let none: &[(&str, &str)] = &[];
+    for args in [
+        &[][..],
+        &["keygen"],
+        &["keyset"],
+        &["keyset", "add"],
+        &["keyset", "promote"],
+        &["keyset", "drop"],
+        &["keyset", "show"],
+        &["inspect"],
+        &["encrypt"],
+        &["decrypt"],
+        &["rotate"],
+    ] {
+        let output = cli(none).args(args).arg("--help").output().unwrap();
+        assert!(output.status.success(), "{args:?}");
+        assert!(
+            text(&output.stdout).contains("Usage: encrypted-fields"),
+            "{args:?}"
+        );
+    }
+    for args in [
+        &["frobnicate"][..],
+        &["keygen"],
+        &["encrypt", "-"],
+        &["keygen", "pii", "--bits", "192"],
+    ] {
+        let output = cli(none).args(args).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{args:?}");
+        assert!(output.stdout.is_empty(), "{args:?}");
+        assert!(!output.stderr.is_empty(), "{args:?}");
+    }
+}
+
+#[test]
+fn keygen_and_plain_keyset_rotation_steps() {
+    let none: &[(&str, &str)] = &[];
+    let output = cli(none)
+        .args(["keygen", "eu.pii-v2", "--bits", "128"])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    let line = text(&output.stdout);
+    let (name, value) = line.trim_end().split_once('=').unwrap();
+    assert_eq!(name, "ENCRYPTED_FIELDS_KEY_EU_PII_V2");
+    let loaded = EnvKeyring::from_vars([(name, value)]).unwrap();
+    assert_eq!(loaded.key_set("eu.pii-v2").unwrap().primary().bits(), 128);
+
+    let old = key();
+    let step = |args: &[&str]| run(cli(none).args(["keyset"]).args(args), "");
+    let added = step(&["add", &old]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let two = text(&added.stdout).trim().to_owned();
+    let ids: Vec<String> = two.split(',').map(id_of).collect();
+    assert_eq!(ids[0], id_of(&old), "a new key is added as a secondary");
+    let shown = text(&step(&["show", &two]).stdout);
+    assert_eq!(shown, format!("{} primary\n{}\n", ids[0], ids[1]));
+
+    let promoted = text(&step(&["promote", &two, &ids[1]]).stdout)
+        .trim()
+        .to_owned();
+    assert_eq!(
+        promoted.split(',').map(id_of).collect::<Vec<_>>(),
+        [ids[1].clone(), ids[0].clone()]
+    );
+    let refused = step(&["drop", &promoted, &ids[1]]);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("is the primary"),
+        "{}",
+        text(&refused.stderr)
+    );
+    let dropped = text(&step(&["drop", &promoted, &ids[0]]).stdout)
+        .trim()
+        .to_owned();
+    assert_eq!(
+        dropped.split(',').map(id_of).collect::<Vec<_>>(),
+        [ids[1].clone()]
+    );
+    let unknown = step(&["promote", &two, "00000000"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        text(&unknown.stderr).contains(&ids[0]),
+        "lists the ids it has"
+    );
+
+    // From stdin, and never echoing key material in errors.
+    let piped = run(cli(none).args(["keyset", "show", "-"]), &format!("{old}\n"));
+    assert_eq!(text(&piped.stdout), format!("{} primary\n", id_of(&old)));
+    let bad = run(cli(none).args(["keyset", "show", "-"]), "bm90LWEta2V5");
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(!text(&bad.stderr).contains("bm90LWEta2V5"));
+}
+
+#[test]
+fn documents_interoperate_with_the_library_and_failures_leak_nothing() {
+    let env = key_env(&key(), &key());
+    let keyring = keyring(&env);
+    let plain = serde_json::to_string(&customer(1)).unwrap();
+
+    // CLI-encrypted fields open into the derived type.
+    let output = run(
+        cli(&env)
+            .args(["encrypt", "--context", "customer"])
+            .args(FIELDS),
+        &plain,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let sealed = text(&output.stdout);
+    assert!(
+        !sealed.contains("user1@") && !sealed.contains("DE89"),
+        "{sealed}"
+    );
+    let wire: EncryptedCustomer = serde_json::from_str(&sealed).unwrap();
+    assert_eq!(wire.decrypt(&keyring).unwrap(), customer(1));
+
+    // Library-sealed documents decrypt to the plain JSON, byte for byte.
+    let sealed = serde_json::to_string(&customer(1).encrypt(&keyring).unwrap()).unwrap();
+    let output = run(
+        cli(&env)
+            .args(["decrypt", "--context", "customer"])
+            .args(FIELDS),
+        &sealed,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert_eq!(text(&output.stdout), plain);
+
+    // The envelope says its key id without a key.
+    let email = serde_json::from_str::<serde_json::Value>(&sealed).unwrap()["email"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let none: &[(&str, &str)] = &[];
+    let inspected = text(&cli(none).args(["inspect", &email]).output().unwrap().stdout);
+    let primary = keyring.key_set("pii").unwrap().primary().id().to_string();
+    assert!(
+        inspected.contains(&format!("key id: {primary}")),
+        "{inspected}"
+    );
+    assert!(
+        cli(none)
+            .args(["inspect", "nope"])
+            .output()
+            .unwrap()
+            .status
+            .code()
+            == Some(1)
+    );
+
+    // A wrong key, a wrong context and a missing context: exit 1, named,
+    // nothing secret on either stream.
+    let other = key_env(&key(), &key());
+    for (env, args) in [
+        (&other, &["decrypt", "--context", "customer"][..]),
+        (&env, &["decrypt", "--context", "Customer"]),
+        (&env, &["decrypt"]),
+    ] {
+        let output = run(cli(env).args(args).args(FIELDS), &sealed);
+        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert!(output.stdout.is_empty());
+        let stderr = text(&output.stderr);
+        assert!(
+            stderr.contains("/email") || stderr.contains("context"),
+            "{stderr}"
+        );
+        for secret in ["user1@", "DE89", &env[0].1, &env[1].1, &other[0].1] {
+            assert!(!stderr.contains(secret), "{secret} in {stderr}");
+        }
+    }
+}
+
+#[test]
+fn kms_wrapped_keysets_through_the_command() {
+    let moto = Moto::start();
+    let kms_key = runtime().block_on(create_key(&moto.client()));
+    let aws: Vec<(String, String)> = moto
+        .env()
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.clone()))
+        .collect();
+
+    let output = cli(&aws)
+        .args(["keygen", "pii", "--kms-key-id", &kms_key])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let line = text(&output.stdout);
+    let (name, wrapped) = line.trim_end().split_once('=').unwrap();
+    assert_eq!(name, "ENCRYPTED_FIELDS_KMS_KEYSET_PII");
+    assert!(wrapped.starts_with("kms1:pii:"), "{wrapped}");
+
+    // A rotation step on the wrapped keyset gives a wrapped keyset again.
+    let added = run(cli(&aws).args(["keyset", "add", wrapped]), "");
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let rewrapped = text(&added.stdout).trim().to_owned();
+    assert!(rewrapped.starts_with("kms1:pii:") && rewrapped != wrapped);
+    let shown = text(&run(cli(&aws).args(["keyset", "show", &rewrapped]), "").stdout);
+    assert_eq!(shown.lines().count(), 2, "{shown}");
+
+    let mut env = aws.clone();
+    env.push((name.to_owned(), rewrapped.clone()));
+    let doc = r#"{"id": 1, "email": "ada@example.com"}"#;
+    let args = ["--kms", "--field", "/email=pii@customer"];
+    let sealed = run(cli(&env).arg("encrypt").args(args), doc);
+    assert!(sealed.status.success(), "{}", text(&sealed.stderr));
+    let opened = run(cli(&env).arg("decrypt").args(args), &text(&sealed.stdout));
+    assert_eq!(
+        text(&opened.stdout),
+        doc,
+        "untouched bytes stay as they were"
+    );
+
+    // KMS down: a clear error naming the alias, exit 1.
+    drop(moto);
+    let down = run(cli(&env).arg("decrypt").args(args), &text(&sealed.stdout));
+    assert_eq!(down.status.code(), Some(1));
+    let stderr = text(&down.stderr);
+    assert!(
+        stderr.contains("`pii`") && stderr.contains("KMS Decrypt"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn rotate_re_encrypts_100_000_records_and_loses_none() {
+    const RECORDS: u64 = 100_000;
+    let (old_pii, old_banking, new_pii, new_banking) = (key(), key(), key(), key());
+    let old = keyring(&key_env(&old_pii, &old_banking));
+    let dir = std::env::temp_dir().join(format!("ef-rotate-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (input, output_path) = (dir.join("in.jsonl"), dir.join("out.jsonl"));
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+    for id in 0..RECORDS {
+        serde_json::to_writer(&mut file, &customer(id).encrypt(&old).unwrap()).unwrap();
+        file.write_all(b"\n").unwrap();
+    }
+    file.flush().unwrap();
+    drop(file);
+
+    let both = key_env(
+        &format!("{new_pii},{old_pii}"),
+        &format!("{new_banking},{old_banking}"),
+    );
+    let started = Instant::now();
+    let output = cli(&both)
+        .args([
+            "rotate",
+            input.to_str().unwrap(),
+            "--context",
+            "customer",
+            "--output",
+        ])
+        .arg(&output_path)
+        .args(FIELDS)
+        .arg("--errors")
+        .arg(dir.join("errors.jsonl"))
+        .output()
+        .unwrap();
+    let seconds = started.elapsed().as_secs_f64();
+    let stderr = text(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("100000 records, 200000 fields re-encrypted, 0 failed"),
+        "{stderr}"
+    );
+    eprintln!(
+        "rotate: {RECORDS} records in {seconds:.2} s ({:.0} records/s, debug build)",
+        RECORDS as f64 / seconds
+    );
+
+    // Every record opens with the new keys alone, and none is lost.
+    let new_only = keyring(&key_env(&new_pii, &new_banking));
+    let rotated = std::fs::read_to_string(&output_path).unwrap();
+    let mut count = 0;
+    for (id, line) in rotated.lines().enumerate() {
+        let wire: EncryptedCustomer = serde_json::from_str(line).unwrap();
+        assert_eq!(wire.decrypt(&new_only).unwrap(), customer(id as u64));
+        count += 1;
+    }
+    assert_eq!(count, RECORDS);
+    assert!(!dir.join("errors.jsonl").exists());
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn rotate_keeps_failed_records_in_the_errors_file() {
+    let (old_pii, old_banking) = (key(), key());
+    let old = keyring(&key_env(&old_pii, &old_banking));
+    let good = serde_json::to_string(&customer(1).encrypt(&old).unwrap()).unwrap();
+    let mut tampered: serde_json::Value = serde_json::from_str(&good).unwrap();
+    let email = tampered["email"].as_str().unwrap().to_owned();
+    let swapped = if email.ends_with('A') { "B" } else { "A" };
+    tampered["email"] = format!("{}{swapped}", &email[..email.len() - 1]).into();
+    let tampered = tampered.to_string();
+    let input = format!("{good}\n{tampered}\nnot json\n\n{good}\n");
+
+    let dir = std::env::temp_dir().join(format!("ef-rotate-errors-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let errors = dir.join("errors.jsonl");
+    let new = key();
+    let env = key_env(&format!("{new},{old_pii}"), &old_banking);
+    let output = run(
+        cli(&env)
+            .args(["rotate", "-", "--context", "customer", "--errors"])
+            .arg(&errors)
+            .args(FIELDS),
+        &input,
+    );
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("line 2: /email"), "{stderr}");
+    assert!(stderr.contains("line 3:"), "{stderr}");
+    assert!(
+        stderr.contains("4 records, 2 fields re-encrypted, 2 failed"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&errors).unwrap(),
+        format!("{tampered}\nnot json\n")
+    );
+    let out = text(&output.stdout);
+    assert_eq!(out.lines().count(), 2);
+    // Only `pii` has a new primary: one field per good record changed.
+    for line in out.lines() {
+        let wire: EncryptedCustomer = serde_json::from_str(line).unwrap();
+        assert_eq!(wire.decrypt(&keyring(&env)).unwrap(), customer(1));
+        assert_eq!(
+            wire.account,
+            serde_json::from_str::<EncryptedCustomer>(&good)
+                .unwrap()
+                .account
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
