@@ -21,7 +21,6 @@
 use std::fmt;
 
 use aws_sdk_kms::Client;
-use aws_sdk_kms::error::DisplayErrorContext;
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -74,10 +73,10 @@ pub async fn wrap_keyset(
         .encryption_context(CONTEXT_KEY, alias)
         .send()
         .await
-        .map_err(|e| kms_error(alias, "Encrypt", &DisplayErrorContext(e)))?;
+        .map_err(|e| kms_error(alias, "Encrypt", &e))?;
     let blob = output
         .ciphertext_blob()
-        .ok_or_else(|| kms_error(alias, "Encrypt", &"no ciphertext in the response"))?;
+        .ok_or_else(|| kms_error(alias, "Encrypt", &Missing("ciphertext")))?;
     Ok(format!(
         "{FORMAT}:{alias}:{}",
         URL_SAFE_NO_PAD.encode(blob.as_ref())
@@ -125,10 +124,10 @@ pub async fn unwrap_keyset(
         .set_key_id(kms_key_id.map(str::to_owned))
         .send()
         .await
-        .map_err(|e| kms_error(alias, "Decrypt", &DisplayErrorContext(e)))?;
+        .map_err(|e| kms_error(alias, "Decrypt", &e))?;
     let plaintext = output
         .plaintext()
-        .ok_or_else(|| kms_error(alias, "Decrypt", &"no plaintext in the response"))?;
+        .ok_or_else(|| kms_error(alias, "Decrypt", &Missing("plaintext")))?;
     let keyset = Zeroizing::new(String::from_utf8(plaintext.as_ref().to_vec()).map_err(|_| {
         Error::new(ErrorKind::InvalidKey)
             .alias(alias)
@@ -175,11 +174,30 @@ fn check_alias(alias: &str) -> Result<(), Error> {
     }
 }
 
-fn kms_error(alias: &str, operation: &str, error: &dyn fmt::Display) -> Error {
-    Error::new(ErrorKind::Kms)
-        .alias(alias)
-        .detail(format!("KMS {operation}: {error}"))
+/// The KMS error and its causes on one line (the SDK's `Display` alone
+/// says only "service error" or "dispatch failure").
+fn kms_error(alias: &str, operation: &str, error: &dyn std::error::Error) -> Error {
+    let mut detail = format!("KMS {operation}: {error}");
+    let mut source = error.source();
+    while let Some(cause) = source {
+        detail.push_str(": ");
+        detail.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    Error::new(ErrorKind::Kms).alias(alias).detail(detail)
 }
+
+/// A KMS response without the field it must have.
+#[derive(Debug)]
+struct Missing(&'static str);
+
+impl fmt::Display for Missing {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "no {} in the response", self.0)
+    }
+}
+
+impl std::error::Error for Missing {}
 
 /// A keyring loaded from KMS-wrapped keysets: one KMS call per keyset at
 /// start-up, then every field is served from memory.
