@@ -92,7 +92,7 @@ pub enum Direction {
 
 impl Fields {
     pub fn new(args: FieldArgs) -> Result<Self, Box<dyn std::error::Error>> {
-        let specs = args
+        let specs: Vec<(FieldSpec, String)> = args
             .specs
             .into_iter()
             .map(
@@ -105,10 +105,12 @@ impl Fields {
                 },
             )
             .collect::<Result<_, _>>()?;
-        Ok(Fields {
-            specs,
-            keyring: keys::keyring(args.kms)?,
-        })
+        let keyring = keys::keyring(args.kms)?;
+        // A missing alias is configuration, not a bad record: stop before
+        // the first one rather than fail every record.
+        let aliases: Vec<&str> = specs.iter().map(|(spec, _)| spec.alias.as_str()).collect();
+        keyring.require(&aliases)?;
+        Ok(Fields { specs, keyring })
     }
 
     /// Applies `direction` to every field of one document; returns the new

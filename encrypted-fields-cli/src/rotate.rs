@@ -52,8 +52,10 @@ pub fn run(args: Args) -> Outcome {
         Some(size) if io::stderr().is_terminal() => {
             let bar = ProgressBar::new(size);
             bar.set_style(
-                ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {per_sec} eta {eta}")
-                    .unwrap_or_else(|_| ProgressStyle::default_bar()),
+                ProgressStyle::with_template(
+                    "{bar:40} {bytes}/{total_bytes} {binary_bytes_per_sec} eta {eta}",
+                )
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
             );
             Some(bar)
         }
@@ -133,10 +135,19 @@ fn rotate(
             }
             Err(error) => {
                 summary.failures += 1;
-                if summary.failures <= REPORTED {
-                    eprintln!("rotate: line {number}: {error}");
-                } else if summary.failures == REPORTED + 1 {
-                    eprintln!("rotate: more failures; counting only");
+                if summary.failures <= REPORTED + 1 {
+                    let report = || {
+                        if summary.failures <= REPORTED {
+                            eprintln!("rotate: line {number}: {error}");
+                        } else {
+                            eprintln!("rotate: more failures; counting only");
+                        }
+                    };
+                    // Above the bar, not through it.
+                    match progress {
+                        Some(bar) => bar.suspend(report),
+                        None => report(),
+                    }
                 }
                 let errors =
                     match &mut errors {
