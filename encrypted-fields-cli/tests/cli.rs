@@ -10,7 +10,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::Instant;
 
 use encrypted_fields::{
-    Decrypt, Encrypt, EnvKeyring, ExposeSecret, Key, KeySize, Keyring, generate_key,
+    Decrypt, Encrypt, EnvKeyring, ExposeSecret, Key, KeySize, Keyring, Sealed, generate_key,
 };
 use serde::{Deserialize, Serialize};
 use support::{Moto, create_key, runtime};
@@ -385,9 +385,10 @@ fn rotate_keeps_failed_records_in_the_errors_file() {
     let old = keyring(&key_env(&old_pii, &old_banking));
     let good = serde_json::to_string(&customer(1).encrypt(&old).unwrap()).unwrap();
     let mut tampered: serde_json::Value = serde_json::from_str(&good).unwrap();
-    let email = tampered["email"].as_str().unwrap().to_owned();
-    let swapped = if email.ends_with('A') { "B" } else { "A" };
-    tampered["email"] = format!("{}{swapped}", &email[..email.len() - 1]).into();
+    let email = Sealed::<String>::from_text(tampered["email"].as_str().unwrap()).unwrap();
+    let mut bytes = email.as_bytes().to_vec();
+    bytes[20] ^= 1;
+    tampered["email"] = Sealed::<String>::from_envelope(bytes).to_text().into();
     let tampered = tampered.to_string();
     let input = format!("{good}\n{tampered}\nnot json\n\n{good}\n");
 

@@ -132,7 +132,10 @@ impl fmt::Display for Error {
                 f,
                 "keyring has no key with this id for alias `{alias}` (rotated out?)"
             )?,
-            ErrorKind::MalformedEnvelope => write!(f, "malformed envelope for alias `{alias}`")?,
+            ErrorKind::MalformedEnvelope => match &self.alias {
+                Some(alias) => write!(f, "malformed envelope for alias `{alias}`")?,
+                None => f.write_str("malformed envelope")?,
+            },
             ErrorKind::UnsupportedVersion => {
                 write!(f, "unsupported envelope version for alias `{alias}`")?
             }

@@ -166,6 +166,19 @@ impl<T> Sealed<T> {
         format::to_text(self.as_bytes()).to_string()
     }
 
+    /// Reads the text form, as a text column or a header holds it: the
+    /// inverse of [`to_text`](Self::to_text). Checks the encoding and the
+    /// size limit only; [`open`](Self::open) checks everything else.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::MalformedEnvelope`], never quoting the text.
+    pub fn from_text(text: &str) -> Result<Self, Error> {
+        decode_text(text)
+            .map(Sealed::wrap)
+            .map_err(|detail| Error::new(ErrorKind::MalformedEnvelope).detail(detail))
+    }
+
     /// Reads the version, key id and plaintext length, without a key.
     /// The alias is not stored in the envelope (it is bound through the
     /// AAD); it comes from the field's declaration.
@@ -334,6 +347,16 @@ impl<'de, T> Deserialize<'de> for Sealed<T> {
     }
 }
 
+/// Decodes the text form; the message never echoes the text (it is
+/// ciphertext), and the size limit is checked before decoding.
+fn decode_text(text: &str) -> Result<EnvelopeBytes, String> {
+    let limit = limits::max_text_len();
+    if text.len() > limit {
+        return Err(format!("text of {}", limits::too_large(text.len(), limit)));
+    }
+    EnvelopeBytes::from_text(text).ok_or_else(|| "not base64url text without padding".to_owned())
+}
+
 /// Accepts an envelope as base64url text or as raw bytes.
 struct EnvelopeVisitor;
 
@@ -345,17 +368,7 @@ impl<'de> de::Visitor<'de> for EnvelopeVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Self::Value, E> {
-        // The limit is checked before decoding; never echo the text: it is
-        // ciphertext.
-        let limit = limits::max_text_len();
-        if text.len() > limit {
-            let detail = limits::too_large(text.len(), limit);
-            return Err(E::custom(format_args!(
-                "invalid envelope: text of {detail}"
-            )));
-        }
-        EnvelopeBytes::from_text(text)
-            .ok_or_else(|| E::custom("invalid envelope: not base64url text without padding"))
+        decode_text(text).map_err(|detail| E::custom(format_args!("invalid envelope: {detail}")))
     }
 
     fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<Self::Value, E> {
