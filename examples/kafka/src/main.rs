@@ -1,0 +1,111 @@
+//! Encrypted fields in Kafka events on a real broker:
+//!
+//!     cargo run -p example-kafka
+//!
+//! Without `KAFKA_BROKERS` it starts a throwaway Tansu broker (in-memory,
+//! free loopback port), and it always makes throwaway keys; it says so. A
+//! producer publishes 100 sealed transactions as JSON and as postcard; the
+//! `ledger` group (pii + banking) opens them all; the `screening` group
+//! (banking only) reads the bank accounts and forwards every event to a
+//! third topic with the pii envelopes unchanged; the demo prints what each
+//! keyring can read on that topic.
+#![forbid(unsafe_code)]
+
+mod broker;
+mod model;
+mod pipeline;
+
+use encrypted_fields::{
+    Decrypt, Encrypt, EnvKeyring, ExposeSecret, KeySize, Keyring, generate_key,
+};
+use pipeline::{Failure, Format};
+
+const EVENTS: u64 = 100;
+
+fn main() {
+    if let Err(error) = run() {
+        eprintln!("example-kafka: {error}");
+        std::process::exit(1);
+    }
+}
+
+fn run() -> Result<(), Failure> {
+    let (_broker, brokers) = match std::env::var("KAFKA_BROKERS") {
+        Ok(brokers) => (None, brokers),
+        Err(_) => {
+            let broker = broker::Tansu::start()?;
+            println!(
+                "started a throwaway Tansu broker for this run ({})",
+                broker.brokers
+            );
+            let brokers = broker.brokers.clone();
+            (Some(broker), brokers)
+        }
+    };
+    println!("making throwaway demo keys for this run only (pii, banking)\n");
+    let (pii, banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
+    let full = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
+    ])?;
+    let banking_only =
+        EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret())])?;
+    let no_keys = EnvKeyring::from_vars(Vec::<(String, String)>::new())?;
+
+    pipeline::create_topics(&brokers)?;
+    let events: Vec<_> = model::transactions(EVENTS)
+        .iter()
+        .map(|tx| tx.encrypt(&full))
+        .collect::<Result<_, _>>()?;
+    for format in [Format::Json, Format::Postcard] {
+        let sent = pipeline::produce(&brokers, format, format.topic(), &events)?;
+        println!("producer: {sent} events to {}", format.topic());
+    }
+    let opened = pipeline::ledger(&brokers, &full, events.len())?;
+    println!(
+        "ledger (pii + banking): opened {} events, all as sent: {}",
+        opened.len(),
+        opened
+            .chunks(events.len())
+            .all(|chunk| chunk == model::transactions(EVENTS))
+    );
+    let forwarded = pipeline::screening(&brokers, &banking_only, events.len())?;
+    println!(
+        "screening (banking): forwarded {forwarded} events to {}",
+        pipeline::SCREENED_TOPIC
+    );
+
+    let screened = pipeline::consume(&brokers, "audit", pipeline::SCREENED_TOPIC, forwarded)?;
+    let first = Format::Json.decode(&screened[0])?;
+    println!(
+        "\nwhat each keyring can read on {}:",
+        pipeline::SCREENED_TOPIC
+    );
+    println!("{:<26}{:<10}{:<11}no keys", "field", "ledger", "screening");
+    let keyrings: [&dyn Keyring; 3] = [&full, &banking_only, &no_keys];
+    let views: Vec<Vec<(String, bool)>> = keyrings
+        .iter()
+        .map(|keyring| Ok(model::access(&first.decrypt_partial(*keyring)?.value)))
+        .collect::<Result<_, Failure>>()?;
+    for (i, (field, _)) in views[0].iter().enumerate() {
+        let cells: Vec<&str> = views
+            .iter()
+            .map(|view| if view[i].1 { "read" } else { "sealed" })
+            .collect();
+        println!("{field:<26}{:<10}{:<11}{}", cells[0], cells[1], cells[2]);
+    }
+    let unchanged = screened
+        .iter()
+        .zip(events.iter().chain(events.iter()))
+        .all(|(bytes, sent)| {
+            Format::Json.decode(bytes).is_ok_and(|got| {
+                got.sender.email == sent.sender.email
+                    && got.receiver.mailing_address == sent.receiver.mailing_address
+            })
+        });
+    println!(
+        "\npii envelopes forwarded byte for byte: {}",
+        if unchanged { "yes" } else { "NO" }
+    );
+    Ok(())
+}

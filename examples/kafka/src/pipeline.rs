@@ -1,0 +1,235 @@
+//! The producer, the two consumer groups and the topics between them.
+//!
+//! `transactions.json` and `transactions.postcard` carry the same events,
+//! sealed, as JSON (envelopes as base64url text) and as postcard
+//! (envelopes as raw bytes). The `ledger` group holds `pii` and `banking`
+//! and opens everything; the `screening` group holds only `banking`, reads
+//! the bank accounts, and forwards each event to `transactions.screened`
+//! with the `pii` envelopes exactly as they came.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use encrypted_fields::{Decrypt, Encrypt, Keyring};
+use rdkafka::ClientConfig;
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::{ClientContext, DefaultClientContext};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::{Message, Offset, TopicPartitionList};
+
+use crate::model::{EncryptedTransaction, Transaction};
+
+pub type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+pub const JSON_TOPIC: &str = "transactions.json";
+pub const POSTCARD_TOPIC: &str = "transactions.postcard";
+pub const SCREENED_TOPIC: &str = "transactions.screened";
+
+/// How an event is written on a topic.
+#[derive(Clone, Copy, Debug)]
+pub enum Format {
+    Json,
+    Postcard,
+}
+
+impl Format {
+    pub fn topic(self) -> &'static str {
+        match self {
+            Format::Json => JSON_TOPIC,
+            Format::Postcard => POSTCARD_TOPIC,
+        }
+    }
+
+    pub fn encode(self, event: &EncryptedTransaction) -> Result<Vec<u8>, Failure> {
+        Ok(match self {
+            Format::Json => serde_json::to_vec(event)?,
+            Format::Postcard => postcard::to_allocvec(event)?,
+        })
+    }
+
+    pub fn decode(self, bytes: &[u8]) -> Result<EncryptedTransaction, Failure> {
+        Ok(match self {
+            Format::Json => serde_json::from_slice(bytes)?,
+            Format::Postcard => postcard::from_bytes(bytes)?,
+        })
+    }
+}
+
+fn config(brokers: &str) -> ClientConfig {
+    let mut config = ClientConfig::new();
+    config.set("bootstrap.servers", brokers);
+    config
+}
+
+/// Creates the three topics, one partition each (the broker does not
+/// create them on first use).
+pub fn create_topics(brokers: &str) -> Result<(), Failure> {
+    let admin: AdminClient<DefaultClientContext> = config(brokers).create()?;
+    let topics: Vec<NewTopic<'_>> = [JSON_TOPIC, POSTCARD_TOPIC, SCREENED_TOPIC]
+        .iter()
+        .map(|name| NewTopic::new(name, 1, TopicReplication::Fixed(1)))
+        .collect();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let results = runtime.block_on(admin.create_topics(&topics, &AdminOptions::new()))?;
+    for result in results {
+        result.map_err(|(topic, code)| format!("creating {topic}: {code}"))?;
+    }
+    Ok(())
+}
+
+/// Counts the broker's acknowledgements: `flush` returns once every
+/// message has a delivery report, not once every report is a success.
+#[derive(Default)]
+struct Deliveries {
+    delivered: AtomicUsize,
+    failed: Mutex<Option<String>>,
+}
+
+impl ClientContext for Deliveries {}
+
+impl ProducerContext for Deliveries {
+    type DeliveryOpaque = ();
+
+    fn delivery(&self, result: &DeliveryResult<'_>, _: ()) {
+        match result {
+            Ok(_) => {
+                self.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err((error, _)) => {
+                let mut failed = self.failed.lock().unwrap_or_else(|p| p.into_inner());
+                failed.get_or_insert_with(|| error.to_string());
+            }
+        }
+    }
+}
+
+/// Publishes `events` to `topic` as `format`, keyed by transaction id, and
+/// waits until the broker has acknowledged every one.
+pub fn produce(
+    brokers: &str,
+    format: Format,
+    topic: &str,
+    events: &[EncryptedTransaction],
+) -> Result<usize, Failure> {
+    let producer: BaseProducer<Deliveries> = config(brokers)
+        .set("linger.ms", "5")
+        .set("enable.idempotence", "false")
+        .create_with_context(Deliveries::default())?;
+    for event in events {
+        let payload = format.encode(event)?;
+        let key = event.id.to_string();
+        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
+        // Retry while the local queue is full.
+        loop {
+            match producer.send(record) {
+                Ok(()) => break,
+                Err((error, back)) => {
+                    if error.rdkafka_error_code()
+                        != Some(rdkafka::types::RDKafkaErrorCode::QueueFull)
+                    {
+                        return Err(error.into());
+                    }
+                    producer.poll(Duration::from_millis(50));
+                    record = back;
+                }
+            }
+        }
+        producer.poll(Duration::ZERO);
+    }
+    producer.flush(Duration::from_secs(30))?;
+    let context = producer.context();
+    if let Some(error) = context
+        .failed
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
+        return Err(format!("{topic}: delivery failed: {error}").into());
+    }
+    let delivered = context.delivered.load(Ordering::Relaxed);
+    if delivered != events.len() {
+        return Err(format!(
+            "{topic}: {delivered} of {} events acknowledged",
+            events.len()
+        )
+        .into());
+    }
+    Ok(delivered)
+}
+
+/// Reads exactly `expected` messages of `topic` from the beginning as consumer
+/// group `group` (partition assigned directly: group rebalancing would add
+/// tens of seconds for nothing here).
+pub fn consume(
+    brokers: &str,
+    group: &str,
+    topic: &str,
+    expected: usize,
+) -> Result<Vec<Vec<u8>>, Failure> {
+    let consumer: BaseConsumer = config(brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        .set("auto.offset.reset", "earliest")
+        .set("session.timeout.ms", "6000")
+        .create()?;
+    let mut partitions = TopicPartitionList::new();
+    partitions.add_partition_offset(topic, 0, Offset::Beginning)?;
+    consumer.assign(&partitions)?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let mut payloads = Vec::with_capacity(expected);
+    while payloads.len() < expected {
+        if Instant::now() > deadline {
+            return Err(format!(
+                "{group}: {} of {expected} messages on {topic} after 60 s",
+                payloads.len()
+            )
+            .into());
+        }
+        if let Some(message) = consumer.poll(Duration::from_millis(200)) {
+            let message = message?;
+            payloads.push(message.payload().unwrap_or_default().to_vec());
+        }
+    }
+    // Exactly `expected`: anything more (a duplicate delivery) is an error.
+    if let Some(extra) = consumer.poll(Duration::from_millis(500)) {
+        extra?;
+        return Err(format!("{group}: more than {expected} messages on {topic}").into());
+    }
+    Ok(payloads)
+}
+
+/// The `ledger` group: opens every event of both topics.
+pub fn ledger(
+    brokers: &str,
+    keyring: &dyn Keyring,
+    per_topic: usize,
+) -> Result<Vec<Transaction>, Failure> {
+    let mut opened = Vec::new();
+    for format in [Format::Json, Format::Postcard] {
+        for payload in consume(brokers, "ledger", format.topic(), per_topic)? {
+            opened.push(format.decode(&payload)?.decrypt(keyring)?);
+        }
+    }
+    Ok(opened)
+}
+
+/// The `screening` group: reads the bank accounts it holds the key for and
+/// forwards every event, JSON, to the screened topic; returns how many.
+pub fn screening(brokers: &str, keyring: &dyn Keyring, per_topic: usize) -> Result<usize, Failure> {
+    let mut forwarded = Vec::new();
+    for format in [Format::Json, Format::Postcard] {
+        for payload in consume(brokers, "screening", format.topic(), per_topic)? {
+            let partial = format.decode(&payload)?.decrypt_partial(keyring)?;
+            if partial.value.sender.bank_account.open().is_none() {
+                return Err("screening cannot read the bank accounts".into());
+            }
+            // Re-sealing passes the `pii` envelopes through byte for byte.
+            forwarded.push(partial.value.encrypt(keyring)?);
+        }
+    }
+    produce(brokers, Format::Json, SCREENED_TOPIC, &forwarded)
+}
