@@ -1,38 +1,13 @@
-//! The event: a payment between two cash users whose contact details are
-//! sealed under `pii` and bank accounts under `banking`.
+//! The event: the payments example's `Transaction` (two cash users whose
+//! contact details are sealed under `pii` and bank accounts under
+//! `banking`), shared so that both examples speak about one domain.
 
-use encrypted_fields::{Encrypt, MaybeSealed};
-use serde::{Deserialize, Serialize};
+#[path = "../../payments/model.rs"]
+#[allow(dead_code)]
+mod payments;
 
-#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
-pub struct BankAccount {
-    pub routing: String,
-    pub account: String,
-}
-
-#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
-#[serde(rename_all = "camelCase")]
-pub struct CashUser {
-    pub cash_tag: String,
-    #[encrypt(key = "pii")]
-    pub email: String,
-    #[encrypt(key = "pii")]
-    pub mailing_address: String,
-    #[encrypt(key = "banking")]
-    pub bank_account: BankAccount,
-}
-
-#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
-#[serde(rename_all = "camelCase")]
-#[encrypt(context = "transaction")]
-pub struct Transaction {
-    pub id: u64,
-    #[encrypt(nested)]
-    pub sender: CashUser,
-    #[encrypt(nested)]
-    pub receiver: CashUser,
-    pub amount_cents: i64,
-}
+use encrypted_fields::MaybeSealed;
+pub use payments::{BankAccount, CashUser, EncryptedTransaction, PartialTransaction, Transaction};
 
 /// Demo transactions, `count` of them.
 pub fn transactions(count: u64) -> Vec<Transaction> {
