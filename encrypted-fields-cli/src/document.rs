@@ -116,12 +116,24 @@ impl Fields {
     /// Applies `direction` to every field of one document; returns the new
     /// text and how many fields changed.
     pub fn apply(&self, text: &str, direction: Direction) -> Result<(String, usize), String> {
+        self.apply_noting(text, direction, |_| {})
+    }
+
+    /// [`apply`](Self::apply), telling `absent` each pointer the document
+    /// does not have.
+    pub fn apply_noting(
+        &self,
+        text: &str,
+        direction: Direction,
+        mut absent: impl FnMut(&str),
+    ) -> Result<(String, usize), String> {
         let mut text = text.to_owned();
         let mut changed = 0;
         for (spec, context) in &self.specs {
             let binding = Binding::new(&spec.alias, context, &spec.field);
             let fail = |error: &dyn std::fmt::Display| format!("{}: {error}", spec.pointer);
             let Some(span) = locate(&text, &spec.pointer).map_err(|e| fail(&e))? else {
+                absent(&spec.pointer);
                 continue;
             };
             let value = &text[span.clone()];
@@ -130,7 +142,7 @@ impl Fields {
             }
             let replacement = match direction {
                 Direction::Encrypt => {
-                    let raw = RawValue::from_string(value.to_owned()).map_err(|e| fail(&e))?;
+                    let raw = plaintext(value, spec.nonce).map_err(|e| fail(&e))?;
                     let sealed = Sealed::seal_with(&*self.keyring, &binding, &raw, spec.nonce)
                         .map_err(|e| fail(&e))?;
                     Some(format!("\"{}\"", sealed.to_text()))
@@ -159,6 +171,19 @@ impl Fields {
     }
 }
 
+/// What a value is sealed as: its exact text; for a deterministic scalar,
+/// the compact form serde_json writes, so the envelope equals the one the
+/// library makes for the same typed value and lookups match. (Objects and
+/// arrays keep their text: the library's form depends on the Rust type.)
+fn plaintext(value: &str, nonce: Nonce) -> Result<Box<RawValue>, serde_json::Error> {
+    let scalar = !value.starts_with(['{', '[']);
+    if nonce == Nonce::Deterministic && scalar {
+        let value: serde_json::Value = serde_json::from_str(value)?;
+        return RawValue::from_string(value.to_string());
+    }
+    RawValue::from_string(value.to_owned())
+}
+
 fn envelope(value: &str) -> Result<Sealed<Box<RawValue>>, String> {
     serde_json::from_str(value).map_err(|_| "not an envelope string".to_owned())
 }
@@ -173,7 +198,10 @@ pub fn run(args: Args, direction: Direction) -> Outcome {
         text = std::fs::read_to_string(&args.input)
             .map_err(|e| format!("{}: {e}", args.input.display()))?;
     }
-    let (out, _) = fields.apply(&text, direction)?;
+    // A mistyped pointer would leave the value as it was: say so.
+    let (out, _) = fields.apply_noting(&text, direction, |pointer| {
+        eprintln!("encrypted-fields: warning: the document has no {pointer}; left as it was");
+    })?;
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
 }
@@ -185,30 +213,32 @@ pub fn inspect(text: &str) -> Outcome {
     ))
     .map_err(|_| "not an envelope: expected base64url text of a version 1 envelope")?;
     let info = sealed.inspect()?;
-    println!("version: {}", info.version);
-    println!("key id: {}", info.key_id);
-    println!("plaintext: {} bytes of JSON", info.plaintext_len);
-    println!("alias: not carried (bound, with type and field, through the AAD)");
-    println!("mode: not carried (random and deterministic envelopes share one layout)");
+    out!("version: {}", info.version);
+    out!("key id: {}", info.key_id);
+    out!("plaintext: {} bytes of JSON", info.plaintext_len);
+    out!("alias: not carried (bound, with type and field, through the AAD)");
+    out!("mode: not carried (random and deterministic envelopes share one layout)");
     Ok(ExitCode::SUCCESS)
 }
 
 /// The byte range of the value at `pointer` (RFC 6901) in `text`, or
-/// `None` if the document has no such value.
+/// `None` if the document has no such value. An object on the way with a
+/// duplicate key is an error: which of the two values to seal would be a
+/// guess, and the other would stay in clear.
 fn locate(text: &str, pointer: &str) -> Result<Option<Range<usize>>, serde_json::Error> {
     let mut current: &RawValue = serde_json::from_str(text)?;
     for token in pointer.split('/').skip(1) {
         let token = unescape(token);
         let inner = current.get();
         let next = if inner.starts_with('{') {
-            let object: std::collections::HashMap<String, &RawValue> = serde_json::from_str(inner)?;
-            object.get(&token).copied()
+            let Entries(entries) = serde_json::from_str(inner)?;
+            entries
+                .into_iter()
+                .find(|(key, _)| *key == token)
+                .map(|(_, value)| value)
         } else if inner.starts_with('[') {
             let array: Vec<&RawValue> = serde_json::from_str(inner)?;
-            token
-                .parse::<usize>()
-                .ok()
-                .and_then(|i| array.get(i).copied())
+            array_index(&token).and_then(|i| array.get(i).copied())
         } else {
             None
         };
@@ -220,6 +250,45 @@ fn locate(text: &str, pointer: &str) -> Result<Option<Range<usize>>, serde_json:
     // `current` borrows from `text`: its offset is where it starts there.
     let start = current.get().as_ptr() as usize - text.as_ptr() as usize;
     Ok(Some(start..start + current.get().len()))
+}
+
+/// An RFC 6901 array index: `0`, or digits without a leading zero.
+fn array_index(token: &str) -> Option<usize> {
+    let digits = !token.is_empty() && token.bytes().all(|b| b.is_ascii_digit());
+    (digits && (token == "0" || !token.starts_with('0')))
+        .then(|| token.parse().ok())
+        .flatten()
+}
+
+/// An object's members in order, refusing duplicate keys.
+struct Entries<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Entries<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Entries<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Self::Value, M::Error> {
+                let mut entries: Vec<(String, &'a RawValue)> = Vec::new();
+                while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
+                    if entries.iter().any(|(k, _)| *k == key) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "duplicate key `{key}`"
+                        )));
+                    }
+                    entries.push((key, value));
+                }
+                Ok(Entries(entries))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
 }
 
 /// A pointer token with `~1` and `~0` decoded.
@@ -240,6 +309,18 @@ mod tests {
         assert_eq!(at("/e~0f"), Some("null"));
         assert_eq!(at("/a/missing"), None);
         assert_eq!(at("/a/b~1c/9"), None);
+        assert_eq!(at("/a/b~1c/01"), None);
+        assert_eq!(at("/a/b~1c/+1"), None);
+        let twice = r#"{"email": "a@x", "email": "b@x"}"#;
+        assert!(locate(twice, "/email").is_err());
+    }
+
+    #[test]
+    fn deterministic_scalars_are_sealed_as_serde_json_writes_them() {
+        let sealed = plaintext(r#""\u0061da""#, Nonce::Deterministic).unwrap();
+        assert_eq!(sealed.get(), r#""ada""#);
+        let kept = plaintext(r#""\u0061da""#, Nonce::Random).unwrap();
+        assert_eq!(kept.get(), r#""\u0061da""#);
     }
 
     #[test]

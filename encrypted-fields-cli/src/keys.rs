@@ -49,12 +49,12 @@ pub fn keygen(alias: &str, bits: &str, kms_key_id: Option<&str>) -> Outcome {
     }
     let key = generate_key(size(bits));
     match kms_key_id {
-        None => println!("{}={}", EnvKeyring::var_name(alias), key.expose_secret()),
+        None => out!("{}={}", EnvKeyring::var_name(alias), key.expose_secret()),
         Some(kms_key_id) => {
             let wrapped = runtime()?.block_on(async {
                 kms::wrap_keyset(&kms_client().await, kms_key_id, alias, key.expose_secret()).await
             })?;
-            println!("{}={wrapped}", kms::var_name(alias));
+            out!("{}={wrapped}", kms::var_name(alias));
         }
     }
     Ok(ExitCode::SUCCESS)
@@ -101,7 +101,7 @@ pub fn keyset(step: Step) -> Outcome {
     match &step {
         Step::Show { .. } => {
             for (i, id) in before.iter().enumerate() {
-                println!("{id}{}", if i == 0 { " primary" } else { "" });
+                out!("{id}{}", if i == 0 { " primary" } else { "" });
             }
             return Ok(ExitCode::SUCCESS);
         }
@@ -132,9 +132,9 @@ pub fn keyset(step: Step) -> Outcome {
         (Some(client), Some((alias, kms_key_id))) => {
             let wrapped =
                 runtime.block_on(kms::wrap_keyset(&client, &kms_key_id, &alias, &plain))?;
-            println!("{wrapped}");
+            out!("{wrapped}");
         }
-        _ => println!("{}", plain.as_str()),
+        _ => out!("{}", plain.as_str()),
     }
     Ok(ExitCode::SUCCESS)
 }

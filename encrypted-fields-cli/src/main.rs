@@ -6,6 +6,15 @@
 //! 2 usage error.
 #![forbid(unsafe_code)]
 
+/// `println!` that returns an error instead of panicking when stdout is
+/// closed (`encrypted-fields inspect ... | head -0`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*)?
+    }};
+}
+
 mod document;
 mod keys;
 mod rotate;

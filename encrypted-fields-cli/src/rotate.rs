@@ -28,7 +28,8 @@ pub struct Args {
     /// Where the re-encrypted records go; stdout by default.
     #[arg(long, short)]
     output: Option<PathBuf>,
-    /// Where failed records go, verbatim (created only if one fails).
+    /// Where failed records go, verbatim (created only if one fails; must
+    /// not exist yet).
     #[arg(long, default_value = "rotate-errors.jsonl")]
     errors: PathBuf,
     #[command(flatten)]
@@ -36,6 +37,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Outcome {
+    refuse_clobbering(&args)?;
     let fields = Fields::new(args.fields)?;
     let (input, size): (Box<dyn BufRead>, Option<u64>) = if args.input.as_os_str() == "-" {
         (Box::new(io::stdin().lock()), None)
@@ -44,7 +46,14 @@ pub fn run(args: Args) -> Outcome {
         let size = file.metadata().ok().map(|m| m.len());
         (Box::new(BufReader::with_capacity(1 << 16, file)), size)
     };
-    let output: Box<dyn Write> = match &args.output {
+    // Written beside the output and renamed at the end: a run that stops
+    // half way never leaves a half-written file under the output's name.
+    let partial = args.output.as_ref().map(|path| {
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".partial-{}", std::process::id()));
+        PathBuf::from(name)
+    });
+    let output: Box<dyn Write> = match &partial {
         Some(path) => Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
         None => Box::new(io::stdout().lock()),
     };
@@ -72,6 +81,9 @@ pub fn run(args: Args) -> Outcome {
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
+    if let (Some(partial), Some(output)) = (&partial, &args.output) {
+        std::fs::rename(partial, output).map_err(|e| format!("{}: {e}", output.display()))?;
+    }
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
         "rotate: {} records, {} fields re-encrypted, {} failed ({seconds:.1} s, {:.0} records/s)",
@@ -88,6 +100,37 @@ pub fn run(args: Args) -> Outcome {
         return Ok(ExitCode::FAILURE);
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses runs that would overwrite their own input, or an errors file
+/// from an earlier run (whose records would be lost or mixed in).
+fn refuse_clobbering(args: &Args) -> Result<(), String> {
+    let same = |a: &PathBuf, b: &PathBuf| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    };
+    if args.errors.exists() {
+        if args.input.as_os_str() != "-" && same(&args.errors, &args.input) {
+            return Err(format!(
+                "{} is the input: give the failed records another --errors file",
+                args.errors.display()
+            ));
+        }
+        return Err(format!(
+            "{} exists (failed records of an earlier run?): move it away or choose another --errors",
+            args.errors.display()
+        ));
+    }
+    if let Some(output) = &args.output
+        && args.input.as_os_str() != "-"
+        && same(output, &args.input)
+    {
+        return Err(format!(
+            "{} is both input and output: write to another file, then replace",
+            output.display()
+        ));
+    }
+    Ok(())
 }
 
 #[derive(Default)]

@@ -222,6 +222,45 @@ fn documents_interoperate_with_the_library_and_failures_leak_nothing() {
     assert!(output.status.success(), "{}", text(&output.stderr));
     assert_eq!(text(&output.stdout), plain);
 
+    // A deterministic string sealed by the command equals the library's
+    // lookup envelope, so a column written by either is found by both.
+    let output = run(
+        cli(&env).args(["encrypt", "--field", "/email=pii@customer,deterministic"]),
+        r#"{"email": "user1\u0040example.com"}"#,
+    );
+    let cli_sealed: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let lookup = Sealed::seal_for_lookup(
+        &keyring,
+        &encrypted_fields::Binding::new("pii", "customer", "email"),
+        &"user1@example.com".to_owned(),
+    )
+    .unwrap();
+    assert_eq!(cli_sealed["email"], lookup[0].to_text());
+
+    // A duplicate key on the pointer's path: refused, not half sealed.
+    let twice = run(
+        cli(&env).args(["encrypt", "--field", "/email=pii@customer"]),
+        r#"{"email": "a@example.com", "email": "b@example.com"}"#,
+    );
+    assert_eq!(twice.status.code(), Some(1));
+    assert!(
+        text(&twice.stderr).contains("duplicate key `email`"),
+        "{}",
+        text(&twice.stderr)
+    );
+    assert!(twice.stdout.is_empty());
+
+    // A pointer the document does not have is named on stderr.
+    let absent = run(
+        cli(&env).args(["encrypt", "--field", "/Email=pii@customer"]),
+        &plain,
+    );
+    assert!(
+        text(&absent.stderr).contains("no /Email"),
+        "{}",
+        text(&absent.stderr)
+    );
+
     // The envelope says its key id without a key.
     let email = serde_json::from_str::<serde_json::Value>(&sealed).unwrap()["email"]
         .as_str()
@@ -305,6 +344,20 @@ fn kms_wrapped_keysets_through_the_command() {
         text(&opened.stdout),
         doc,
         "untouched bytes stay as they were"
+    );
+
+    // A keyset under another alias's variable is refused before any KMS call.
+    let mut misplaced = aws.clone();
+    misplaced.push((
+        "ENCRYPTED_FIELDS_KMS_KEYSET_BANKING".to_owned(),
+        rewrapped.clone(),
+    ));
+    let refused = run(cli(&misplaced).arg("decrypt").args(args), doc);
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("holds the keyset of alias `pii`"),
+        "{}",
+        text(&refused.stderr)
     );
 
     // KMS down: a clear error naming the alias, exit 1.

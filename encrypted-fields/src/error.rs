@@ -159,7 +159,10 @@ impl fmt::Display for Error {
             ErrorKind::LegacyCiphertext => {
                 f.write_str("legacy AES-CBC value could not be decrypted")?
             }
-            ErrorKind::Kms => write!(f, "cannot unwrap or wrap the keyset for alias `{alias}`")?,
+            ErrorKind::Kms => match &self.alias {
+                Some(alias) => write!(f, "KMS failed on the keyset for alias `{alias}`")?,
+                None => f.write_str("KMS failed on a keyset")?,
+            },
         }
         if let Some(detail) = &self.detail {
             write!(f, ": {detail}")?;

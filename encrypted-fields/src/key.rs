@@ -33,7 +33,7 @@ pub struct KeyId([u8; KEY_ID_LEN]);
 
 impl KeyId {
     /// The id of the key with these bytes.
-    pub(crate) fn derive(key: &[u8]) -> Self {
+    fn derive(key: &[u8]) -> Self {
         let digest = Sha256::new()
             .chain_update(KEY_ID_DOMAIN)
             .chain_update(key)

@@ -29,7 +29,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind};
 use crate::key::KeySet;
-use crate::keyring::EnvKeyring;
+use crate::keyring::{EnvKeyring, read_secret_var};
 use crate::keyring::{Keyring, MemoryKeyring, is_valid_alias, parse_keys};
 
 /// The encryption context key that binds a wrapped keyset to its alias.
@@ -65,7 +65,9 @@ pub async fn wrap_keyset(
     keyset: &str,
 ) -> Result<String, Error> {
     check_alias(alias)?;
-    parse_keys(keyset).map_err(|e| e.alias(alias))?;
+    parse_keys(keyset).map_err(|e| e.prefixed(&format!("keyset for alias `{alias}`")))?;
+    // The SDK copies the keyset into its request buffer, which it does not
+    // wipe: wrapping is an operator's job, not a service's.
     let output = client
         .encrypt()
         .key_id(kms_key_id)
@@ -89,7 +91,9 @@ pub struct Unwrapped {
     pub alias: String,
     /// The plain keyset text: key material, wiped on drop.
     pub keyset: Zeroizing<String>,
-    /// The ARN of the KMS key that wrapped it, as KMS reports it.
+    /// The keys, parsed (`Debug` shows ids and sizes only).
+    pub keys: KeySet,
+    /// The ARN of the KMS key that wrapped it; empty if KMS did not say.
     pub kms_key_id: String,
 }
 
@@ -97,6 +101,7 @@ impl fmt::Debug for Unwrapped {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Unwrapped")
             .field("alias", &self.alias)
+            .field("keys", &self.keys)
             .field("kms_key_id", &self.kms_key_id)
             .finish_non_exhaustive()
     }
@@ -107,7 +112,8 @@ impl fmt::Debug for Unwrapped {
 ///
 /// # Errors
 ///
-/// [`ErrorKind::MalformedEnvelope`] for text that is not a wrapped keyset,
+/// [`ErrorKind::MalformedEnvelope`] for text that is not a wrapped keyset
+/// ([`ErrorKind::InvalidKey`] if only its alias is invalid),
 /// [`ErrorKind::Kms`] naming the alias and the KMS error (another alias's
 /// context, another KMS key, KMS unreachable), [`ErrorKind::InvalidKey`] if
 /// the unwrapped text is not a keyset.
@@ -117,7 +123,7 @@ pub async fn unwrap_keyset(
     kms_key_id: Option<&str>,
 ) -> Result<Unwrapped, Error> {
     let (alias, blob) = parse_wrapped(wrapped)?;
-    let output = client
+    let mut output = client
         .decrypt()
         .ciphertext_blob(Blob::new(blob))
         .encryption_context(CONTEXT_KEY, alias)
@@ -125,18 +131,22 @@ pub async fn unwrap_keyset(
         .send()
         .await
         .map_err(|e| kms_error(alias, "Decrypt", &e))?;
+    // Take the plaintext out of the response, so the only copy is wiped.
     let plaintext = output
-        .plaintext()
+        .plaintext
+        .take()
         .ok_or_else(|| kms_error(alias, "Decrypt", &Missing("plaintext")))?;
-    let keyset = Zeroizing::new(String::from_utf8(plaintext.as_ref().to_vec()).map_err(|_| {
+    let bytes = Zeroizing::new(plaintext.into_inner());
+    let context = || format!("keyset for alias `{alias}`");
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
         Error::new(ErrorKind::InvalidKey)
-            .alias(alias)
-            .detail("unwrapped keyset is not text")
-    })?);
-    parse_keys(&keyset).map_err(|e| e.alias(alias))?;
+            .detail(format!("{}: unwrapped keyset is not text", context()))
+    })?;
+    let keys = parse_keys(text).map_err(|e| e.prefixed(&context()))?;
     Ok(Unwrapped {
         alias: alias.to_owned(),
-        keyset,
+        keyset: Zeroizing::new(text.to_owned()),
+        keys,
         kms_key_id: output.key_id().unwrap_or_default().to_owned(),
     })
 }
@@ -145,7 +155,8 @@ pub async fn unwrap_keyset(
 ///
 /// # Errors
 ///
-/// [`ErrorKind::MalformedEnvelope`] for text that is not a wrapped keyset.
+/// [`ErrorKind::MalformedEnvelope`] for text that is not a wrapped keyset,
+/// [`ErrorKind::InvalidKey`] for an invalid alias.
 pub fn wrapped_alias(wrapped: &str) -> Result<&str, Error> {
     parse_wrapped(wrapped).map(|(alias, _)| alias)
 }
@@ -170,7 +181,9 @@ fn check_alias(alias: &str) -> Result<(), Error> {
     if is_valid_alias(alias) {
         Ok(())
     } else {
-        Err(Error::new(ErrorKind::InvalidKey).detail("invalid alias in a wrapped keyset"))
+        Err(Error::new(ErrorKind::InvalidKey).detail(
+            "invalid alias: lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit",
+        ))
     }
 }
 
@@ -256,42 +269,53 @@ impl fmt::Debug for KmsKeyring {
 pub struct KmsKeyringBuilder {
     client: Client,
     kms_key_id: Option<String>,
-    wrapped: Vec<Zeroizing<String>>,
+    /// Each wrapped keyset and where it came from, for error messages.
+    wrapped: Vec<(String, Zeroizing<String>)>,
     allow_partial: bool,
 }
 
 impl KmsKeyringBuilder {
     /// Adds one wrapped keyset (`kms1:<alias>:...`).
     pub fn keyset(mut self, wrapped: impl Into<String>) -> Self {
-        self.wrapped.push(Zeroizing::new(wrapped.into()));
+        let source = format!("keyset {}", self.wrapped.len() + 1);
+        self.wrapped.push((source, Zeroizing::new(wrapped.into())));
         self
     }
 
-    /// Adds every `ENCRYPTED_FIELDS_KMS_KEYSET_*` variable (a `..._FILE`
-    /// one names a file holding the text).
+    /// Adds every `ENCRYPTED_FIELDS_KMS_KEYSET_<ALIAS>` variable (or
+    /// `..._FILE`, naming a file that holds the text), read as
+    /// `ENCRYPTED_FIELDS_KEY_*` variables are.
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidKey`] naming a variable that is not UTF-8 or a
-    /// file that cannot be read.
+    /// [`ErrorKind::InvalidKey`] naming the variable: not UTF-8, both it
+    /// and its `_FILE` set, a file that cannot be read, or a keyset for
+    /// another alias than the variable's name says.
     pub fn keysets_from_env(mut self) -> Result<Self, Error> {
-        for (name, value) in std::env::vars_os() {
-            let Some(name) = name.to_str().filter(|n| n.starts_with(VAR_PREFIX)) else {
+        let mut names: Vec<String> = std::env::vars_os()
+            .filter_map(|(name, _)| name.into_string().ok())
+            .filter_map(|name| {
+                let base = name.strip_suffix("_FILE").unwrap_or(&name);
+                base.starts_with(VAR_PREFIX).then(|| base.to_owned())
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        for name in names {
+            let Some(text) = read_secret_var(&name)? else {
                 continue;
             };
-            let invalid = |detail: String| {
-                Error::new(ErrorKind::InvalidKey).detail(format!("{name}: {detail}"))
-            };
-            let value = value
-                .into_string()
-                .map_err(|_| invalid("value is not UTF-8".to_owned()))?;
-            let text = if name.ends_with("_FILE") {
-                std::fs::read_to_string(&value)
-                    .map_err(|e| invalid(format!("cannot read the file it names: {}", e.kind())))?
-            } else {
-                value
-            };
-            self.wrapped.push(Zeroizing::new(text));
+            // The alias inside the text is authoritative (KMS binds it);
+            // a variable named for another alias is a deployment mistake.
+            if let Ok(alias) = wrapped_alias(&text)
+                && var_name(alias) != name
+            {
+                return Err(Error::new(ErrorKind::InvalidKey).detail(format!(
+                    "{name}: holds the keyset of alias `{alias}`, whose variable is {}",
+                    var_name(alias)
+                )));
+            }
+            self.wrapped.push((name, text));
         }
         Ok(self)
     }
@@ -315,15 +339,37 @@ impl KmsKeyringBuilder {
     ///
     /// # Errors
     ///
-    /// Unless partial loads are allowed, the first failure by alias order:
-    /// [`ErrorKind::Kms`] naming the alias and the KMS error, or
-    /// [`ErrorKind::MalformedEnvelope`] / [`ErrorKind::InvalidKey`] for
-    /// text that is not a wrapped keyset; and [`ErrorKind::InvalidKey`] if
-    /// two keysets name the same alias. Must run inside a tokio runtime.
+    /// [`ErrorKind::InvalidKey`] if two keysets name the same alias (even
+    /// with partial loads: which one to use would be a guess), or if called
+    /// outside a tokio runtime. Unless partial loads are allowed, the first
+    /// failure by alias: [`ErrorKind::Kms`] naming the alias and the KMS
+    /// error, or [`ErrorKind::MalformedEnvelope`] / [`ErrorKind::InvalidKey`]
+    /// for text that is not a wrapped keyset, naming where it came from.
     pub async fn load(self) -> Result<KmsKeyring, Error> {
-        let mut pending = self.wrapped.into_iter();
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(Error::new(ErrorKind::InvalidKey)
+                .detail("KmsKeyring::load must run inside a tokio runtime"));
+        }
+        let mut failures = Vec::new();
+        let mut seen: Vec<(String, &str)> = Vec::new();
+        let mut valid = Vec::new();
+        for (source, wrapped) in &self.wrapped {
+            match wrapped_alias(wrapped) {
+                Err(error) => failures.push(error.prefixed(source)),
+                Ok(alias) => {
+                    if let Some((_, first)) = seen.iter().find(|(a, _)| a == alias) {
+                        return Err(Error::new(ErrorKind::InvalidKey).detail(format!(
+                            "{first} and {source} both hold a keyset for alias `{alias}`; keep one"
+                        )));
+                    }
+                    seen.push((alias.to_owned(), source));
+                    valid.push(wrapped.clone());
+                }
+            }
+        }
+        let mut pending = valid.into_iter();
         let mut running = JoinSet::new();
-        let mut results = Vec::new();
+        let mut keys = MemoryKeyring::new();
         loop {
             while running.len() < CONCURRENCY {
                 let Some(wrapped) = pending.next() else { break };
@@ -333,24 +379,12 @@ impl KmsKeyringBuilder {
                     unwrap_keyset(&client, &wrapped, kms_key_id.as_deref()).await
                 });
             }
-            match running.join_next().await {
-                Some(result) => results.push(result.unwrap_or_else(|_| {
-                    Err(Error::new(ErrorKind::Kms).detail("a KMS call panicked"))
-                })),
-                None => break,
-            }
-        }
-        let mut keys = MemoryKeyring::new();
-        let mut failures = Vec::new();
-        for result in results {
-            let loaded = result.and_then(|unwrapped| {
-                if keys.key_set(&unwrapped.alias).is_some() {
-                    return Err(Error::new(ErrorKind::InvalidKey)
-                        .alias(&unwrapped.alias)
-                        .detail("two wrapped keysets name this alias"));
-                }
-                keys.insert(&unwrapped.alias, parse_keys(&unwrapped.keyset)?)
-            });
+            let Some(joined) = running.join_next().await else {
+                break;
+            };
+            let loaded = joined
+                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Kms).detail("a KMS call panicked")))
+                .and_then(|unwrapped| keys.insert(&unwrapped.alias, unwrapped.keys));
             if let Err(error) = loaded {
                 failures.push(error);
             }

@@ -9,7 +9,7 @@
 //! `encKey` is base64url (no padding) of
 //! `01 || server key id (4) || HPKE enc (32) || HPKE ciphertext (48)`; the
 //! HPKE AAD is the first five bytes, so the version and key id cannot be
-//! swapped. The key id (derived from the public key as a key id is from a key) lets a
+//! swapped. The key id (SHA-256 of a domain string and the public key, first 4 bytes) lets a
 //! server that rotated its key pair keep accepting the previous one, and
 //! tells a stale `encKey` (`UnknownKeyId`) from a forged one
 //! (`AuthenticationFailed`): either way the client should fetch the public
@@ -32,11 +32,12 @@ use hpke::kdf::HkdfSha256;
 use hpke::kem::X25519HkdfSha256;
 use hpke::{Deserializable, Kem, OpModeR, OpModeS, Serializable};
 use secrecy::SecretString;
+use sha2::{Digest, Sha256};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{Error, ErrorKind};
 use crate::key::{Key, KeyId, KeySet};
-use crate::keyring::Keyring;
+use crate::keyring::{Keyring, read_secret_var};
 
 type Suite = X25519HkdfSha256;
 type PrivateKey = <Suite as Kem>::PrivateKey;
@@ -55,7 +56,12 @@ const HEADER_LEN: usize = 1 + 4;
 const ENC_LEN: usize = 32;
 const WRAPPED_LEN: usize = 32 + 16;
 const ENC_KEY_LEN: usize = HEADER_LEN + ENC_LEN + WRAPPED_LEN;
-/// What every session error names in place of an alias.
+/// Its base64url length, without padding.
+const ENC_KEY_TEXT_LEN: usize = (ENC_KEY_LEN * 4).div_ceil(3);
+/// Domain separation for the server key id: not a symmetric key's id.
+const PUBLIC_KEY_ID_DOMAIN: &[u8] = b"encrypted-fields session public key id v1\0";
+/// What every session error names in the alias slot
+/// ([`Error::key_alias`] returns it), so logs say which input failed.
 const NAME: &str = "encKey";
 
 /// The server side: its long-lived key pair(s), newest first.
@@ -71,21 +77,12 @@ impl SessionServer {
     /// [`ErrorKind::InvalidKey`] naming the variable when it is missing,
     /// unreadable or malformed; never quoting its value.
     pub fn from_env() -> Result<Self, Error> {
-        let file_var = format!("{SESSION_KEY_VAR}_FILE");
-        let text = match (std::env::var(SESSION_KEY_VAR), std::env::var(&file_var)) {
-            (Ok(text), _) => Zeroizing::new(text),
-            (Err(_), Ok(path)) => {
-                Zeroizing::new(std::fs::read_to_string(&path).map_err(|e| {
-                    invalid(format!("{file_var}: cannot read {path}: {}", e.kind()))
-                })?)
-            }
-            (Err(_), Err(_)) => {
-                return Err(invalid(format!(
-                    "{SESSION_KEY_VAR} is not set: generate a key pair with \
-                     SessionServer::generate and store its private key as a secret"
-                )));
-            }
-        };
+        let text = read_secret_var(SESSION_KEY_VAR)?.ok_or_else(|| {
+            invalid(format!(
+                "{SESSION_KEY_VAR} is not set: generate a key pair with \
+                 SessionServer::generate and store its private key as a secret"
+            ))
+        })?;
         Self::from_private_keys(&text).map_err(|e| e.prefixed(SESSION_KEY_VAR))
     }
 
@@ -96,9 +93,10 @@ impl SessionServer {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidKey`] if a key is not base64 of 32 bytes.
+    /// [`ErrorKind::InvalidKey`] if a key is not base64 of 32 bytes, or is
+    /// listed twice.
     pub fn from_private_keys(text: &str) -> Result<Self, Error> {
-        let pairs = text
+        let pairs: Vec<(KeyId, PrivateKey, PublicKey)> = text
             .split(',')
             .map(|part| {
                 let bytes = Zeroizing::new(
@@ -111,19 +109,24 @@ impl SessionServer {
                 let public = Suite::sk_to_pk(&private);
                 Ok((public_key_id(&public), private, public))
             })
-            .collect::<Result<Vec<_>, Error>>()?;
+            .collect::<Result<_, Error>>()?;
+        for (i, (id, _, _)) in pairs.iter().enumerate() {
+            if pairs[..i].iter().any(|(other, _, _)| other == id) {
+                return Err(invalid(format!("private key {} is listed twice", i + 1)));
+            }
+        }
         Ok(SessionServer { pairs })
     }
 
     /// A fresh key pair and its private key text, to store as the
     /// [`SESSION_KEY_VAR`] secret (or, for a demo, to use and forget).
     pub fn generate() -> (Self, SecretString) {
-        let (private, _) = Suite::gen_keypair_with_rng(&mut rand::rng());
+        let (private, public) = Suite::gen_keypair_with_rng(&mut rand::rng());
         let mut bytes = private.to_bytes();
         let text = STANDARD.encode(bytes.as_slice());
         bytes.as_mut_slice().zeroize();
-        let server = Self::from_private_keys(&text).expect("a generated key is well formed");
-        (server, SecretString::from(text))
+        let pairs = vec![(public_key_id(&public), private, public)];
+        (SessionServer { pairs }, SecretString::from(text))
     }
 
     /// The public key clients wrap session keys for: base64url of 32 bytes,
@@ -140,16 +143,21 @@ impl SessionServer {
     /// for text that is not an `encKey`, [`ErrorKind::UnknownKeyId`] for one
     /// wrapped for a key pair this server no longer holds (stale), and
     /// [`ErrorKind::AuthenticationFailed`] for a forged or tampered one.
-    /// All of them mean: fetch the public key and start a new session.
+    /// All of them mean: fetch the public key and start a new session. The
+    /// errors name `encKey` where other errors name an alias.
     pub fn open(&self, enc_key: &str) -> Result<SessionKeyring, Error> {
+        // Checked before decoding: a fixed length bounds the work.
+        if enc_key.len() != ENC_KEY_TEXT_LEN {
+            return Err(fail(ErrorKind::MalformedEnvelope, "wrong length"));
+        }
         let bytes = URL_SAFE_NO_PAD
             .decode(enc_key)
             .map_err(|_| fail(ErrorKind::MalformedEnvelope, "not base64url"))?;
-        if bytes.first() != Some(&VERSION) {
-            return Err(fail(ErrorKind::UnsupportedVersion, "unknown version"));
-        }
         if bytes.len() != ENC_KEY_LEN {
             return Err(fail(ErrorKind::MalformedEnvelope, "wrong length"));
+        }
+        if bytes[0] != VERSION {
+            return Err(fail(ErrorKind::UnsupportedVersion, "unknown version"));
         }
         let (header, rest) = bytes.split_at(HEADER_LEN);
         let (enc, wrapped) = rest.split_at(ENC_LEN);
@@ -252,9 +260,14 @@ impl fmt::Debug for SessionKeyring {
     }
 }
 
-/// The public key's id, derived as a symmetric key's is.
+/// The server key id: the first four bytes of SHA-256 over a domain
+/// string and the public key.
 fn public_key_id(public: &PublicKey) -> KeyId {
-    KeyId::derive(public.to_bytes().as_slice())
+    let digest = Sha256::new()
+        .chain_update(PUBLIC_KEY_ID_DOMAIN)
+        .chain_update(public.to_bytes().as_slice())
+        .finalize();
+    KeyId::from_bytes([digest[0], digest[1], digest[2], digest[3]])
 }
 
 fn invalid(detail: impl Into<String>) -> Error {

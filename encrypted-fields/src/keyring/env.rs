@@ -141,6 +141,43 @@ impl EnvKeyring {
     }
 }
 
+/// Reads a secret from `name`, or from the file `name_FILE` names: the one
+/// rule for every variable this crate reads. Both set is an error; so is a
+/// value that is not UTF-8. Errors name the variable, never the value or
+/// the path (a key pasted into a `_FILE` variable would reach the logs).
+#[cfg_attr(not(any(feature = "hpke", feature = "aws-kms")), allow(dead_code))]
+pub(crate) fn read_secret_var(name: &str) -> Result<Option<Zeroizing<String>>, Error> {
+    let file_name = format!("{name}{FILE_SUFFIX}");
+    let invalid = |var: &str, detail: &str| {
+        Error::new(ErrorKind::InvalidKey).detail(format!("{var}: {detail}"))
+    };
+    let utf8 = |var: &str, value: std::ffi::OsString| {
+        value
+            .into_string()
+            .map(Zeroizing::new)
+            .map_err(|_| invalid(var, "value is not UTF-8"))
+    };
+    match (std::env::var_os(name), std::env::var_os(&file_name)) {
+        (Some(_), Some(_)) => Err(invalid(
+            name,
+            &format!("{file_name} is set too; set only one"),
+        )),
+        (Some(value), None) => utf8(name, value).map(Some),
+        (None, Some(path)) => {
+            let path = utf8(&file_name, path)?;
+            std::fs::read_to_string(path.as_str())
+                .map(|text| Some(Zeroizing::new(text)))
+                .map_err(|e| {
+                    invalid(
+                        &file_name,
+                        &format!("cannot read the file it names: {}", e.kind()),
+                    )
+                })
+        }
+        (None, None) => Ok(None),
+    }
+}
+
 /// Parses a comma-separated list of base64 keys, primary first.
 pub(crate) fn parse_keys(value: &str) -> Result<KeySet, Error> {
     if value.trim().is_empty() {

@@ -6,6 +6,8 @@ mod memory;
 pub use env::EnvKeyring;
 #[cfg(feature = "aws-kms")]
 pub(crate) use env::parse_keys;
+#[cfg(any(feature = "hpke", feature = "aws-kms"))]
+pub(crate) use env::read_secret_var;
 pub use memory::{MemoryKeyring, is_valid_alias};
 
 use std::sync::Arc;

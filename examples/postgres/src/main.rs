@@ -2,12 +2,12 @@
 //!
 //!     cargo run -p example-postgres
 //!
-//! Without `DATABASE_URL` it starts a throwaway PostgreSQL (the machine's
-//! `initdb` and `pg_ctl`, on a free loopback port), and without
-//! `ENCRYPTED_FIELDS_KEY_PII`/`_BANKING` it makes throwaway keys; it says
-//! so either way. It stores customers, shows a row as the database holds
-//! it, finds a customer by email, makes new keys primary, re-encrypts the
-//! table with the rotation job and finds the customer again.
+//! It starts a throwaway PostgreSQL (the machine's `initdb` and `pg_ctl`,
+//! on a free loopback port; never a database of yours, since it empties
+//! its table) and makes throwaway keys, and says so. It stores customers,
+//! shows a row as the database holds it, finds a customer by email, makes
+//! new keys primary, re-encrypts the table with the rotation job and
+//! finds the customer again.
 //!
 //!     example-postgres rotate [--batch N] [--pause-ms MS]
 //!
@@ -64,7 +64,7 @@ async fn rotate_job(args: &[String]) -> Result<(), Failure> {
     while let Some(arg) = args.next() {
         let value = args.next().and_then(|v| v.parse::<u64>().ok());
         match (arg.as_str(), value) {
-            ("--batch", Some(n)) if n > 0 => batch = n as i64,
+            ("--batch", Some(n)) if n > 0 => batch = i64::try_from(n)?,
             ("--pause-ms", Some(ms)) => pause = Duration::from_millis(ms),
             _ => return Err(format!("bad argument {arg}").into()),
         }
@@ -77,9 +77,13 @@ async fn rotate_job(args: &[String]) -> Result<(), Failure> {
         println!("committed batch up to id {last_id}: {rewritten} rows re-encrypted");
     })
     .await?;
+    let start = match run.resumed_after {
+        i64::MIN => "started from the first row".to_owned(),
+        id => format!("resumed after id {id}"),
+    };
     println!(
-        "rotation done: resumed after id {}, {} batches, {} rows seen, {} re-encrypted",
-        run.resumed_after, run.batches, run.rows_seen, run.rows_rewritten
+        "rotation done: {start}, {} batches, {} rows seen, {} re-encrypted",
+        run.batches, run.rows_seen, run.rows_rewritten
     );
     Ok(())
 }
@@ -104,18 +108,12 @@ pub fn customers(count: i64) -> Vec<Customer> {
 }
 
 async fn demo() -> Result<(), Failure> {
-    let (_server, url) = match std::env::var("DATABASE_URL") {
-        Ok(url) => (None, url),
-        Err(_) => {
-            let server = server::Postgres::start()?;
-            println!(
-                "started a throwaway PostgreSQL for this run ({})",
-                server.url
-            );
-            let url = server.url.clone();
-            (Some(server), url)
-        }
-    };
+    let server = server::Postgres::start()?;
+    println!(
+        "started a throwaway PostgreSQL for this run ({})",
+        server.url
+    );
+    let url = server.url.clone();
     println!("making throwaway demo keys for this run only (pii, banking)\n");
     let (old_pii, old_banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
     let keyring = keys(old_pii.expose_secret(), old_banking.expose_secret())?;

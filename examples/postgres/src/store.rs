@@ -43,6 +43,7 @@ pub async fn create_schema(db: &Client) -> Result<(), Failure> {
          CREATE INDEX IF NOT EXISTS customers_email ON customers (email);
          CREATE TABLE IF NOT EXISTS rotation_checkpoints (
              job     TEXT PRIMARY KEY,
+             target  TEXT NOT NULL,   -- the primary key ids it rotates to
              last_id BIGINT NOT NULL
          );",
     )
@@ -135,10 +136,25 @@ pub async fn raw_row(db: &Client, id: i64) -> Result<String, Failure> {
     ))
 }
 
+/// The primary key ids a rotation moves every envelope to.
+fn target(keyring: &dyn Keyring) -> Result<String, Failure> {
+    let ids: Vec<String> = Customer::KEY_ALIASES
+        .iter()
+        .map(|alias| {
+            keyring
+                .key_set(alias)
+                .map(|set| format!("{alias}:{}", set.primary().id()))
+                .ok_or_else(|| format!("no key for alias `{alias}`"))
+        })
+        .collect::<Result<_, _>>()?;
+    Ok(ids.join(","))
+}
+
 /// What a rotation run did.
 #[derive(Debug, Default, PartialEq)]
 pub struct Rotation {
-    /// Where the run started: the checkpoint a previous run left, or 0.
+    /// Where the run started: the checkpoint a previous run towards the
+    /// same primaries left, or `i64::MIN`.
     pub resumed_after: i64,
     pub batches: usize,
     pub rows_seen: usize,
@@ -158,9 +174,14 @@ pub async fn rotate(
     pause: Duration,
     mut on_batch: impl FnMut(i64, usize),
 ) -> Result<Rotation, Failure> {
+    // A checkpoint left by a run towards other primaries (keys rotated
+    // again since) does not count: the rows before it are not under these.
+    let target = target(keyring)?;
     db.execute(
-        "INSERT INTO rotation_checkpoints (job, last_id) VALUES ($1, 0) ON CONFLICT (job) DO NOTHING",
-        &[&JOB],
+        "INSERT INTO rotation_checkpoints (job, target, last_id) VALUES ($1, $2, $3)
+         ON CONFLICT (job) DO UPDATE SET target = $2, last_id = $3
+         WHERE rotation_checkpoints.target <> $2",
+        &[&JOB, &target, &i64::MIN],
     )
     .await?;
     let mut run = Rotation::default();
