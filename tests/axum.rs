@@ -16,8 +16,11 @@ use common::{
     BANKING_128, Customer, EncryptedCustomer, PII_256, PII_256_NEW, PartialCustomer, customer,
     keyring,
 };
-use encrypted_fields::axum::{EncryptedJson, PartialEncryptedJson, encrypt_responses};
-use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, Keyring, Sealed};
+use encrypted_fields::axum::{
+    EncryptedJson, PartialEncryptedJson, encrypt_responses, session_keys,
+};
+use encrypted_fields::session::{SessionKeyring, SessionServer};
+use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, Keyring, MemoryKeyring, Sealed};
 use serde_json::Value;
 
 #[derive(Clone)]
@@ -93,10 +96,27 @@ fn request(
     content_type: &str,
     body: &str,
 ) -> (u16, String, String) {
+    request_with(
+        addr,
+        method,
+        path,
+        &format!("Content-Type: {content_type}\r\n"),
+        body,
+    )
+}
+
+/// [`request`] with any header lines (each ending in `\r\n`).
+fn request_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &str,
+    body: &str,
+) -> (u16, String, String) {
     let mut stream = TcpStream::connect(addr).unwrap();
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     )
     .unwrap();
@@ -315,4 +335,70 @@ fn a_partial_service_forwards_what_it_cannot_read_byte_for_byte() {
     assert_eq!(status, 422, "{body}");
     assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], 40002);
     assert_clean(&body);
+}
+
+async fn echo(EncryptedJson(customer): EncryptedJson<Customer>) -> EncryptedJson<Customer> {
+    EncryptedJson(customer)
+}
+
+#[test]
+fn public_key_sessions_on_rest_routes_read_and_answer_under_the_session_key() {
+    let sessions = Arc::new(SessionServer::generate().0);
+    // The state's keyring holds nothing: every key here is a session's.
+    let state = AppState {
+        keyring: Arc::new(MemoryKeyring::new()),
+    };
+    let addr = serve_app(
+        Router::new()
+            .route("/echo", post(echo))
+            .layer(from_fn_with_state(sessions.clone(), session_keys))
+            .with_state(state),
+    );
+    let (keyring, enc_key) = SessionKeyring::initiate(&sessions.public_key()).unwrap();
+    let body = |keyring: &SessionKeyring| {
+        serde_json::to_string(&customer().encrypt(keyring).unwrap()).unwrap()
+    };
+    let call = |enc_key: Option<&str>, body: &str| {
+        let mut headers = "Content-Type: application/json\r\n".to_owned();
+        if let Some(enc_key) = enc_key {
+            headers.push_str(&format!("Enc-Key: {enc_key}\r\n"));
+        }
+        let (status, _, body) = request_with(addr, "POST", "/echo", &headers, body);
+        assert_clean(&body);
+        if let Some(enc_key) = enc_key.filter(|key| key.len() > 8) {
+            assert!(!body.contains(enc_key), "echoes the encKey: {body}");
+        }
+        (status, body)
+    };
+
+    let (status, answer) = call(Some(&enc_key), &body(&keyring));
+    assert_eq!(status, 200, "{answer}");
+    let wire: EncryptedCustomer = serde_json::from_str(&answer).unwrap();
+    assert_eq!(
+        wire.decrypt(&keyring).unwrap(),
+        customer(),
+        "answered under the session key"
+    );
+
+    let (other_keyring, foreign_enc_key) =
+        SessionKeyring::initiate(&SessionServer::generate().0.public_key()).unwrap();
+    for (case, enc_key, body) in [
+        ("no header", None, body(&keyring)),
+        (
+            "encKey for another server",
+            Some(foreign_enc_key.as_str()),
+            body(&other_keyring),
+        ),
+        (
+            "fields under another session",
+            Some(enc_key.as_str()),
+            body(&other_keyring),
+        ),
+        ("malformed encKey", Some("nope"), body(&keyring)),
+    ] {
+        let (status, answer) = call(enc_key, &body);
+        assert_eq!(status, 422, "{case}: {answer}");
+        let json: Value = serde_json::from_str(&answer).unwrap();
+        assert_eq!(json["code"], 40002, "{case}: {answer}");
+    }
 }

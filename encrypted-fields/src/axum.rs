@@ -4,7 +4,9 @@
 //! is encrypted on the way out by the [`encrypt_responses`] middleware.
 //!
 //! The state must give an `Arc<dyn Keyring>` through axum's `FromRef`
-//! convention (any keyring type becomes one with `Arc::new`).
+//! convention (any keyring type becomes one with `Arc::new`). A middleware
+//! can give one request its own keyring instead ([`RequestKeyring`]); with
+//! the `hpke` feature, [`session_keys`] does so for public-key sessions.
 
 use std::sync::{Arc, Mutex};
 
@@ -107,11 +109,21 @@ where
     Arc<dyn Keyring>: FromRef<S>,
     S: Send + Sync,
 {
+    let keyring = match req.extensions().get::<RequestKeyring>() {
+        Some(RequestKeyring(keyring)) => keyring.clone(),
+        None => Arc::<dyn Keyring>::from_ref(state),
+    };
     let Json(wire) = Json::<W>::from_request(req, state)
         .await
         .map_err(EncryptedJsonRejection::json)?;
-    Ok((wire, Arc::<dyn Keyring>::from_ref(state)))
+    Ok((wire, keyring))
 }
+
+/// A keyring for one request, put in the request's extensions by a
+/// middleware (such as [`session_keys`]): `EncryptedJson` and
+/// [`encrypt_responses`] use it instead of the state's.
+#[derive(Clone)]
+pub struct RequestKeyring(pub Arc<dyn Keyring>);
 
 /// Encryption deferred until [`encrypt_responses`] supplies the keyring:
 /// `IntoResponse` has no access to router state.
@@ -165,14 +177,22 @@ pub async fn encrypt_responses(
     request: Request,
     next: Next,
 ) -> Response {
-    let mut response = next.run(request).await;
+    let keyring = match request.extensions().get::<RequestKeyring>() {
+        Some(RequestKeyring(for_request)) => for_request.clone(),
+        None => keyring,
+    };
+    complete(next.run(request).await, &*keyring)
+}
+
+/// Seals a response `EncryptedJson` left pending; any other passes as is.
+fn complete(mut response: Response, keyring: &dyn Keyring) -> Response {
     let Some(PendingEncryption(slot)) = response.extensions_mut().remove::<PendingEncryption>()
     else {
         return response;
     };
     let seal = slot.lock().ok().and_then(|mut pending| pending.take());
     let Some(seal) = seal else { return response };
-    match seal(&*keyring) {
+    match seal(keyring) {
         Ok(body) => {
             let mut response = Response::new(Body::from(body));
             response.headers_mut().insert(
@@ -188,6 +208,52 @@ pub async fn encrypt_responses(
         }
         .into_response(),
     }
+}
+
+/// The header that carries a public-key session's `encKey` on REST routes.
+#[cfg(feature = "hpke")]
+pub const ENC_KEY_HEADER: &str = "enc-key";
+
+/// Middleware for public-key sessions on REST routes (features `axum` and
+/// `hpke`): opens the `Enc-Key` header with the server's key pair, so
+/// `EncryptedJson` reads the request and seals the response under that
+/// session's key.
+///
+/// ```ignore
+/// Router::new()
+///     .route("/secret", post(store))
+///     .layer(axum::middleware::from_fn_with_state(Arc::new(sessions), session_keys))
+///     .with_state(state)
+/// ```
+///
+/// A missing, stale, foreign or tampered `encKey` is refused with 422 and
+/// code `40002`: the client fetches the public key and starts a new session.
+#[cfg(feature = "hpke")]
+pub async fn session_keys(
+    State(sessions): State<Arc<crate::session::SessionServer>>,
+    mut request: Request,
+    next: Next,
+) -> Response {
+    let refuse = |message: String| {
+        EncryptedJsonRejection {
+            status: StatusCode::UNPROCESSABLE_ENTITY,
+            code: ENCRYPTION_FAILED,
+            message,
+        }
+        .into_response()
+    };
+    let Some(enc_key) = request.headers().get(ENC_KEY_HEADER) else {
+        return refuse(format!("no {ENC_KEY_HEADER} header: start a session"));
+    };
+    let session = match enc_key.to_str().map(|text| sessions.open(text)) {
+        Ok(Ok(session)) => Arc::new(session),
+        Ok(Err(error)) => return refuse(error.to_string()),
+        Err(_) => return refuse(format!("{ENC_KEY_HEADER} is not text")),
+    };
+    request
+        .extensions_mut()
+        .insert(RequestKeyring(session.clone()));
+    complete(next.run(request).await, &*session)
 }
 
 /// Why an `EncryptedJson` request was refused. The body is JSON,
