@@ -282,16 +282,20 @@ enum Contact {
     Nothing,
 }
 
-#[test]
-fn redacted_debug_hides_encrypted_fields_of_the_plain_type() {
-    let patient = Patient {
+fn patient() -> Patient {
+    Patient {
         id: 7,
         name: "Ada Lovelace".into(),
         address: Address {
             street: "12 St James's Sq".into(),
             city: "London".into(),
         },
-    };
+    }
+}
+
+#[test]
+fn redacted_debug_hides_encrypted_fields_of_the_plain_type() {
+    let patient = patient();
     assert_eq!(
         format!("{patient:?}"),
         "Patient { id: 7, name: <redacted>, address: Address { street: \"12 St James's Sq\", city: \"London\" } }"
@@ -317,14 +321,7 @@ fn redacted_debug_hides_encrypted_fields_of_the_plain_type() {
 #[test]
 fn companion_debug_shows_envelopes_never_plaintext() {
     let keyring = keyring();
-    let patient = Patient {
-        id: 7,
-        name: "Ada Lovelace".into(),
-        address: Address {
-            street: "12 St James's Sq".into(),
-            city: "London".into(),
-        },
-    };
+    let patient = patient();
     let wire = patient.encrypt(&keyring).unwrap();
     let debug = format!("{wire:?}");
     assert!(

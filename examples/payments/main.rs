@@ -135,20 +135,15 @@ async fn scenario(urls: [&str; 3]) -> Result<String, Box<dyn Error>> {
         to: "$grace".into(),
         amount_cents: 4_200,
     };
-    let settlement: Settlement = client
-        .post(format!("{web}/payments"))
-        .json(&request)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let settlement: Settlement =
+        services::fetch(client.post(format!("{web}/payments")).json(&request)).await?;
     let id = settlement.transaction_id;
     let mut views = Vec::new();
     let mut rows = Vec::new();
     for url in urls {
-        let view: View = get(&client, &format!("{url}/views/{id}")).await?;
-        let row: EncryptedTransaction = get(&client, &format!("{url}/transactions/{id}")).await?;
+        let view: View = services::fetch(client.get(format!("{url}/views/{id}"))).await?;
+        let row: EncryptedTransaction =
+            services::fetch(client.get(format!("{url}/transactions/{id}"))).await?;
         views.push(view);
         rows.push(serde_json::to_value(row)?);
     }
@@ -165,19 +160,6 @@ async fn scenario(urls: [&str; 3]) -> Result<String, Box<dyn Error>> {
         yes(pii_envelopes(issued) == pii_envelopes(settled)),
     ));
     Ok(out)
-}
-
-async fn get<T: serde::de::DeserializeOwned>(
-    client: &reqwest::Client,
-    url: &str,
-) -> Result<T, reqwest::Error> {
-    client
-        .get(url)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await
 }
 
 /// The access matrix: one row per field, one column per service.

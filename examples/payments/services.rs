@@ -148,30 +148,33 @@ async fn pay(
     Json(request): Json<PaymentRequest>,
 ) -> Result<Json<Settlement>, Failure> {
     let upstream = service.upstream.as_ref().ok_or_else(Failure::internal)?;
-    let issued: EncryptedTransaction = upstream
-        .client
-        .post(format!("{}/transactions", upstream.accounts))
-        .json(&request)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let issued: EncryptedTransaction = fetch(
+        upstream
+            .client
+            .post(format!("{}/transactions", upstream.accounts))
+            .json(&request),
+    )
+    .await?;
     // `web` holds no key: every sealed field stays sealed, and sealing the
     // partial value again gives back the same envelopes, byte for byte.
     let transaction = issued.decrypt_partial(&*service.keyring)?.value;
     let forwarded = transaction.encrypt(&*service.keyring)?;
-    let settlement = upstream
-        .client
-        .post(format!("{}/settlements", upstream.banking))
-        .json(&forwarded)
-        .send()
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
+    let settlement = fetch(
+        upstream
+            .client
+            .post(format!("{}/settlements", upstream.banking))
+            .json(&forwarded),
+    )
+    .await?;
     service.keep(&transaction, forwarded);
     Ok(Json(settlement))
+}
+
+/// Sends `request` and reads a JSON answer; an error status is an error.
+pub async fn fetch<R: serde::de::DeserializeOwned>(
+    request: reqwest::RequestBuilder,
+) -> Result<R, reqwest::Error> {
+    request.send().await?.error_for_status()?.json().await
 }
 
 async fn row(

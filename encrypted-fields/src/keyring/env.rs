@@ -103,15 +103,7 @@ impl EnvKeyring {
             }
             let file_text: Zeroizing<String>;
             let value = if from_file {
-                let path = value.as_ref();
-                file_text = Zeroizing::new(
-                    std::fs::read_to_string(path)
-                        // Never echo the path: a key pasted into a `_FILE`
-                        // variable by mistake would end up in the logs.
-                        .map_err(|e| {
-                            invalid(&format!("cannot read the file it names: {}", e.kind()))
-                        })?,
-                );
+                file_text = read_named_file(name, value.as_ref())?;
                 file_text.as_str()
             } else {
                 value.as_ref()
@@ -144,7 +136,7 @@ impl EnvKeyring {
 /// Reads a secret from `name`, or from the file `name_FILE` names: the one
 /// rule for every variable this crate reads. Both set is an error; so is a
 /// value that is not UTF-8. Errors name the variable, never the value or
-/// the path (a key pasted into a `_FILE` variable would reach the logs).
+/// the path.
 #[cfg_attr(not(any(feature = "hpke", feature = "aws-kms")), allow(dead_code))]
 pub(crate) fn read_secret_var(name: &str) -> Result<Option<Zeroizing<String>>, Error> {
     let file_name = format!("{name}{FILE_SUFFIX}");
@@ -163,19 +155,22 @@ pub(crate) fn read_secret_var(name: &str) -> Result<Option<Zeroizing<String>>, E
             &format!("{file_name} is set too; set only one"),
         )),
         (Some(value), None) => utf8(name, value).map(Some),
-        (None, Some(path)) => {
-            let path = utf8(&file_name, path)?;
-            std::fs::read_to_string(path.as_str())
-                .map(|text| Some(Zeroizing::new(text)))
-                .map_err(|e| {
-                    invalid(
-                        &file_name,
-                        &format!("cannot read the file it names: {}", e.kind()),
-                    )
-                })
-        }
+        (None, Some(path)) => read_named_file(&file_name, &utf8(&file_name, path)?).map(Some),
         (None, None) => Ok(None),
     }
+}
+
+/// The text of the file the `_FILE` variable `var` names. Never echoes the
+/// path: a key pasted into a `_FILE` variable by mistake would reach logs.
+fn read_named_file(var: &str, path: &str) -> Result<Zeroizing<String>, Error> {
+    std::fs::read_to_string(path)
+        .map(Zeroizing::new)
+        .map_err(|e| {
+            Error::new(ErrorKind::InvalidKey).detail(format!(
+                "{var}: cannot read the file it names: {}",
+                e.kind()
+            ))
+        })
 }
 
 /// Parses a comma-separated list of base64 keys, primary first.

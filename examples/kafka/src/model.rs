@@ -6,8 +6,7 @@
 #[allow(dead_code)]
 mod payments;
 
-use encrypted_fields::MaybeSealed;
-pub use payments::{BankAccount, CashUser, EncryptedTransaction, PartialTransaction, Transaction};
+pub use payments::{BankAccount, CashUser, EncryptedTransaction, Transaction, access};
 
 /// Demo transactions, `count` of them.
 pub fn transactions(count: u64) -> Vec<Transaction> {
@@ -28,22 +27,4 @@ pub fn transactions(count: u64) -> Vec<Transaction> {
             amount_cents: 100 * id as i64,
         })
         .collect()
-}
-
-/// Which sensitive fields of a partially decrypted event are readable.
-pub fn access(tx: &PartialTransaction) -> Vec<(String, bool)> {
-    let mut fields = Vec::new();
-    for (side, user) in [("sender", &tx.sender), ("receiver", &tx.receiver)] {
-        fields.push((format!("{side}.email"), open(&user.email)));
-        fields.push((
-            format!("{side}.mailingAddress"),
-            open(&user.mailing_address),
-        ));
-        fields.push((format!("{side}.bankAccount"), open(&user.bank_account)));
-    }
-    fields
-}
-
-fn open<T>(field: &MaybeSealed<T>) -> bool {
-    field.is_open()
 }

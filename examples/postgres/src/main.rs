@@ -22,7 +22,6 @@ use std::time::Duration;
 
 use encrypted_fields::{Encrypt, EnvKeyring, ExposeSecret, KeySize, Keyring, generate_key};
 use store::{Customer, Failure};
-use tokio_postgres::{Client, NoTls};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -46,16 +45,6 @@ fn main() {
     }
 }
 
-async fn connect(url: &str) -> Result<Client, Failure> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            eprintln!("example-postgres: connection: {error}");
-        }
-    });
-    Ok(client)
-}
-
 /// `rotate`: the job alone, as an operator runs it.
 async fn rotate_job(args: &[String]) -> Result<(), Failure> {
     let mut batch = 500;
@@ -72,7 +61,7 @@ async fn rotate_job(args: &[String]) -> Result<(), Failure> {
     let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
     let keyring = EnvKeyring::from_env()?;
     keyring.require(Customer::KEY_ALIASES)?;
-    let mut db = connect(&url).await?;
+    let mut db = store::connect(&url).await?;
     let run = store::rotate(&mut db, &keyring, batch, pause, |last_id, rewritten| {
         println!("committed batch up to id {last_id}: {rewritten} rows re-encrypted");
     })
@@ -95,18 +84,6 @@ fn keys(pii: &str, banking: &str) -> Result<EnvKeyring, encrypted_fields::Error>
     ])
 }
 
-pub fn customers(count: i64) -> Vec<Customer> {
-    (1..=count)
-        .map(|id| Customer {
-            id,
-            name: format!("Customer {id}"),
-            email: format!("user{id}@example.com"),
-            address: format!("{id} Main St, Springfield"),
-            iban: format!("DE89370400440{id:09}"),
-        })
-        .collect()
-}
-
 async fn demo() -> Result<(), Failure> {
     let server = server::Postgres::start()?;
     println!(
@@ -117,10 +94,10 @@ async fn demo() -> Result<(), Failure> {
     println!("making throwaway demo keys for this run only (pii, banking)\n");
     let (old_pii, old_banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
     let keyring = keys(old_pii.expose_secret(), old_banking.expose_secret())?;
-    let mut db = connect(&url).await?;
+    let mut db = store::connect(&url).await?;
     store::create_schema(&db).await?;
     db.execute("TRUNCATE customers", &[]).await?;
-    store::insert(&db, &keyring, &customers(1_000)).await?;
+    store::insert(&db, &keyring, &store::customers(1_000)).await?;
     println!(
         "stored 1000 customers; row 42 as the database holds it:\n{}\n",
         store::raw_row(&db, 42).await?
@@ -162,7 +139,7 @@ async fn demo() -> Result<(), Failure> {
     println!(
         "all {} rows decrypt under the new keys alone: {}",
         all.len(),
-        all == customers(1_000)
+        all == store::customers(1_000)
     );
     println!("\nrow 42 now:\n{}", store::raw_row(&db, 42).await?);
     Ok(())

@@ -86,12 +86,16 @@ impl Drop for Postgres {
     }
 }
 
+/// Whether we run as root: asked once (`id -u`), needed by every command.
 fn is_root() -> bool {
-    Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|out| out.stdout.trim_ascii() == b"0")
-        .unwrap_or(false)
+    static ROOT: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    *ROOT.get_or_init(|| {
+        Command::new("id")
+            .arg("-u")
+            .output()
+            .map(|out| out.stdout.trim_ascii() == b"0")
+            .unwrap_or(false)
+    })
 }
 
 /// `program` from the PostgreSQL binaries, as `postgres` when we are root.

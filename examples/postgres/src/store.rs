@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use encrypted_fields::{Binding, Decrypt, Encrypt, Keyring, Nonce, Sealed};
 use serde::{Deserialize, Serialize};
-use tokio_postgres::{Client, Row};
+use tokio_postgres::{Client, NoTls, Row};
 
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
 #[encrypt(context = "customer")]
@@ -30,6 +30,30 @@ const IBAN: Binding<'static> = Binding::new("banking", "customer", "iban");
 const JOB: &str = "rotate-customers";
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
+
+/// A client for `url`, its connection driven by a background task.
+pub async fn connect(url: &str) -> Result<Client, Failure> {
+    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            eprintln!("example-postgres: connection: {error}");
+        }
+    });
+    Ok(client)
+}
+
+/// Demo customers `1..=count`: not real people.
+pub fn customers(count: i64) -> Vec<Customer> {
+    (1..=count)
+        .map(|id| Customer {
+            id,
+            name: format!("Customer {id}"),
+            email: format!("user{id}@example.com"),
+            address: format!("{id} Main St, Springfield"),
+            iban: format!("DE89370400440{id:09}"),
+        })
+        .collect()
+}
 
 pub async fn create_schema(db: &Client) -> Result<(), Failure> {
     db.batch_execute(

@@ -13,31 +13,13 @@ use std::time::Duration;
 
 use encrypted_fields::{EnvKeyring, ExposeSecret, KeySize, generate_key};
 use store::Customer;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap()
-}
-
-async fn connect(url: &str) -> Client {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await.unwrap();
-    tokio::spawn(connection);
-    client
-}
-
-fn customers(count: i64) -> Vec<Customer> {
-    (1..=count)
-        .map(|id| Customer {
-            id,
-            name: format!("Customer {id}"),
-            email: format!("user{id}@example.com"),
-            address: format!("{id} Main St"),
-            iban: format!("DE89370400440{id:09}"),
-        })
-        .collect()
 }
 
 struct Keys {
@@ -92,9 +74,9 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
     let server = server::Postgres::start().unwrap();
     let keys = Keys::new();
     runtime().block_on(async {
-        let mut db = connect(&server.url).await;
+        let mut db = store::connect(&server.url).await.unwrap();
         store::create_schema(&db).await.unwrap();
-        store::insert(&db, &keyring(keys.old()), &customers(200)).await.unwrap();
+        store::insert(&db, &keyring(keys.old()), &store::customers(200)).await.unwrap();
 
         let raw = store::raw_row(&db, 42).await.unwrap();
         for plaintext in ["user42@example.com", "42 Main St", "DE89370400440000000042"] {
@@ -112,7 +94,7 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
             .collect();
         assert_eq!(types, ["bigint", "text", "text", "text", "bytea"]);
 
-        assert_eq!(find(&db, keys.old()).await, [customers(200)[41].clone()]);
+        assert_eq!(find(&db, keys.old()).await, [store::customers(200)[41].clone()]);
         // New primaries: rows not yet rotated are still found.
         assert_eq!(find(&db, keys.rotating()).await.len(), 1);
         assert!(find(&db, keys.new_only()).await.is_empty());
@@ -130,7 +112,7 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
             .unwrap();
         assert_eq!((run.batches, run.rows_seen, run.rows_rewritten), (4, 200, 200));
         assert_eq!(run.resumed_after, i64::MIN);
-        assert_eq!(find(&db, keys.new_only()).await, [customers(200)[41].clone()]);
+        assert_eq!(find(&db, keys.new_only()).await, [store::customers(200)[41].clone()]);
         assert!(find(&db, keys.old()).await.is_empty(), "no row is left under the old key");
         assert!(store::find_by_email(&db, &keyring(keys.new_only()), "nobody@example.com")
             .await
@@ -146,9 +128,9 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
     let keys = Keys::new();
     let rt = runtime();
     rt.block_on(async {
-        let db = connect(&server.url).await;
+        let db = store::connect(&server.url).await.unwrap();
         store::create_schema(&db).await.unwrap();
-        store::insert(&db, &keyring(keys.old()), &customers(ROWS))
+        store::insert(&db, &keyring(keys.old()), &store::customers(ROWS))
             .await
             .unwrap();
     });
@@ -175,7 +157,7 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
     child.wait().unwrap();
 
     let checkpoint: i64 = rt.block_on(async {
-        let db = connect(&server.url).await;
+        let db = store::connect(&server.url).await.unwrap();
         let count: i64 = db
             .query_one("SELECT count(*) FROM customers", &[])
             .await
@@ -217,12 +199,12 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
     assert_eq!(rewritten, ROWS - checkpoint, "{summary}");
 
     rt.block_on(async {
-        let db = connect(&server.url).await;
+        let db = store::connect(&server.url).await.unwrap();
         // Every row opens under the new keys alone, exactly as inserted:
         // none lost, none sealed twice.
         assert_eq!(
             store::all(&db, &keyring(keys.new_only())).await.unwrap(),
-            customers(ROWS)
+            store::customers(ROWS)
         );
     });
     // A third run finds nothing to do.
