@@ -236,17 +236,32 @@ thread_local! {
 }
 
 /// Runs `f` with this thread's scratch buffer, empty, and wipes what `f`
-/// left in it. A re-entrant call (a `Serialize` impl that seals) gets a
-/// fresh buffer instead: no lock, no panic.
+/// left in it, whether `f` returns or unwinds: a `Serialize` or
+/// `Deserialize` impl that panics half way must not leave its plaintext
+/// for the next seal on this thread (servers catch panics and reuse the
+/// thread). A re-entrant call (a `Serialize` impl that seals) gets a fresh
+/// buffer instead: no lock, no panic.
 fn with_scratch<R>(f: impl FnOnce(&mut WipingBuf) -> R) -> R {
     SCRATCH.with(|cell| match cell.try_borrow_mut() {
-        Ok(mut scratch) => {
-            let result = f(&mut scratch);
-            scratch.wipe();
-            result
+        Ok(scratch) => {
+            let mut guard = WipeOnDrop(scratch);
+            // Empty already (every use ends in a wipe); cleared again so
+            // that no path, present or future, can prepend old bytes.
+            guard.0.wipe();
+            f(&mut guard.0)
         }
         Err(_) => f(&mut WipingBuf(Vec::new())),
     })
+}
+
+/// Wipes the borrowed scratch buffer when dropped, which also happens
+/// while a panic unwinds through [`with_scratch`].
+struct WipeOnDrop<'a>(std::cell::RefMut<'a, WipingBuf>);
+
+impl Drop for WipeOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.wipe();
+    }
 }
 
 /// A byte buffer that never frees unwiped plaintext: it wipes the old
@@ -398,20 +413,95 @@ pub(crate) fn write_json<T: serde::Serialize + ?Sized>(
 /// serde_json's byte-at-a-time string parser. If `T` does not take a
 /// string that way, serde_json reads the plaintext as always, so results
 /// and errors are the same either way.
+///
+/// A string with escape sequences is unescaped here too, into a wiping
+/// buffer: serde_json would unescape it into a scratch buffer of its own
+/// and free that unwiped, leaving the plaintext in freed memory.
 pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
     plaintext: &[u8],
 ) -> Result<T, serde_json::Error> {
-    let plain = plaintext
+    if let Some(inner) = plaintext
         .strip_prefix(b"\"")
         .and_then(|rest| rest.strip_suffix(b"\""))
-        .filter(|inner| !has_special_bytes(inner))
-        .and_then(|inner| std::str::from_utf8(inner).ok());
-    if let Some(text) = plain {
-        if let Ok(value) = T::deserialize(PlainStr(text)) {
-            return Ok(value);
+    {
+        if !has_special_bytes(inner) {
+            if let Some(value) = std::str::from_utf8(inner)
+                .ok()
+                .and_then(|text| T::deserialize(PlainStr(text)).ok())
+            {
+                return Ok(value);
+            }
+        } else {
+            let mut unescaped = WipingBuf(Vec::new());
+            if let Some(value) = unescape(inner, &mut unescaped)
+                .and_then(|()| std::str::from_utf8(unescaped.as_slice()).ok())
+                .and_then(|text| T::deserialize(PlainStr(text)).ok())
+            {
+                return Ok(value);
+            }
         }
     }
     serde_json::from_slice(plaintext)
+}
+
+/// Decodes the inside of a JSON string (RFC 8259 section 7) into `out`;
+/// `None` for anything serde_json would reject (a raw control character or
+/// `"`, an unknown escape, a lone surrogate), which then goes to serde_json
+/// for its exact error. UTF-8 is checked by the caller.
+fn unescape(inner: &[u8], out: &mut WipingBuf) -> Option<()> {
+    let mut rest = inner;
+    while let Some(at) = rest.iter().position(|&b| b == b'\\' || b == b'"' || b < 0x20) {
+        out.extend(&rest[..at]);
+        let (&special, after) = rest[at..].split_first()?;
+        if special != b'\\' {
+            return None;
+        }
+        let (&escape, after) = after.split_first()?;
+        rest = after;
+        let byte = match escape {
+            b'"' => b'"',
+            b'\\' => b'\\',
+            b'/' => b'/',
+            b'b' => 0x08,
+            b'f' => 0x0c,
+            b'n' => b'\n',
+            b'r' => b'\r',
+            b't' => b'\t',
+            b'u' => {
+                let (unit, after) = hex4(rest)?;
+                rest = after;
+                let scalar = match unit {
+                    0xd800..=0xdbff => {
+                        let (low, after) = rest.strip_prefix(b"\\u").and_then(hex4)?;
+                        if !(0xdc00..=0xdfff).contains(&low) {
+                            return None;
+                        }
+                        rest = after;
+                        0x10000 + ((u32::from(unit) - 0xd800) << 10) + (u32::from(low) - 0xdc00)
+                    }
+                    0xdc00..=0xdfff => return None,
+                    unit => u32::from(unit),
+                };
+                let mut utf8 = [0; 4];
+                out.extend(char::from_u32(scalar)?.encode_utf8(&mut utf8).as_bytes());
+                continue;
+            }
+            _ => return None,
+        };
+        out.extend(&[byte]);
+    }
+    out.extend(rest);
+    Some(())
+}
+
+/// Four hex digits, as one UTF-16 code unit, and what follows them.
+fn hex4(bytes: &[u8]) -> Option<(u16, &[u8])> {
+    let (digits, rest) = bytes.split_first_chunk::<4>()?;
+    let text = std::str::from_utf8(digits).ok()?;
+    if !text.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    Some((u16::from_str_radix(text, 16).ok()?, rest))
 }
 
 /// Whether any byte is one JSON strings escape: control characters, `"`
@@ -627,7 +717,7 @@ mod tests {
             let slow = serde_json::from_slice::<T>(plaintext).map_err(|e| e.to_string());
             assert_eq!(fast, slow, "{:?}", String::from_utf8_lossy(plaintext));
         }
-        let cases: [&[u8]; 8] = [
+        let cases: &[&[u8]] = &[
             br#""ada@example.com""#,
             br#""""#,
             br#""a\nb""#,
@@ -636,8 +726,23 @@ mod tests {
             b"12",
             br#""123""#,
             "\"é✓\"".as_bytes(),
+            br#""\"\\\/\b\f\n\r\t""#,
+            br#""\u00e9\u00E9\ud83d\ude00 \u0041""#,
+            br#""\ud800""#,
+            br#""\udc00x""#,
+            br#""\ud800\u0041""#,
+            br#""\ud800\n""#,
+            br#""\u12""#,
+            br#""\u12g4""#,
+            br#""\x""#,
+            br#""a\""#,
+            br#""a\"b""#,
+            b"\"a\\n\x01\"",
+            b"\"a\\n\xff\"",
+            br#""a"b\n""#,
+            br#""\u0000""#,
         ];
-        for plaintext in cases {
+        for &plaintext in cases {
             same::<String>(plaintext);
             same::<Value>(plaintext);
             same::<u64>(plaintext);
