@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{OTHER_256, PII_256, PII_256_NEW};
+use common::{BANKING_128, OTHER_256, PII_256, PII_256_NEW};
 use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, ErrorKind, Keyring, Nonce, Sealed};
 use serde::{Deserialize, Serialize};
 
@@ -204,44 +204,69 @@ fn lookup_envelopes_cover_every_key_version_during_rotation() {
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
 struct Locker {
     #[encrypt(nested, key = "vault")]
-    profile: Profile,
+    contact: Contact,
 }
 
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Contact {
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(key = "banking")]
+    iban: String,
+}
+
+fn locker_keys(pii: &str, vault: &str, banking: Option<&str>) -> EnvKeyring {
+    let mut vars = vec![
+        ("ENCRYPTED_FIELDS_KEY_PII", pii.to_owned()),
+        ("ENCRYPTED_FIELDS_KEY_VAULT", vault.to_owned()),
+    ];
+    if let Some(banking) = banking {
+        vars.push(("ENCRYPTED_FIELDS_KEY_BANKING", banking.to_owned()));
+    }
+    EnvKeyring::from_vars(vars).unwrap()
+}
+
+/// A rotation job whose keyring lacks one of a sealed child's aliases
+/// fails naming it: before, it re-sealed only the outer envelope, threw the
+/// rotated `pii` envelope away and reported success, and dropping the old
+/// `pii` key then lost the email.
 #[test]
-fn outer_layer_rotates_even_without_the_inner_alias() {
-    let old = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", PII_256),
-        ("ENCRYPTED_FIELDS_KEY_VAULT", OTHER_256),
-    ])
-    .unwrap();
-    let mut locker = Locker {
-        profile: Profile {
-            birthday: "1815-12-10".into(),
+fn reencrypt_fails_naming_an_inner_alias_the_keyring_lacks() {
+    let old = locker_keys(PII_256, OTHER_256, Some(BANKING_128));
+    let stored = Locker {
+        contact: Contact {
+            email: "ada@example.com".into(),
+            iban: "DE89370400440532013000".into(),
         },
     }
     .encrypt(&old)
     .unwrap();
-    // A rotation job for the vault key only: it holds no `pii` key.
-    let vault_only = EnvKeyring::from_vars([(
-        "ENCRYPTED_FIELDS_KEY_VAULT",
-        format!("{PII_256_NEW},{OTHER_256}"),
-    )])
-    .unwrap();
-    assert_eq!(locker.reencrypt(&vault_only).unwrap(), 1);
+
+    let without_banking = locker_keys(&format!("{PII_256_NEW},{PII_256}"), OTHER_256, None);
+    let mut attempt = stored.clone();
+    let error = attempt.reencrypt(&without_banking).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::UnknownAlias);
+    assert_eq!(error.key_alias(), Some("banking"));
+    assert_eq!(error.field(), Some("iban"));
+
+    // The same layout without the outer seal fails the same way.
+    let mut contact = stored.decrypt(&old).unwrap().contact.encrypt(&old).unwrap();
+    let error = contact.reencrypt(&without_banking).unwrap_err();
+    assert_eq!(error.key_alias(), Some("banking"));
+
+    // With every alias, the inner `pii` envelope reaches the new primary,
+    // and the email opens once the old `pii` key is dropped.
+    let rotated_pii = format!("{PII_256_NEW},{PII_256}");
+    let all = locker_keys(&rotated_pii, OTHER_256, Some(BANKING_128));
+    let mut rotated = stored.clone();
+    assert_eq!(rotated.reencrypt(&all).unwrap(), 2, "pii inside, then vault");
+    let new_only = locker_keys(PII_256_NEW, OTHER_256, Some(BANKING_128));
     assert_eq!(
-        locker.profile.key_id(),
-        Some(vault_only.key_set("vault").unwrap().primary().id())
+        rotated.decrypt(&new_only).unwrap().contact.email,
+        "ada@example.com"
     );
-    let both = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", PII_256.to_owned()),
-        (
-            "ENCRYPTED_FIELDS_KEY_VAULT",
-            format!("{PII_256_NEW},{OTHER_256}"),
-        ),
-    ])
-    .unwrap();
     assert_eq!(
-        locker.decrypt(&both).unwrap().profile.birthday,
-        "1815-12-10"
+        stored.decrypt(&new_only).unwrap_err().kind(),
+        ErrorKind::UnknownKeyId
     );
 }

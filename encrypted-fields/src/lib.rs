@@ -186,9 +186,17 @@ pub trait Decrypt {
     /// readable throughout: run it after making a new key primary, before
     /// dropping the old one.
     ///
+    /// The keyring must hold every alias of the type (check with
+    /// [`Keyring::require`] and the plain type's `KEY_ALIASES`): an
+    /// envelope it cannot open might be under an old key, so `Ok` always
+    /// means that every envelope in the value is under its primary.
+    ///
     /// # Errors
     ///
-    /// As [`decrypt`](Self::decrypt), for the envelopes it re-seals.
+    /// As [`decrypt`](Self::decrypt), for the envelopes it re-seals, and
+    /// [`ErrorKind::UnknownAlias`] naming the first alias (and field) the
+    /// keyring lacks, at any depth. Envelopes before the failing one may
+    /// already be re-sealed; each of them still opens.
     fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error>;
 }
 
@@ -351,8 +359,11 @@ pub mod __private {
     /// then the outer one. If a child envelope changed, the child companion
     /// is serialized again and sealed under the primary (fields this
     /// version does not know are dropped, as in any deserialize/serialize
-    /// round trip); if this keyring lacks one of the child's aliases, only
-    /// the outer envelope is rotated, its bytes carried over as they are.
+    /// round trip); if none did, the outer envelope's bytes are carried
+    /// over as they are. A keyring that lacks one of the child's aliases
+    /// fails here, naming it, as it does for a child that is not sealed
+    /// again: the child's envelopes under that alias could be under an old
+    /// key, and success would tell the operator the old key can go.
     pub fn rotate_nested<E, K: Keyring + ?Sized>(
         keyring: &K,
         sealed: &mut Sealed<E>,
@@ -362,16 +373,12 @@ pub mod __private {
         E: Decrypt + Serialize + DeserializeOwned,
     {
         let mut child = sealed.open(keyring, binding)?;
-        match child.reencrypt(keyring) {
-            Ok(0) => rotate(keyring, sealed, binding, Nonce::Random),
-            Ok(changed) => {
+        match child.reencrypt(keyring)? {
+            0 => rotate(keyring, sealed, binding, Nonce::Random),
+            changed => {
                 *sealed = Sealed::seal(keyring, binding, &child)?;
                 Ok(changed + 1)
             }
-            Err(error) if error.kind() == crate::ErrorKind::UnknownAlias => {
-                rotate(keyring, sealed, binding, Nonce::Random)
-            }
-            Err(error) => Err(error),
         }
     }
 
