@@ -171,15 +171,17 @@ impl Fields {
     }
 }
 
-/// What a value is sealed as: its exact text; for a deterministic scalar,
-/// the compact form serde_json writes, so the envelope equals the one the
-/// library makes for the same typed value and lookups match. (Objects and
-/// arrays keep their text: the library's form depends on the Rust type.)
+/// What a value is sealed as: its exact text, never a reparsed copy (a
+/// number beyond 64 bits or a long decimal would change). One exception: a
+/// deterministic string is written with the escapes serde_json uses
+/// (`"\u0061"` becomes `"a"`), so its envelope equals the one the library
+/// makes for the same `String` and lookups match; the text it stands for
+/// is the same. Numbers are sealed as written: lookups match the library's
+/// when the document writes them as serde_json does (integers always).
 fn plaintext(value: &str, nonce: Nonce) -> Result<Box<RawValue>, serde_json::Error> {
-    let scalar = !value.starts_with(['{', '[']);
-    if nonce == Nonce::Deterministic && scalar {
-        let value: serde_json::Value = serde_json::from_str(value)?;
-        return RawValue::from_string(value.to_string());
+    if nonce == Nonce::Deterministic && value.starts_with('"') {
+        let text: String = serde_json::from_str(value)?;
+        return RawValue::from_string(serde_json::to_string(&text)?);
     }
     RawValue::from_string(value.to_owned())
 }
@@ -316,11 +318,27 @@ mod tests {
     }
 
     #[test]
-    fn deterministic_scalars_are_sealed_as_serde_json_writes_them() {
+    fn deterministic_strings_are_sealed_as_serde_json_writes_them() {
         let sealed = plaintext(r#""\u0061da""#, Nonce::Deterministic).unwrap();
         assert_eq!(sealed.get(), r#""ada""#);
         let kept = plaintext(r#""\u0061da""#, Nonce::Random).unwrap();
         assert_eq!(kept.get(), r#""\u0061da""#);
+    }
+
+    #[test]
+    fn numbers_are_sealed_exactly_as_written() {
+        for number in [
+            "12345678901234567890123",
+            "-340282366920938463463374607431768211455",
+            "0.1000000000000000055511151231257827021181583404541015625",
+            "-0",
+            "1.50",
+            "1e400",
+        ] {
+            for nonce in [Nonce::Random, Nonce::Deterministic] {
+                assert_eq!(plaintext(number, nonce).unwrap().get(), number);
+            }
+        }
     }
 
     #[test]

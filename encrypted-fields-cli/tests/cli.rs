@@ -484,3 +484,73 @@ fn rotate_keeps_failed_records_in_the_errors_file() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// Before, a deterministic number went through `serde_json::Value`, so
+/// `12345678901234567890123` was sealed as `1.2345678901234568e+22`.
+#[test]
+fn encrypt_seals_numbers_exactly_as_the_document_writes_them() {
+    use encrypted_fields::Binding;
+    use serde_json::value::RawValue;
+
+    let (pii, banking) = (key(), key());
+    let env = key_env(&pii, &banking);
+    let keyring = keyring(&env);
+    let doc = r#"{"n": 12345678901234567890123, "r": 12345678901234567890123, "d": 0.1000000000000000055511151231257827, "z": -0}"#;
+    let sealed = run(
+        cli(&env).args([
+            "encrypt",
+            "--context",
+            "customer",
+            "--field",
+            "/n=pii,deterministic",
+            "--field",
+            "/r=pii",
+            "--field",
+            "/d=pii,deterministic",
+            "--field",
+            "/z=pii",
+        ]),
+        doc,
+    );
+    assert!(sealed.status.success(), "{}", text(&sealed.stderr));
+    let out: serde_json::Value = serde_json::from_slice(&sealed.stdout).unwrap();
+    let field = |name: &str| Sealed::<Box<RawValue>>::from_text(out[name].as_str().unwrap());
+    let bind = |name| Binding::new("pii", "customer", name);
+    for (name, written) in [
+        ("n", "12345678901234567890123"),
+        ("r", "12345678901234567890123"),
+        ("d", "0.1000000000000000055511151231257827"),
+        ("z", "-0"),
+    ] {
+        let raw = field(name).unwrap().open(&keyring, &bind(name)).unwrap();
+        assert_eq!(raw.get(), written, "{name}");
+    }
+    let big = 12_345_678_901_234_567_890_123u128;
+    for name in ["n", "r"] {
+        let envelope = Sealed::<u128>::from_text(out[name].as_str().unwrap()).unwrap();
+        assert_eq!(envelope.open(&keyring, &bind(name)).unwrap(), big);
+    }
+    let lookup = Sealed::<u128>::seal_for_lookup(&keyring, &bind("n"), &big).unwrap();
+    assert_eq!(lookup[0].to_text(), out["n"].as_str().unwrap());
+    let zero = Sealed::<f64>::from_text(out["z"].as_str().unwrap()).unwrap();
+    assert!(zero.open(&keyring, &bind("z")).unwrap().is_sign_negative());
+
+    let opened = run(
+        cli(&env).args([
+            "decrypt",
+            "--context",
+            "customer",
+            "--field",
+            "/n=pii,deterministic",
+            "--field",
+            "/r=pii",
+            "--field",
+            "/d=pii,deterministic",
+            "--field",
+            "/z=pii",
+        ]),
+        &text(&sealed.stdout),
+    );
+    assert!(opened.status.success(), "{}", text(&opened.stderr));
+    assert_eq!(text(&opened.stdout), doc, "byte for byte");
+}
