@@ -259,7 +259,11 @@ fn reencrypt_fails_naming_an_inner_alias_the_keyring_lacks() {
     let rotated_pii = format!("{PII_256_NEW},{PII_256}");
     let all = locker_keys(&rotated_pii, OTHER_256, Some(BANKING_128));
     let mut rotated = stored.clone();
-    assert_eq!(rotated.reencrypt(&all).unwrap(), 2, "pii inside, then vault");
+    assert_eq!(
+        rotated.reencrypt(&all).unwrap(),
+        2,
+        "pii inside, then vault"
+    );
     let new_only = locker_keys(PII_256_NEW, OTHER_256, Some(BANKING_128));
     assert_eq!(
         rotated.decrypt(&new_only).unwrap().contact.email,

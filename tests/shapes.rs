@@ -298,9 +298,11 @@ fn redacted_debug_hides_encrypted_fields_of_the_plain_type() {
     let patient = patient();
     assert_eq!(
         format!("{patient:?}"),
-        "Patient { id: 7, name: <redacted>, address: Address { street: \"12 St James's Sq\", city: \"London\" } }"
+        "Patient { id: 7, name: <redacted>, address: Address { street: <redacted>, city: \"London\" } }"
     );
-    // Address derives Debug itself, unredacted; a type opts in to redaction.
+    // Address derives an ordinary Debug, which shows the street: the
+    // redacted parent prints the child's redacted form instead.
+    assert!(format!("{:?}", patient.address).contains("12 St James"));
     assert_eq!(
         format!("{:?}", Contact::Email("a@b.c".into())),
         "Email(<redacted>)"
@@ -338,4 +340,113 @@ fn companion_debug_shows_envelopes_never_plaintext() {
         .to_owned();
     assert!(!debug.contains(&text), "no ciphertext either");
     let _: &Sealed<String> = &wire.name;
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+struct Card {
+    #[encrypt(key = "pii")]
+    pan: String,
+    brand: String,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq)]
+#[encrypt(redact_debug)]
+struct Order {
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(nested)]
+    card: Card,
+    #[encrypt(nested)]
+    cards: Vec<Card>,
+    #[encrypt(nested)]
+    spare: Option<Box<Card>>,
+    #[encrypt(nested)]
+    by_name: BTreeMap<String, Card>,
+    #[encrypt(nested)]
+    address: Option<Address>,
+}
+
+/// Before, a redacted parent printed nested children with their own
+/// `Debug`, card numbers included.
+#[test]
+fn redacted_debug_hides_encrypted_fields_at_every_depth() {
+    let card = |pan: &str| Card {
+        pan: pan.into(),
+        brand: "visa".into(),
+    };
+    let order = Order {
+        email: "ada@example.com".into(),
+        card: card("4111111111111111"),
+        cards: vec![card("4012888888881881")],
+        spare: Some(Box::new(card("4222222222222"))),
+        by_name: BTreeMap::from([("work".to_owned(), card("4000056655665556"))]),
+        address: None,
+    };
+    let shown = format!("{order:?}");
+    let redacted = "Card { pan: <redacted>, brand: \"visa\" }";
+    assert_eq!(
+        shown,
+        format!(
+            "Order {{ email: <redacted>, card: {redacted}, cards: [{redacted}], \
+             spare: Some({redacted}), by_name: {{\"work\": {redacted}}}, address: None }}"
+        )
+    );
+    for secret in ["ada@", "4111", "4012", "4222", "4000"] {
+        assert!(!shown.contains(secret), "{secret} in {shown}");
+    }
+    assert!(format!("{:#?}", order).contains("pan: <redacted>"));
+}
+
+/// A child with a hand-written `Encrypt` (no redacted form of its own)
+/// prints as `<redacted>` whole inside a redacted parent.
+#[test]
+fn a_hand_written_child_prints_as_redacted() {
+    use encrypted_fields::{Error, Keyring};
+
+    #[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+    struct Pin(String);
+
+    impl Encrypt for Pin {
+        type Encrypted = Pin;
+        const KEY_ALIASES: &'static [&'static str] = &[];
+        fn encrypt<K: Keyring + ?Sized>(&self, _: &K) -> Result<Pin, Error> {
+            Ok(self.clone())
+        }
+    }
+
+    impl Decrypt for Pin {
+        type Plain = Pin;
+        type Partial = Pin;
+        fn decrypt<K: Keyring + ?Sized>(&self, _: &K) -> Result<Pin, Error> {
+            Ok(self.clone())
+        }
+        fn decrypt_partial_into<K: Keyring + ?Sized>(
+            &self,
+            _: &K,
+            _: &mut std::collections::BTreeSet<String>,
+        ) -> Result<Pin, Error> {
+            Ok(self.clone())
+        }
+        fn reencrypt<K: Keyring + ?Sized>(&mut self, _: &K) -> Result<usize, Error> {
+            Ok(0)
+        }
+    }
+
+    #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq)]
+    #[encrypt(redact_debug)]
+    struct Terminal {
+        #[encrypt(nested)]
+        pin: Pin,
+        #[encrypt(key = "pii")]
+        owner: String,
+    }
+
+    let terminal = Terminal {
+        pin: Pin("1234".into()),
+        owner: "Ada".into(),
+    };
+    assert_eq!(
+        format!("{terminal:?}"),
+        "Terminal { pin: <redacted>, owner: <redacted> }"
+    );
 }

@@ -24,7 +24,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         decrypt_impl(container, &names, &bounds),
         encrypt_impl(container, &names, &bounds, Op::Reseal),
         lookup_impl(container, &names, &bounds),
-        debug_impl(container),
+        debug_impls(container),
     ];
     quote!(#(#items)*)
 }
@@ -424,30 +424,34 @@ fn lookup_impl(
     }
 }
 
-/// `#[encrypt(redact_debug)]`: a `Debug` for the plain type that prints
-/// encrypted fields as `<redacted>`.
-fn debug_impl(container: &Container<'_>) -> TokenStream {
-    if !container.attrs.redact_debug {
-        return TokenStream::new();
-    }
+/// `RedactedDebug` for the plain type: its fields with encrypted ones as
+/// `<redacted>`, nested children through their own `RedactedDebug`, so a
+/// redacted parent shows no encrypted field at any depth. Every derived
+/// type has it; `#[encrypt(redact_debug)]` also makes it the `Debug`.
+fn debug_impls(container: &Container<'_>) -> TokenStream {
     let ident = &container.input.ident;
+    let private = quote!(::encrypted_fields::__private);
     let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
     let bounds = bound::with_predicates(
         &container.input.generics,
-        container
-            .fields()
-            .filter(|f| matches!(f.mode(), Mode::Plain | Mode::Nested))
-            .map(|f| {
-                let ty = f.ty();
-                (ty, quote_spanned!(ty.span()=> #ty: ::core::fmt::Debug))
-            }),
+        container.fields().filter_map(|f| {
+            let ty = f.ty();
+            match f.mode() {
+                Mode::Plain => Some((ty, quote_spanned!(ty.span()=> #ty: ::core::fmt::Debug))),
+                Mode::Nested => {
+                    Some((ty, quote_spanned!(ty.span()=> #ty: #private::RedactedDebug)))
+                }
+                Mode::Sealed { .. } | Mode::NestedSealed { .. } => None,
+            }
+        }),
     );
     let body = arms(container, |name, fields| {
         let values = fields.iter().map(|(field, var)| match field.mode() {
-            Mode::Plain | Mode::Nested => quote!(#var),
-            Mode::Sealed { .. } | Mode::NestedSealed { .. } => {
-                quote!(&::encrypted_fields::__private::Redacted)
-            }
+            Mode::Plain => quote!(#var),
+            // A child that does not derive `Encrypt` itself (a hand-written
+            // impl) has no field-wise form: it prints as `<redacted>`.
+            Mode::Nested => quote!((&#private::Nested(#var)).redacted()),
+            Mode::Sealed { .. } | Mode::NestedSealed { .. } => quote!(&#private::Redacted),
         });
         let name = name.unraw().to_string();
         match fields.first().map(|(f, _)| f.original.ident.is_some()) {
@@ -461,13 +465,26 @@ fn debug_impl(container: &Container<'_>) -> TokenStream {
             }
         }
     });
+    let debug = container.attrs.redact_debug.then(|| {
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics ::core::fmt::Debug for #ident #ty_generics #bounds {
+                fn fmt(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    #private::RedactedDebug::fmt_redacted(self, __f)
+                }
+            }
+        }
+    });
     quote! {
         #[automatically_derived]
-        impl #impl_generics ::core::fmt::Debug for #ident #ty_generics #bounds {
-            fn fmt(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        impl #impl_generics #private::RedactedDebug for #ident #ty_generics #bounds {
+            fn fmt_redacted(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                #[allow(unused_imports)]
+                use #private::{OpaqueChild as _, RedactedChild as _};
                 match self { #body }
             }
         }
+        #debug
     }
 }
 

@@ -450,7 +450,10 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(
 /// for its exact error. UTF-8 is checked by the caller.
 fn unescape(inner: &[u8], out: &mut WipingBuf) -> Option<()> {
     let mut rest = inner;
-    while let Some(at) = rest.iter().position(|&b| b == b'\\' || b == b'"' || b < 0x20) {
+    while let Some(at) = rest
+        .iter()
+        .position(|&b| b == b'\\' || b == b'"' || b < 0x20)
+    {
         out.extend(&rest[..at]);
         let (&special, after) = rest[at..].split_first()?;
         if special != b'\\' {

@@ -49,6 +49,7 @@ pub mod kms;
 pub mod legacy;
 mod limits;
 mod partial;
+mod redact;
 mod sealed;
 #[cfg(feature = "hpke")]
 pub mod session;
@@ -206,12 +207,11 @@ pub trait Decrypt {
 pub mod __private {
     pub use crate::Binding;
     pub use crate::aliases::AliasList;
+    pub use crate::redact::{Nested, OpaqueChild, Redacted, RedactedChild, RedactedDebug};
     pub use serde;
     pub use std::collections::BTreeSet;
     pub use std::string::String;
     pub use std::vec::Vec;
-
-    use std::fmt;
 
     use crate::{Decrypt, Encrypt, Error, Keyring, MaybeSealed, Nonce, Sealed};
     use serde::Serialize;
@@ -379,15 +379,6 @@ pub mod __private {
                 *sealed = Sealed::seal(keyring, binding, &child)?;
                 Ok(changed + 1)
             }
-        }
-    }
-
-    /// What a redacted `Debug` prints for an encrypted field.
-    pub struct Redacted;
-
-    impl fmt::Debug for Redacted {
-        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-            f.write_str("<redacted>")
         }
     }
 
