@@ -205,3 +205,44 @@ fn a_context_lets_a_type_be_renamed_without_losing_data() {
         .decrypt(&keyring);
     assert_eq!(as_pair.unwrap_err().kind(), ErrorKind::AuthenticationFailed);
 }
+
+mod billing {
+    #[derive(encrypted_fields::Encrypt, serde::Serialize, serde::Deserialize)]
+    pub struct Address {
+        #[encrypt(key = "pii")]
+        pub street: String,
+    }
+}
+
+mod shipping {
+    #[derive(encrypted_fields::Encrypt, serde::Serialize, serde::Deserialize)]
+    pub struct Address {
+        #[encrypt(key = "pii")]
+        pub street: String,
+    }
+
+    #[derive(encrypted_fields::Encrypt, serde::Serialize, serde::Deserialize)]
+    #[encrypt(context = "shipping.address")]
+    pub struct Labelled {
+        #[encrypt(key = "pii")]
+        pub street: String,
+    }
+}
+
+/// What SECURITY.md says: the default context is the type's name without
+/// its module path, so same-named types share it; a context separates them.
+#[test]
+fn same_named_types_in_other_modules_share_a_context_unless_one_is_set() {
+    let keyring = keyring();
+    let billing = billing::Address {
+        street: "1 Bill St".into(),
+    }
+    .encrypt(&keyring)
+    .unwrap();
+    let json = serde_json::to_string(&billing).unwrap();
+    let shipping: shipping::EncryptedAddress = serde_json::from_str(&json).unwrap();
+    assert_eq!(shipping.decrypt(&keyring).unwrap().street, "1 Bill St");
+    let labelled: shipping::EncryptedLabelled = serde_json::from_str(&json).unwrap();
+    let error = labelled.decrypt(&keyring).err().expect("another context");
+    assert_eq!(error.kind(), ErrorKind::AuthenticationFailed);
+}

@@ -246,7 +246,7 @@ pub mod __private {
         binding: &Binding<'_>,
         inaccessible: &mut BTreeSet<String>,
     ) -> Result<MaybeSealed<T>, Error> {
-        if keyring.key_set(binding.alias()).is_some() {
+        if keyring.opening_key_set(binding.alias()).is_some() {
             return sealed.open(keyring, binding).map(MaybeSealed::Open);
         }
         keep_sealed(sealed, binding, inaccessible)
@@ -331,7 +331,7 @@ pub mod __private {
         binding: &Binding<'_>,
         inaccessible: &mut BTreeSet<String>,
     ) -> Result<MaybeSealed<E::Partial, E>, Error> {
-        if keyring.key_set(binding.alias()).is_none() {
+        if keyring.opening_key_set(binding.alias()).is_none() {
             return keep_sealed(sealed, binding, inaccessible);
         }
         let child = sealed.open(keyring, binding)?;

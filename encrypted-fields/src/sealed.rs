@@ -278,7 +278,7 @@ fn open_with<K: Keyring + ?Sized, R>(
     }
     let parts = format::parse(envelope).map_err(|e| parse_error(e).at(binding))?;
     let key = keyring
-        .key_set(binding.alias())
+        .opening_key_set(binding.alias())
         .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))?
         .get(parts.key_id)
         .ok_or_else(|| {

@@ -3,8 +3,11 @@
 //! long-lived X25519 public key with HPKE (RFC 9180, base mode,
 //! DHKEM(X25519, HKDF-SHA256), HKDF-SHA256, AES-256-GCM), and sends the
 //! wrapped key (`encKey`) beside fields sealed under the session key. The
-//! server unwraps `encKey` into a one-session keyring; responses go back
-//! under the same key.
+//! server unwraps `encKey` into a one-session keyring. Each direction has
+//! its own key, derived from the session secret (HMAC-SHA256 of the secret
+//! over `encrypted-fields session v1 request` or `... response`): a
+//! request envelope sent back to the client as a response does not open,
+//! nor a response replayed to the server as a request.
 //!
 //! `encKey` is base64url (no padding) of
 //! `01 || server key id (4) || HPKE enc (32) || HPKE ciphertext (48)`; the
@@ -60,6 +63,9 @@ const ENC_KEY_LEN: usize = HEADER_LEN + ENC_LEN + WRAPPED_LEN;
 const ENC_KEY_TEXT_LEN: usize = (ENC_KEY_LEN * 4).div_ceil(3);
 /// Domain separation for the server key id: not a symmetric key's id.
 const PUBLIC_KEY_ID_DOMAIN: &[u8] = b"encrypted-fields session public key id v1\0";
+/// Labels of the two directions' keys, derived from the session secret.
+const REQUEST_LABEL: &[u8] = b"encrypted-fields session v1 request";
+const RESPONSE_LABEL: &[u8] = b"encrypted-fields session v1 response";
 /// What every session error names in the alias slot
 /// ([`Error::key_alias`] returns it), so logs say which input failed.
 const NAME: &str = "encKey";
@@ -179,7 +185,7 @@ impl SessionServer {
         )
         .map(Zeroizing::new)
         .map_err(|_| fail(ErrorKind::AuthenticationFailed, "does not unwrap"))?;
-        SessionKeyring::from_key(&key)
+        SessionKeyring::from_secret(&key, Side::Server)
     }
 }
 
@@ -192,11 +198,21 @@ impl fmt::Debug for SessionServer {
     }
 }
 
-/// The keyring of one session: the session key answers for every alias,
-/// so a type's fields seal under it whatever aliases they name (the
-/// envelopes still bind alias, type and field).
+/// The keyring of one session: it answers for every alias, so a type's
+/// fields seal under it whatever aliases they name (the envelopes still
+/// bind alias, type and field). It seals with its own direction's key and
+/// opens only the other direction's, so a reflected envelope fails.
 pub struct SessionKeyring {
-    keys: KeySet,
+    side: Side,
+    seals: KeySet,
+    opens: KeySet,
+}
+
+/// Which end of a session a keyring is.
+#[derive(Clone, Copy)]
+enum Side {
+    Client,
+    Server,
 }
 
 impl SessionKeyring {
@@ -231,24 +247,54 @@ impl SessionKeyring {
         .map_err(|_| invalid("server public key rejected"))?;
         out.extend_from_slice(&enc.to_bytes());
         out.extend_from_slice(&wrapped);
-        Ok((Self::from_key(&key[..])?, URL_SAFE_NO_PAD.encode(out)))
+        let keyring = Self::from_secret(&key[..], Side::Client)?;
+        Ok((keyring, URL_SAFE_NO_PAD.encode(out)))
     }
 
-    fn from_key(key: &[u8]) -> Result<Self, Error> {
-        Ok(SessionKeyring {
-            keys: KeySet::new(vec![Key::from_bytes(key)?])?,
-        })
+    /// The keyring of `side` for the session `secret`.
+    fn from_secret(secret: &[u8], side: Side) -> Result<Self, Error> {
+        let request = KeySet::new(vec![direction_key(secret, REQUEST_LABEL)?])?;
+        let response = KeySet::new(vec![direction_key(secret, RESPONSE_LABEL)?])?;
+        let (seals, opens) = match side {
+            Side::Client => (request, response),
+            Side::Server => (response, request),
+        };
+        Ok(SessionKeyring { side, seals, opens })
     }
 
-    /// The session key's id: the same on both sides of a session.
+    /// The id of the session's request key: the same on both sides of a
+    /// session.
     pub fn key_id(&self) -> KeyId {
-        self.keys.primary().id()
+        self.request_keys().primary().id()
     }
+
+    fn request_keys(&self) -> &KeySet {
+        // The client seals requests; the server opens them.
+        match self.side {
+            Side::Client => &self.seals,
+            Side::Server => &self.opens,
+        }
+    }
+}
+
+/// One direction's AES-256 key: HMAC-SHA256 of the session secret over
+/// the direction's label.
+fn direction_key(secret: &[u8], label: &[u8]) -> Result<Key, Error> {
+    use hmac::{Hmac, KeyInit, Mac};
+    let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(secret)
+        .map_err(|_| invalid("session secret refused"))?;
+    mac.update(label);
+    let bytes: Zeroizing<[u8; 32]> = Zeroizing::new(mac.finalize().into_bytes().into());
+    Key::from_bytes(&bytes[..])
 }
 
 impl Keyring for SessionKeyring {
     fn key_set(&self, _alias: &str) -> Option<&KeySet> {
-        Some(&self.keys)
+        Some(&self.seals)
+    }
+
+    fn opening_key_set(&self, _alias: &str) -> Option<&KeySet> {
+        Some(&self.opens)
     }
 }
 
@@ -289,6 +335,25 @@ mod tests {
         let opened = server.open(&enc_key).unwrap();
         assert_eq!(opened.key_id(), client.key_id());
         assert_eq!(enc_key.len(), 114);
+    }
+
+    /// Before, both directions used one key, so a request envelope sent
+    /// back to the client as a response opened.
+    #[test]
+    fn an_envelope_reflected_to_its_sender_does_not_open() {
+        use crate::{Binding, Sealed};
+        let (server, _) = SessionServer::generate();
+        let (client, enc_key) = SessionKeyring::initiate(&server.public_key()).unwrap();
+        let server_side = server.open(&enc_key).unwrap();
+        let binding = Binding::new("pii", "Secret", "data");
+        let request = Sealed::seal(&client, &binding, &"pin 1234".to_owned()).unwrap();
+        assert_eq!(request.open(&server_side, &binding).unwrap(), "pin 1234");
+        let reflected = request.open(&client, &binding).unwrap_err();
+        assert_eq!(reflected.kind(), ErrorKind::UnknownKeyId);
+        let response = Sealed::seal(&server_side, &binding, &"ok".to_owned()).unwrap();
+        assert_eq!(response.open(&client, &binding).unwrap(), "ok");
+        let replayed = response.open(&server_side, &binding).unwrap_err();
+        assert_eq!(replayed.kind(), ErrorKind::UnknownKeyId);
     }
 
     #[test]

@@ -42,6 +42,15 @@ pub trait Keyring: Send + Sync {
     /// no such alias.
     fn key_set(&self, alias: &str) -> Option<&KeySet>;
 
+    /// The keys that open envelopes of `alias`: by default the same as
+    /// [`key_set`](Self::key_set). A keyring that seals with one key and
+    /// opens with another overrides it: a public-key session has one key
+    /// per direction, so an envelope sent back to its sender does not open.
+    /// A keyring that wraps another must forward both methods.
+    fn opening_key_set(&self, alias: &str) -> Option<&KeySet> {
+        self.key_set(alias)
+    }
+
     /// Checks that every alias in `aliases` is present, so a service fails
     /// at start-up rather than on its first request. Pass the
     /// `KEY_ALIASES` of the types the service handles.
@@ -69,16 +78,28 @@ impl<K: Keyring + ?Sized> Keyring for &K {
     fn key_set(&self, alias: &str) -> Option<&KeySet> {
         (**self).key_set(alias)
     }
+
+    fn opening_key_set(&self, alias: &str) -> Option<&KeySet> {
+        (**self).opening_key_set(alias)
+    }
 }
 
 impl<K: Keyring + ?Sized> Keyring for Box<K> {
     fn key_set(&self, alias: &str) -> Option<&KeySet> {
         (**self).key_set(alias)
     }
+
+    fn opening_key_set(&self, alias: &str) -> Option<&KeySet> {
+        (**self).opening_key_set(alias)
+    }
 }
 
 impl<K: Keyring + ?Sized> Keyring for Arc<K> {
     fn key_set(&self, alias: &str) -> Option<&KeySet> {
         (**self).key_set(alias)
+    }
+
+    fn opening_key_set(&self, alias: &str) -> Option<&KeySet> {
+        (**self).opening_key_set(alias)
     }
 }
