@@ -18,6 +18,7 @@ import binascii
 import hashlib
 import hmac
 import json
+import math
 import os
 import re
 import struct
@@ -34,6 +35,8 @@ __all__ = [
     "decrypt_field",
     "inspect",
     "var_name",
+    "DEFAULT_MAX_ENVELOPE_LEN",
+    "set_max_envelope_len",
     "EncryptedFieldsError",
     "UnknownAlias",
     "UnknownKeyId",
@@ -56,6 +59,11 @@ KEY_ID_DOMAIN = b"encrypted-fields key id v1\x00"
 NONCE_KEY_LABEL = b"encrypted-fields deterministic nonce key v1"
 PREFIX = "ENCRYPTED_FIELDS_KEY_"
 FILE_SUFFIX = "_FILE"
+# Only these are stripped around keys (FORMAT.md section 2): str.strip()
+# would also take Unicode spaces and U+001C-U+001F, which Rust does not.
+_ASCII_WHITESPACE = " \t\n\x0c\r"
+DEFAULT_MAX_ENVELOPE_LEN = 16 * 1024 * 1024
+_max_envelope_len = DEFAULT_MAX_ENVELOPE_LEN
 _ALIAS = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
 _VAR_ALIAS = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
 _BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
@@ -147,11 +155,12 @@ class Key:
     @classmethod
     def from_base64(cls, text: str) -> "Key":
         """A key written as standard padded base64, as in the variables."""
+        text = text.strip(_ASCII_WHITESPACE)
         try:
-            raw = base64.b64decode(text.strip(), validate=True)
+            raw = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
             raise InvalidKey("invalid key configuration: key is not standard padded base64") from None
-        if base64.b64encode(raw).decode() != text.strip():
+        if base64.b64encode(raw).decode() != text:
             raise InvalidKey("invalid key configuration: key is not standard padded base64")
         return cls(raw)
 
@@ -245,11 +254,17 @@ class Keyring:
                     # Never echo the path: a key pasted into a `_FILE` variable by
                     # mistake would end up in the logs.
                     raise invalid(f"cannot read the file it names: {_io_reason(e)}") from None
-            if not value.strip():
+                except UnicodeDecodeError:
+                    raise invalid("cannot read the file it names: invalid data") from None
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError:  # os.environ's surrogate escapes of non-UTF-8 bytes
+                raise invalid("value is not UTF-8") from None
+            if not value.strip(_ASCII_WHITESPACE):
                 raise invalid("value is empty")
             keys = []
             for i, text in enumerate(value.split(",")):
-                if not text.strip():
+                if not text.strip(_ASCII_WHITESPACE):
                     raise invalid(f"key {i + 1} is empty")
                 try:
                     keys.append(Key.from_base64(text))
@@ -295,6 +310,21 @@ def _keys(key: KeyLike, alias: str, context: str, field: str) -> Sequence[Key]:
 # --- envelopes --------------------------------------------------------------
 
 
+def set_max_envelope_len(limit: int) -> None:
+    """The largest envelope (bytes, before text encoding) sealed or accepted."""
+    global _max_envelope_len
+    _max_envelope_len = limit
+
+
+def _max_text_len() -> int:
+    limit = _max_envelope_len
+    return limit // 3 * 4 + (0, 2, 3)[limit % 3]
+
+
+def _too_large(length: int) -> str:
+    return f"{length} bytes is over the {_max_envelope_len}-byte limit (see `set_max_envelope_len`)"
+
+
 def _aad(key_id: bytes, alias: str, context: str, field: str) -> bytes:
     out = bytes([VERSION]) + key_id
     for name in (alias, context, field):
@@ -330,6 +360,9 @@ def encrypt_field(key: KeyLike, alias: str, context: str, field: str, value: Any
                                allow_nan=False).encode("utf-8")
     except (TypeError, ValueError):
         raise SerializeError(f"cannot serialize value for alias `{alias}`", alias, context, field) from None
+    if HEADER_LEN + len(plaintext) + TAG_LEN > _max_envelope_len:
+        raise SerializeError(f"cannot serialize value for alias `{alias}`: "
+                             + _too_large(HEADER_LEN + len(plaintext) + TAG_LEN), alias, context, field)
     aad = _aad(sealing_key.id, alias, context, field)
     nonce = sealing_key._deterministic_nonce(aad, plaintext) if deterministic else os.urandom(NONCE_LEN)
     sealed = sealing_key._aead.encrypt(nonce, plaintext, aad)
@@ -343,6 +376,9 @@ def inspect(envelope: str) -> dict:
 
 
 def _parse(envelope: str, alias, context, field) -> bytes:
+    if isinstance(envelope, str) and len(envelope) > _max_text_len():
+        raise MalformedEnvelope(f"malformed envelope for alias `{alias or '?'}`: text of "
+                                + _too_large(len(envelope)), alias, context, field)
     raw = _from_text(envelope)
     if raw is None:
         raise MalformedEnvelope(f"malformed envelope for alias `{alias or '?'}`: "
@@ -382,7 +418,45 @@ def decrypt_field(key: KeyLike, alias: str, context: str, field: str, envelope: 
             "(wrong key, tampered, or moved from another field, type or alias)",
             alias, context, field) from None
     try:
-        return json.loads(plaintext.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError):
+        return _read_json(plaintext)
+    except (UnicodeError, ValueError, RecursionError):
         raise DeserializeError(f"decrypted value for alias `{alias}` does not fit the field's type",
                                alias, context, field) from None
+
+
+def _read_json(plaintext: bytes) -> Any:
+    """JSON as FORMAT.md section 5 lets readers take it: UTF-8 without a
+    byte-order mark; no NaN or Infinity; numbers finite as binary64 floats;
+    no lone surrogates; the last of duplicate member names counts."""
+    def refuse(text):
+        raise ValueError(f"not JSON: {text[:8]}")
+
+    def finite(text):
+        number = float(text)
+        if not math.isfinite(number):
+            raise ValueError("number beyond binary64")
+        return number
+
+    def big_integer(text):
+        if not math.isfinite(float(text)):
+            raise ValueError("number beyond binary64")
+        return int(text)
+
+    value = json.loads(plaintext.decode("utf-8"), parse_constant=refuse, parse_float=finite,
+                       parse_int=big_integer)
+    _check_surrogates(value)
+    return value
+
+
+def _check_surrogates(value: Any) -> None:
+    """Raises ``UnicodeError`` for a string (or member name) with a lone surrogate."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            item.encode("utf-8")
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())

@@ -26,6 +26,10 @@ struct Vector {
     envelope: String,
     #[serde(default)]
     deterministic: bool,
+    /// A plaintext no writer produces (whitespace, duplicates, invalid
+    /// JSON): a vector for readers only.
+    #[serde(default)]
+    raw_plaintext: bool,
 }
 
 fn vectors() -> Vec<Vector> {
@@ -50,14 +54,20 @@ impl Vector {
     fn sealed(&self) -> Sealed<Value> {
         serde_json::from_value(Value::String(self.envelope.clone())).unwrap()
     }
+
+    /// Reads the text, then opens it: a malformed text fails in the first
+    /// step, without an alias (it is not bound to one yet).
+    fn open(&self) -> Result<Value, encrypted_fields::Error> {
+        Sealed::<Value>::from_text(&self.envelope)?.open(&self.keyring(), &self.binding())
+    }
 }
 
 #[test]
 fn golden_vectors_open_or_fail_as_recorded() {
     let vectors = vectors();
-    assert!(vectors.len() >= 20, "vectors went missing");
+    assert!(vectors.len() >= 34, "vectors went missing");
     for v in &vectors {
-        let result = v.sealed().open(&v.keyring(), &v.binding());
+        let result = v.open();
         match (v.result.as_str(), result) {
             ("ok", Ok(value)) => assert_eq!(value, v.value, "{}", v.description),
             (expected, Err(err)) => {
@@ -66,10 +76,15 @@ fn golden_vectors_open_or_fail_as_recorded() {
                     "unsupported_version" => ErrorKind::UnsupportedVersion,
                     "malformed_envelope" => ErrorKind::MalformedEnvelope,
                     "unknown_key_id" => ErrorKind::UnknownKeyId,
+                    "deserialize" => ErrorKind::Deserialize,
                     other => panic!("{}: unexpected error {other}: {err}", v.description),
                 };
                 assert_eq!(err.kind(), kind, "{}: {err}", v.description);
-                assert_eq!(err.key_alias(), Some(v.alias.as_str()));
+                if let Some(alias) = err.key_alias() {
+                    assert_eq!(alias, v.alias, "{}", v.description);
+                } else {
+                    assert_eq!(kind, ErrorKind::MalformedEnvelope, "{}", v.description);
+                }
             }
             (expected, Ok(value)) => {
                 panic!("{}: expected {expected}, opened {value}", v.description)
@@ -88,7 +103,10 @@ fn key_ids_are_derived_as_the_spec_says() {
 
 #[test]
 fn envelopes_written_now_have_the_vectors_layout() {
-    for v in vectors().into_iter().filter(|v| v.result == "ok") {
+    for v in vectors()
+        .into_iter()
+        .filter(|v| v.result == "ok" && !v.raw_plaintext)
+    {
         let keyring = v.keyring();
         let fresh = Sealed::seal(&keyring, &v.binding(), &v.value).unwrap();
         let golden = v.sealed();
@@ -111,7 +129,7 @@ fn envelopes_written_now_have_the_vectors_layout() {
 #[test]
 fn deterministic_envelopes_are_reproduced_exactly() {
     let deterministic: Vec<Vector> = vectors().into_iter().filter(|v| v.deterministic).collect();
-    assert_eq!(deterministic.len(), 3);
+    assert_eq!(deterministic.len(), 4);
     for v in deterministic {
         let sealed =
             Sealed::seal_with(&v.keyring(), &v.binding(), &v.value, Nonce::Deterministic).unwrap();

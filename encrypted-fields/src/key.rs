@@ -111,7 +111,7 @@ impl Key {
     /// [`ErrorKind::InvalidKey`] if the text is not base64 or not 16 or 32
     /// bytes long. The message never quotes the text.
     pub fn from_base64(text: &str) -> Result<Self, Error> {
-        let bytes = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| {
+        let bytes = Zeroizing::new(STANDARD.decode(text.trim_ascii()).map_err(|_| {
             Error::new(ErrorKind::InvalidKey).detail("key is not standard padded base64")
         })?);
         Key::from_bytes(&bytes)

@@ -71,7 +71,7 @@ pub async fn wrap_keyset(
     let output = client
         .encrypt()
         .key_id(kms_key_id)
-        .plaintext(Blob::new(keyset.trim().as_bytes()))
+        .plaintext(Blob::new(keyset.trim_ascii().as_bytes()))
         .encryption_context(CONTEXT_KEY, alias)
         .send()
         .await
@@ -166,7 +166,7 @@ fn parse_wrapped(wrapped: &str) -> Result<(&str, Vec<u8>), Error> {
         Error::new(ErrorKind::MalformedEnvelope)
             .detail("not a KMS-wrapped keyset (`kms1:<alias>:<base64url>`)")
     };
-    let mut parts = wrapped.trim().splitn(3, ':');
+    let mut parts = wrapped.trim_ascii().splitn(3, ':');
     let (Some(FORMAT), Some(alias), Some(blob)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(malformed());
     };

@@ -107,7 +107,7 @@ impl SessionServer {
             .map(|part| {
                 let bytes = Zeroizing::new(
                     STANDARD
-                        .decode(part.trim())
+                        .decode(part.trim_ascii())
                         .map_err(|_| invalid("private key is not standard padded base64"))?,
                 );
                 let private = PrivateKey::from_bytes(&bytes)

@@ -64,7 +64,7 @@ def test_python_reads_every_golden_vector(vectors):
 
 def test_python_reproduces_deterministic_vectors(vectors):
     deterministic = [v for v in vectors if v.get("deterministic")]
-    assert len(deterministic) == 3
+    assert len(deterministic) == 4
     for v in deterministic:
         key = ef.Key.from_base64(v["key"])
         assert ef.encrypt_field(key, v["alias"], v["context"], v["field"], v["value"],
@@ -147,6 +147,8 @@ def test_rotation_reads_old_keys_and_names_missing_ones(rust):
     {"ENCRYPTED_FIELDS_KEY_pii": KEY_128},
     {"ENCRYPTED_FIELDS_KEY_PII": KEY_128, "ENCRYPTED_FIELDS_KEY_PII_FILE": "/nonexistent"},
     {"ENCRYPTED_FIELDS_KEY_PII_FILE": KEY_256},
+    {"ENCRYPTED_FIELDS_KEY_PII": "\u00a0" + KEY_128},
+    {"ENCRYPTED_FIELDS_KEY_PII": KEY_128 + "\u001c"},
 ])
 def test_key_loading_fails_the_same_way_in_both(rust, vars):
     answer = rust.call(op="load_env", vars=vars)
@@ -162,10 +164,20 @@ def test_key_loading_fails_the_same_way_in_both(rust, vars):
             assert value.rstrip(",") not in str(raised.value)
 
 
+def test_a_key_file_that_is_not_utf8_fails_the_same_way_in_both(rust, tmp_path):
+    key_file = tmp_path / "pii.key"
+    key_file.write_bytes(b"\xff" + KEY_128.encode())
+    vars = {"ENCRYPTED_FIELDS_KEY_PII_FILE": str(key_file)}
+    answer = rust.call(op="load_env", vars=vars)
+    with pytest.raises(ef.InvalidKey) as raised:
+        ef.Keyring.from_vars(sorted(vars.items()))
+    assert str(raised.value) == answer["error"]["message"]
+
+
 def test_key_loading_accepts_what_rust_accepts(rust, tmp_path):
     key_file = tmp_path / "banking.key"
     key_file.write_text(KEY_128 + "\n")
-    vars = {"ENCRYPTED_FIELDS_KEY_EU_PII_V2": f" {KEY_256} , {KEY_256_B}",
+    vars = {"ENCRYPTED_FIELDS_KEY_EU_PII_V2": f" \t{KEY_256}\r\n ,\x0c{KEY_256_B}",
             "ENCRYPTED_FIELDS_KEY_BANKING_FILE": str(key_file), "HOME": "/root"}
     assert rust.call(op="load_env", vars=vars) == {"ok": {"aliases": ["banking", "eu_pii_v2"]}}
     keyring = ef.Keyring.from_env(vars)
@@ -224,3 +236,22 @@ def test_legacy_format_has_no_integrity(rust):
     wrong_key = rust.call(op="legacy_open", key=base64.b64encode(os.urandom(16)).decode(), text=text)
     if "error" in wrong_key:
         assert wrong_key["error"]["kind"] == "legacy_ciphertext"
+
+
+def test_size_limit_counts_envelope_bytes_and_is_checked_before_decoding():
+    assert ef.DEFAULT_MAX_ENVELOPE_LEN == 16 * 1024 * 1024
+    key = ef.Key.from_base64(KEY_256)
+    ef.set_max_envelope_len(64)
+    try:
+        fits = ef.encrypt_field(key, "pii", "C", "f", "x" * 29)  # 33 + 31 = 64 bytes
+        assert ef.decrypt_field(key, "pii", "C", "f", fits) == "x" * 29
+        with pytest.raises(ef.SerializeError):
+            ef.encrypt_field(key, "pii", "C", "f", "x" * 30)
+        with pytest.raises(ef.MalformedEnvelope) as raised:
+            ef.decrypt_field(key, "pii", "C", "f", "!" * 86)  # longer than 64 bytes' text (86)
+        assert "limit" not in str(raised.value)  # 86 characters fit: it failed as base64
+        with pytest.raises(ef.MalformedEnvelope) as raised:
+            ef.decrypt_field(key, "pii", "C", "f", "A" * 87)
+        assert "over the 64-byte limit" in str(raised.value)
+    finally:
+        ef.set_max_envelope_len(ef.DEFAULT_MAX_ENVELOPE_LEN)

@@ -175,14 +175,14 @@ fn read_named_file(var: &str, path: &str) -> Result<Zeroizing<String>, Error> {
 
 /// Parses a comma-separated list of base64 keys, primary first.
 pub(crate) fn parse_keys(value: &str) -> Result<KeySet, Error> {
-    if value.trim().is_empty() {
+    if value.trim_ascii().is_empty() {
         return Err(Error::new(ErrorKind::InvalidKey).detail("value is empty"));
     }
     let keys = value
         .split(',')
         .enumerate()
         .map(|(i, text)| {
-            if text.trim().is_empty() {
+            if text.trim_ascii().is_empty() {
                 return Err(
                     Error::new(ErrorKind::InvalidKey).detail(format!("key {} is empty", i + 1))
                 );
@@ -293,6 +293,19 @@ mod tests {
             if !value.trim().is_empty() {
                 assert!(!message.contains(value.trim_end_matches(',')), "{message}");
             }
+        }
+    }
+
+    /// FORMAT.md section 2: only ASCII whitespace (space, tab, LF, FF,
+    /// CR) around a key is ignored.
+    #[test]
+    fn only_ascii_whitespace_around_keys_is_ignored() {
+        let padded = format!(" \t{K16}\r\n,\x0c{K32} ");
+        let keyring = EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", padded)]).unwrap();
+        assert_eq!(keyring.key_set("pii").unwrap().keys().len(), 2);
+        for odd in ["\u{a0}", "\u{2003}", "\u{1c}"] {
+            let message = error(&[("ENCRYPTED_FIELDS_KEY_PII", &format!("{odd}{K16}"))]);
+            assert!(message.contains("not standard padded base64"), "{message}");
         }
     }
 
