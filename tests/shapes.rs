@@ -5,42 +5,10 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use common::keyring;
+use common::{keyring, round_trip};
 use encrypted_fields::{Decrypt, Encrypt, ErrorKind, Sealed};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
-
-/// Replaces every string that is not in `plain` at the same place with
-/// `"<sealed>"`, so shapes can be compared.
-fn shape(encrypted: &Value, plain: &Value) -> Value {
-    match (encrypted, plain) {
-        (Value::Object(e), Value::Object(p)) => Value::Object(
-            e.iter()
-                .map(|(k, v)| (k.clone(), shape(v, p.get(k).unwrap_or(&Value::Null))))
-                .collect(),
-        ),
-        (Value::Array(e), Value::Array(p)) => {
-            Value::Array(e.iter().zip(p).map(|(e, p)| shape(e, p)).collect())
-        }
-        (Value::String(_), p) if p != encrypted => json!("<sealed>"),
-        (e, _) => e.clone(),
-    }
-}
-
-fn round_trip<T>(value: &T) -> Value
-where
-    T: Encrypt + Serialize + PartialEq + std::fmt::Debug,
-    T::Encrypted: Serialize + serde::de::DeserializeOwned + Decrypt<Plain = T>,
-{
-    let keyring = keyring();
-    let json = serde_json::to_value(value.encrypt(&keyring).unwrap()).unwrap();
-    let back = serde_json::from_value::<T::Encrypted>(json.clone())
-        .unwrap()
-        .decrypt(&keyring)
-        .unwrap();
-    assert_eq!(&back, value);
-    shape(&json, &serde_json::to_value(value).unwrap())
-}
+use serde_json::json;
 
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
 enum Payment {

@@ -217,6 +217,20 @@ impl<'a> Field<'a> {
         }
     }
 
+    /// The name of a deterministic field's lookup method: its `lookup`
+    /// option, else `lookup_` + the field's (variant's and) name.
+    pub(crate) fn lookup_method(&self) -> Option<String> {
+        let Mode::Sealed {
+            deterministic: true,
+            ..
+        } = self.mode()
+        else {
+            return None;
+        };
+        let custom = self.attrs.encrypt.as_ref()?.lookup.as_ref();
+        Some(custom.map_or_else(|| format!("lookup_{}", self.method_suffix), |l| l.value()))
+    }
+
     /// The type a sealed field's envelope holds: `T` for `Option<T>`.
     pub(crate) fn sealed_ty(&self) -> &'a Type {
         self.option_inner.unwrap_or(&self.original.ty)

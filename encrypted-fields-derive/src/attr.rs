@@ -23,6 +23,7 @@ const FIELD_OPTIONS: &[(&str, Kind)] = &[
     ("key", Kind::Str),
     ("nested", Kind::Flag),
     ("deterministic", Kind::Flag),
+    ("lookup", Kind::Str),
 ];
 /// Options `#[encrypt(...)]` takes on the struct or enum.
 const CONTAINER_OPTIONS: &[(&str, Kind)] = &[("context", Kind::Str), ("redact_debug", Kind::Flag)];
@@ -39,6 +40,10 @@ pub(crate) struct Container {
     pub(crate) rename_all: Option<RenameRule>,
     /// `#[serde(rename_all_fields = "...")]` for serialization (enums).
     pub(crate) rename_all_fields: Option<RenameRule>,
+    /// Whether `#[serde(rename ...)]` names the type for serializing and
+    /// for deserializing; where it does not, the companion is given the
+    /// plain type's name, which serde writes as a struct tag and in errors.
+    pub(crate) renamed: (bool, bool),
 }
 
 /// Attributes of an enum variant.
@@ -74,6 +79,8 @@ pub(crate) struct Encrypt {
     pub(crate) nested: Option<Span>,
     /// Where `deterministic` was written, if it was.
     pub(crate) deterministic: Option<Span>,
+    /// `lookup = "..."`: the name of a deterministic field's lookup method.
+    pub(crate) lookup: Option<LitStr>,
     /// The attribute had a syntax error, already reported: a missing `key`
     /// would only repeat it.
     pub(crate) malformed: bool,
@@ -121,6 +128,10 @@ impl Container {
             redact_debug: options.flag("redact_debug").is_some(),
             rename_all: rule("rename_all"),
             rename_all_fields: rule("rename_all_fields"),
+            renamed: (
+                side_name(&serde, "rename", "serialize").is_some(),
+                side_name(&serde, "rename", "deserialize").is_some(),
+            ),
             serde,
         }
     }
@@ -164,6 +175,7 @@ impl Field {
                 key: options.string("key"),
                 nested: options.flag("nested"),
                 deterministic: options.flag("deterministic"),
+                lookup: options.string("lookup"),
                 malformed,
             });
         }
@@ -336,6 +348,12 @@ fn serde_metas(attrs: &[Attribute]) -> Vec<Meta> {
 
 /// The serialization value of `name = "..."` or `name(serialize = "...")`.
 fn serialize_name(metas: &[Meta], name: &str) -> Option<String> {
+    side_name(metas, name, "serialize")
+}
+
+/// The value `name = "..."` or `name(side = "...")` gives for `side`
+/// (`serialize` or `deserialize`).
+fn side_name(metas: &[Meta], name: &str, side: &str) -> Option<String> {
     metas
         .iter()
         .filter(|m| m.path().is_ident(name))
@@ -346,7 +364,7 @@ fn serialize_name(metas: &[Meta], name: &str) -> Option<String> {
                 .ok()?
                 .into_iter()
                 .find_map(|m| match m {
-                    Meta::NameValue(nv) if nv.path.is_ident("serialize") => lit_str(&nv.value),
+                    Meta::NameValue(nv) if nv.path.is_ident(side) => lit_str(&nv.value),
                     _ => None,
                 }),
             Meta::Path(_) => None,

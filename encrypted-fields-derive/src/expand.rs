@@ -84,6 +84,36 @@ fn define(container: &Container<'_>, name: &Ident, generated: Generated) -> Toke
                 .serde
                 .iter()
                 .filter(|m| !m.path().is_ident("crate"));
+            // Serde names the type in struct tags (`#[serde(tag)]`) and in
+            // its error messages: the plain type's name, not the companion's.
+            let plain = ident.to_string();
+            let rename = match container.attrs.renamed {
+                (false, false) => quote!(#[serde(rename = #plain)]),
+                (false, true) => quote!(#[serde(rename(serialize = #plain))]),
+                (true, false) => quote!(#[serde(rename(deserialize = #plain))]),
+                (true, true) => quote!(),
+            };
+            // serde's "expected ..." messages use the Rust name, which
+            // `rename` does not change: say what serde would for the plain
+            // type (its variants' messages still name the companion).
+            let has = |name: &str| {
+                container
+                    .attrs
+                    .serde
+                    .iter()
+                    .any(|m| m.path().is_ident(name))
+            };
+            let expecting = match &container.body {
+                _ if has("expecting") => None,
+                Body::Struct(Shape::Tuple, _) => Some(format!("tuple struct {plain}")),
+                Body::Struct(..) => Some(format!("struct {plain}")),
+                Body::Enum(_) if has("tag") && has("content") => {
+                    Some(format!("adjacently tagged enum {plain}"))
+                }
+                Body::Enum(_) if has("tag") => Some(format!("internally tagged enum {plain}")),
+                Body::Enum(_) => Some(format!("enum {plain}")),
+            };
+            let expecting = expecting.map(|text| quote!(#[serde(expecting = #text)]));
             quote! {
                 #[doc = #doc]
                 #[derive(
@@ -94,6 +124,8 @@ fn define(container: &Container<'_>, name: &Ident, generated: Generated) -> Toke
                     ::core::cmp::PartialEq,
                 )]
                 #[serde(crate = "::encrypted_fields::__private::serde")]
+                #rename
+                #expecting
                 #(#[serde(#serde)])*
             }
         }
@@ -389,9 +421,9 @@ fn lookup_impl(
     let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
     let methods: Vec<TokenStream> = container
         .fields()
-        .filter(|f| matches!(f.mode(), Mode::Sealed { deterministic: true, .. }))
-        .map(|field| {
-            let method = format_ident!("lookup_{}", field.method_suffix);
+        .filter_map(|f| f.lookup_method().map(|method| (f, method)))
+        .map(|(field, method)| {
+            let method = format_ident!("{}", method, span = field.ty().span());
             let ty = field.sealed_ty();
             let binding = binding(container, field);
             let doc = format!(

@@ -14,6 +14,7 @@ pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
     for field in container.fields() {
         check_field(cx, field);
     }
+    check_lookup_names(cx, container);
     if container.fields().all(|f| f.attrs.encrypt.is_none()) {
         cx.error_spanned_by(
             &container.input.ident,
@@ -39,17 +40,52 @@ fn check_enum(cx: &Ctxt, container: &Container<'_>) {
     let Body::Enum(variants) = &container.body else {
         return;
     };
-    let has = |name: &str| {
-        container
-            .attrs
-            .serde
-            .iter()
-            .any(|m| m.path().is_ident(name))
-    };
+    let has = |name: &str| find(&container.attrs.serde, name).is_some();
     let internally_tagged = has("tag") && !has("content") && !has("untagged");
+    let encrypted = |fields: &[Field<'_>]| fields.iter().any(|f| f.attrs.encrypt.is_some());
+    if variants.iter().any(|v| encrypted(&v.fields)) {
+        // serde tries untagged variants in order and keeps the first whose
+        // shape fits; every envelope is a string, so a sealed value could
+        // come back as another variant's data instead of failing.
+        let why = "serde picks the first variant whose shape fits, and an envelope is a string that fits any string variant, so ciphertext could be returned as data; use a tagged representation (the default, `tag = \"...\"`, or `tag` with `content`)";
+        if let Some(untagged) = find(&container.attrs.serde, "untagged") {
+            cx.error_spanned_by(
+                untagged.path(),
+                format!(
+                    "`#[serde(untagged)]` cannot apply to an enum with encrypted fields: {why}"
+                ),
+            );
+        }
+        for variant in variants {
+            if let Some(untagged) = find(&variant.attrs.serde, "untagged") {
+                cx.error_spanned_by(
+                    untagged.path(),
+                    format!("`#[serde(untagged)]` cannot apply to a variant of an enum with encrypted fields: {why}"),
+                );
+            }
+        }
+    }
     for variant in variants {
+        if encrypted(&variant.fields) {
+            for meta in &variant.attrs.serde {
+                let name = meta_name(meta);
+                if matches!(
+                    name.as_str(),
+                    "with" | "serialize_with" | "deserialize_with"
+                ) {
+                    cx.error_spanned_by(
+                        meta.path(),
+                        format!("`#[serde({name})]` cannot apply to a variant with encrypted fields: the generated type holds envelopes where your function expects plain values; implement `Serialize`/`Deserialize` on the field types instead"),
+                    );
+                }
+            }
+        }
         for field in &variant.fields {
-            if field.aad_name.matches('.').count() > 1 {
+            let bound_here = matches!(
+                field.mode(),
+                Mode::Sealed { .. } | Mode::NestedSealed { .. }
+            );
+            if bound_here && field.aad_name.matches('.').count() > 1 {
                 cx.error_spanned_by(
                     field.original,
                     "a `.` in the serialized name of this variant or field would make its envelope binding ambiguous; rename without `.`",
@@ -162,16 +198,87 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
                 "a skipped field is never sent; remove `#[encrypt]` or the skip"
             }
             "getter" | "borrow" => "the generated field is an owned envelope",
-            "default" if field.option_inner.is_none() => {
+            "default" if matches!(meta, Meta::NameValue(_)) => {
+                "the function returns a plain value where the generated type holds an envelope; use `#[serde(default)]` on an `Option<...>` field (its default is `None`), or on a `#[encrypt(nested)]` collection"
+            }
+            "default" if matches!(field.mode(), Mode::Nested) && !has_default_companion(field) => {
+                "the generated companion of a nested struct has no default; make the field an `Option<...>` (default `None`), a `Vec` or a map"
+            }
+            "default" if field.option_inner.is_none() && !matches!(field.mode(), Mode::Nested) => {
                 "there is no default ciphertext; use an `Option<...>` field, whose default is `None`"
             }
             _ => continue,
         };
+        let shown = match meta {
+            Meta::NameValue(_) => format!("{name} = \"...\""),
+            _ => name,
+        };
         cx.error_spanned_by(
             meta.path(),
-            format!("`#[serde({name})]` cannot apply to an encrypted field: {reason}"),
+            format!("`#[serde({shown})]` cannot apply to an encrypted field: {reason}"),
         );
     }
+}
+
+/// Each deterministic field's `lookup_*` method must have a name of its
+/// own: `A { b_c }` and `AB { c }` would both give `lookup_a_b_c`.
+fn check_lookup_names(cx: &Ctxt, container: &Container<'_>) {
+    let mut seen: Vec<(String, &Field<'_>)> = Vec::new();
+    for field in container.fields() {
+        let Some(encrypt) = &field.attrs.encrypt else {
+            continue;
+        };
+        if let Some(lookup) = &encrypt.lookup {
+            if encrypt.deterministic.is_none() {
+                cx.error_spanned_by(
+                    lookup,
+                    "`lookup` names the lookup method of a deterministic field: add `deterministic`, or remove `lookup`",
+                );
+                continue;
+            }
+            let name = lookup.value();
+            if name.starts_with("r#") || syn::parse_str::<syn::Ident>(&name).is_err() {
+                cx.error_spanned_by(
+                    lookup,
+                    format!(
+                        "`lookup` must be a method name, e.g. `lookup = \"find_by_{}\"`",
+                        field.member_name()
+                    ),
+                );
+                continue;
+            }
+        }
+        let Some(method) = field.lookup_method() else {
+            continue;
+        };
+        match seen.iter().find(|(name, _)| *name == method) {
+            Some((_, first)) => cx.error_spanned_by(
+                &encrypt.attr,
+                format!(
+                    "the lookup method `{method}` of `{}` is also generated for `{}`; name one with `#[encrypt(..., lookup = \"...\")]`",
+                    field.aad_name, first.aad_name
+                ),
+            ),
+            None => seen.push((method, field)),
+        }
+    }
+}
+
+/// Whether a nested field's companion type has a `Default`: `Option`,
+/// `Vec` and maps of companions do (recognised by name, as serde
+/// recognises `Option`); a derived companion does not.
+fn has_default_companion(field: &Field<'_>) -> bool {
+    let syn::Type::Path(path) = field.ty() else {
+        return false;
+    };
+    path.path.segments.last().is_some_and(|last| {
+        ["Option", "Vec", "HashMap", "BTreeMap"].contains(&last.ident.to_string().as_str())
+    })
+}
+
+/// The first item named `name`, if any.
+fn find<'m>(metas: &'m [Meta], name: &str) -> Option<&'m Meta> {
+    metas.iter().find(|m| m.path().is_ident(name))
 }
 
 fn meta_name(meta: &Meta) -> String {

@@ -3,8 +3,9 @@
 
 pub mod payments;
 
-use encrypted_fields::{Encrypt, EnvKeyring};
+use encrypted_fields::{Decrypt, Encrypt, EnvKeyring};
 use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
 
 /// Fixed test keys (standard base64): never use these outside tests.
 pub const PII_256: &str = "cGlpLWtleS0wMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=";
@@ -46,4 +47,36 @@ pub fn customer() -> Customer {
         },
         tags: vec!["vip".into()],
     }
+}
+
+/// Replaces every string that is not in `plain` at the same place with
+/// `"<sealed>"`, so shapes can be compared.
+pub fn shape(encrypted: &Value, plain: &Value) -> Value {
+    match (encrypted, plain) {
+        (Value::Object(e), Value::Object(p)) => Value::Object(
+            e.iter()
+                .map(|(k, v)| (k.clone(), shape(v, p.get(k).unwrap_or(&Value::Null))))
+                .collect(),
+        ),
+        (Value::Array(e), Value::Array(p)) => {
+            Value::Array(e.iter().zip(p).map(|(e, p)| shape(e, p)).collect())
+        }
+        (Value::String(_), p) if p != encrypted => json!("<sealed>"),
+        (e, _) => e.clone(),
+    }
+}
+
+pub fn round_trip<T>(value: &T) -> Value
+where
+    T: Encrypt + Serialize + PartialEq + std::fmt::Debug,
+    T::Encrypted: Serialize + serde::de::DeserializeOwned + Decrypt<Plain = T>,
+{
+    let keyring = keyring();
+    let json = serde_json::to_value(value.encrypt(&keyring).unwrap()).unwrap();
+    let back = serde_json::from_value::<T::Encrypted>(json.clone())
+        .unwrap()
+        .decrypt(&keyring)
+        .unwrap();
+    assert_eq!(&back, value);
+    shape(&json, &serde_json::to_value(value).unwrap())
 }
