@@ -554,3 +554,32 @@ fn encrypt_seals_numbers_exactly_as_the_document_writes_them() {
     assert!(opened.status.success(), "{}", text(&opened.stderr));
     assert_eq!(text(&opened.stdout), doc, "byte for byte");
 }
+
+/// A rotation whose keyring lacks an alias it is asked to rotate stops
+/// before reading a record, naming the alias: it never reports success
+/// while envelopes may stay under an old key.
+#[test]
+fn rotate_without_an_alias_stops_before_the_first_record() {
+    let (pii, banking) = (key(), key());
+    let sealed = serde_json::to_string(
+        &customer(1)
+            .encrypt(&keyring(&key_env(&pii, &banking)))
+            .unwrap(),
+    )
+    .unwrap();
+    let pii_only = vec![(
+        "ENCRYPTED_FIELDS_KEY_PII".to_owned(),
+        format!("{},{pii}", key()),
+    )];
+    let output = run(
+        cli(&pii_only)
+            .args(["rotate", "-", "--context", "customer"])
+            .args(FIELDS),
+        &format!("{sealed}\n"),
+    );
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("`banking`"), "{stderr}");
+    assert!(!stderr.contains("records"), "{stderr}");
+}

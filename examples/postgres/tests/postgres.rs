@@ -213,4 +213,22 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
         again.trim_end().ends_with("2000 rows seen, 0 re-encrypted"),
         "{again}"
     );
+
+    // A job whose keyring lacks an alias of the table is refused before it
+    // reads a row: success would say the old keys can go.
+    let pii_only = Command::new(env!("CARGO_BIN_EXE_example-postgres"))
+        .arg("rotate")
+        .env_clear()
+        .env("DATABASE_URL", &server.url)
+        .envs(
+            keys.rotating()
+                .into_iter()
+                .filter(|(name, _)| name.ends_with("_PII")),
+        )
+        .output()
+        .unwrap();
+    assert!(!pii_only.status.success());
+    let stderr = String::from_utf8_lossy(&pii_only.stderr);
+    assert!(stderr.contains("`banking`"), "{stderr}");
+    assert!(pii_only.stdout.is_empty(), "no batch committed");
 }
