@@ -6,18 +6,20 @@ mod common;
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use axum::Router;
-use axum::extract::FromRef;
-use axum::middleware::from_fn_with_state;
+use axum::extract::{FromRef, State};
+use axum::http::{StatusCode, header};
+use axum::middleware::{from_fn_with_state, map_response};
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use common::{
     BANKING_128, Customer, EncryptedCustomer, PII_256, PII_256_NEW, PartialCustomer, customer,
     keyring,
 };
 use encrypted_fields::axum::{
-    EncryptedJson, PartialEncryptedJson, encrypt_responses, session_keys,
+    EncryptedJson, EncryptedJsonRejection, PartialEncryptedJson, encrypt_responses, session_keys,
 };
 use encrypted_fields::session::{SessionKeyring, SessionServer};
 use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, Keyring, MemoryKeyring, Sealed};
@@ -26,6 +28,17 @@ use serde_json::Value;
 #[derive(Clone)]
 struct AppState {
     keyring: Arc<dyn Keyring>,
+    /// What the server logs about refused requests: the rejections' detail.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl AppState {
+    fn new(keyring: Arc<dyn Keyring>) -> Self {
+        AppState {
+            keyring,
+            log: Arc::default(),
+        }
+    }
 }
 
 impl FromRef<AppState> for Arc<dyn Keyring> {
@@ -34,8 +47,21 @@ impl FromRef<AppState> for Arc<dyn Keyring> {
     }
 }
 
-async fn create(EncryptedJson(customer): EncryptedJson<Customer>) -> String {
-    format!("{} {}", customer.id, customer.account.holder)
+/// Takes the extractor's result, as a service that logs refusals does: the
+/// client gets the rejection's fixed message, the log its cause.
+async fn create(
+    State(state): State<AppState>,
+    request: Result<EncryptedJson<Customer>, EncryptedJsonRejection>,
+) -> Result<String, EncryptedJsonRejection> {
+    match request {
+        Ok(EncryptedJson(customer)) => Ok(format!("{} {}", customer.id, customer.account.holder)),
+        Err(rejection) => {
+            if let Some(detail) = rejection.detail() {
+                state.log.lock().unwrap().push(detail.to_string());
+            }
+            Err(rejection)
+        }
+    }
 }
 
 async fn show() -> EncryptedJson<Customer> {
@@ -56,7 +82,10 @@ async fn relabel(
 
 /// The app, with `keyring` in its state and responses encrypted.
 fn app(keyring: Arc<dyn Keyring>) -> Router {
-    let state = AppState { keyring };
+    app_with(AppState::new(keyring))
+}
+
+fn app_with(state: AppState) -> Router {
     Router::new()
         .route("/customers", post(create))
         .route("/customers/42", get(show))
@@ -86,6 +115,20 @@ fn serve_app(app: Router) -> SocketAddr {
         });
     });
     addr
+}
+
+/// One HTTP/1.1 request; the whole response as received (empty if the
+/// server closed the connection without one).
+fn raw_request(addr: SocketAddr, method: &str, path: &str) -> String {
+    let mut stream = TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response);
+    String::from_utf8_lossy(&response).into_owned()
 }
 
 /// One HTTP/1.1 request; returns the status, the head (lower-cased) and the body.
@@ -169,9 +212,10 @@ fn every_rejection_has_its_status_and_code_and_leaks_nothing() {
         ])
         .unwrap(),
     ));
-    let no_banking = serve(Arc::new(
+    let no_banking_state = AppState::new(Arc::new(
         EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", PII_256)]).unwrap(),
     ));
+    let no_banking = serve_app(app_with(no_banking_state.clone()));
 
     let mut tampered = wire_json();
     let mut bytes = serde_json::from_value::<Sealed<String>>(tampered["email"].clone())
@@ -249,14 +293,70 @@ fn every_rejection_has_its_status_and_code_and_leaks_nothing() {
         let json: Value =
             serde_json::from_str(&got_body).unwrap_or_else(|_| panic!("{case}: body {got_body}"));
         assert_eq!(json["code"], code, "{case}: {got_body}");
-        for name in names {
-            assert!(
-                json["message"].as_str().unwrap().contains(name),
-                "{case}: {got_body}"
-            );
-        }
+        let fixed = if code == 40002 {
+            "Encryption Failed"
+        } else {
+            "request body is not the expected JSON"
+        };
+        assert_eq!(json["message"], fixed, "{case}: one message per code");
         assert_clean(&got_body);
+        if !names.is_empty() {
+            let logged = if target == no_banking {
+                no_banking_state.log.lock().unwrap().pop()
+            } else {
+                None
+            };
+            if let Some(logged) = logged {
+                for name in names {
+                    assert!(logged.contains(name), "{case}: {logged}");
+                }
+                assert_clean(&logged);
+            }
+        }
     }
+}
+
+/// Before, a service holding only `pii` answered three probes with three
+/// messages, so a client learned which aliases and key ids it holds.
+#[test]
+fn error_bodies_do_not_tell_a_missing_alias_from_a_retired_key_or_a_forgery() {
+    let state = AppState::new(Arc::new(
+        EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", PII_256)]).unwrap(),
+    ));
+    let addr = serve_app(app_with(state.clone()));
+    // 1: an alias the service lacks.
+    let missing_alias = wire_json();
+    // 2: a `pii` envelope under a key the service does not hold (the email
+    // comes first, so it is what fails).
+    let retired = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", PII_256_NEW),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", BANKING_128),
+    ])
+    .unwrap();
+    let retired_key = serde_json::to_value(customer().encrypt(&retired).unwrap()).unwrap();
+    // 3: a forged `pii` envelope.
+    let mut forged = wire_json();
+    let email = Sealed::<String>::from_text(forged["email"].as_str().unwrap()).unwrap();
+    let mut bytes = email.as_bytes().to_vec();
+    bytes[25] ^= 1;
+    forged["email"] = Sealed::<String>::from_envelope(bytes).to_text().into();
+
+    let mut answers = Vec::new();
+    for probe in [&missing_alias, &retired_key, &forged] {
+        let (status, body) = post_json(addr, "application/json", &probe.to_string());
+        answers.push((status, body));
+    }
+    let (status, body) = &answers[0];
+    assert_eq!(*status, 422, "{body}");
+    assert!(
+        answers.iter().all(|answer| answer == &answers[0]),
+        "{answers:?}"
+    );
+    let log = state.log.lock().unwrap().clone();
+    assert_eq!(log.len(), 3, "{log:?}");
+    assert!(log[0].contains("no key for alias `banking`"), "{log:?}");
+    assert!(log[1].contains("no key with this id"), "{log:?}");
+    assert!(log[2].contains("failed authentication"), "{log:?}");
 }
 
 #[test]
@@ -270,14 +370,86 @@ fn responses_are_encrypted_on_the_way_out() {
     assert_eq!(wire.decrypt(&keyring()).unwrap(), customer());
 }
 
+async fn created() -> impl IntoResponse {
+    (
+        StatusCode::CREATED,
+        [
+            (header::CACHE_CONTROL, "no-store"),
+            (header::LOCATION, "/customers/42"),
+            (header::SET_COOKIE, "session=1; HttpOnly"),
+        ],
+        EncryptedJson(customer()),
+    )
+}
+
+async fn forbidden() -> impl IntoResponse {
+    (StatusCode::FORBIDDEN, EncryptedJson(customer()))
+}
+
+async fn inner_layer(mut response: Response) -> Response {
+    response
+        .headers_mut()
+        .insert("x-inner-layer", "kept".parse().unwrap());
+    response
+}
+
+/// Before, the middleware rebuilt the response: `201` and every header the
+/// handler or an inner layer set were lost, and a `403` arrived as `200`.
 #[test]
-fn response_failures_are_explicit_server_errors() {
-    // Without the middleware: an explicit 500, never an empty success.
-    let bare = serve_app(Router::new().route("/customers/42", get(show)));
-    let (status, _, body) = request(bare, "GET", "/customers/42", "application/json", "");
-    assert_eq!(status, 500, "{body}");
-    assert!(body.contains("encrypt_responses"), "{body}");
+fn sealed_responses_keep_their_status_and_headers() {
+    let state = AppState::new(Arc::new(keyring()));
+    let addr = serve_app(
+        Router::new()
+            .route("/created", post(created))
+            .route("/forbidden", get(forbidden))
+            .route("/customers/42", get(show))
+            .layer(map_response(inner_layer))
+            .layer(from_fn_with_state(state.clone(), encrypt_responses))
+            .with_state(state),
+    );
+    let (status, head, body) = request(addr, "POST", "/created", "application/json", "");
+    assert_eq!(status, 201, "{head}");
+    for line in [
+        "cache-control: no-store",
+        "location: /customers/42",
+        "set-cookie: session=1; httponly",
+        "x-inner-layer: kept",
+        "content-type: application/json",
+        &format!("content-length: {}", body.len()),
+    ] {
+        assert!(head.contains(line), "{line} missing from {head}");
+    }
+    let wire: EncryptedCustomer = serde_json::from_str(&body).unwrap();
+    assert_eq!(wire.decrypt(&keyring()).unwrap(), customer());
     assert_clean(&body);
+
+    let (status, head, body) = request(addr, "GET", "/forbidden", "application/json", "");
+    assert_eq!(status, 403, "{head}");
+    let wire: EncryptedCustomer = serde_json::from_str(&body).unwrap();
+    assert_eq!(wire.decrypt(&keyring()).unwrap(), customer());
+
+    let (status, head, _) = request(addr, "GET", "/customers/42", "application/json", "");
+    assert_eq!(status, 200, "{head}");
+    assert!(head.contains("x-inner-layer: kept"), "{head}");
+}
+
+#[test]
+fn response_failures_are_never_a_success() {
+    // Without the middleware, even under a handler's `201`: no response at
+    // all (the body fails before the status line is sent), never a 2xx.
+    let bare = serve_app(
+        Router::new()
+            .route("/customers/42", get(show))
+            .route("/created", get(created)),
+    );
+    for path in ["/customers/42", "/created"] {
+        let response = raw_request(bare, "GET", path);
+        assert!(
+            !response.starts_with("HTTP/1.1 2"),
+            "{path}: a success without the middleware: {response}"
+        );
+        assert_clean(&response);
+    }
 
     // A keyring without an alias the response needs: 500, code 40002.
     let no_banking = serve(Arc::new(
@@ -287,10 +459,7 @@ fn response_failures_are_explicit_server_errors() {
     assert_eq!(status, 500, "{body}");
     let json: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(json["code"], 40002);
-    assert!(
-        json["message"].as_str().unwrap().contains("banking"),
-        "{body}"
-    );
+    assert_eq!(json["message"], "Encryption Failed");
     assert_clean(&body);
 }
 
@@ -345,9 +514,7 @@ async fn echo(EncryptedJson(customer): EncryptedJson<Customer>) -> EncryptedJson
 fn public_key_sessions_on_rest_routes_read_and_answer_under_the_session_key() {
     let sessions = Arc::new(SessionServer::generate().0);
     // The state's keyring holds nothing: every key here is a session's.
-    let state = AppState {
-        keyring: Arc::new(MemoryKeyring::new()),
-    };
+    let state = AppState::new(Arc::new(MemoryKeyring::new()));
     let addr = serve_app(
         Router::new()
             .route("/echo", post(echo))

@@ -32,6 +32,8 @@ struct Platform {
     banking_key: SecretString,
     accounts: Running,
     banking: Running,
+    /// What `banking` logs: the causes of the requests it refuses.
+    banking_log: tempfile::NamedTempFile,
     web: Running,
 }
 
@@ -48,10 +50,12 @@ fn start() -> Platform {
         ],
     )
     .unwrap();
-    let banking = launch::start(
+    let banking_log = tempfile::NamedTempFile::new().unwrap();
+    let banking = launch::start_logging(
         &exe,
         "banking",
         &[("ENCRYPTED_FIELDS_KEY_BANKING", banking_key.expose_secret())],
+        banking_log.reopen().unwrap(),
     )
     .unwrap();
     let web = launch::start(
@@ -68,6 +72,7 @@ fn start() -> Platform {
         banking_key,
         accounts,
         banking,
+        banking_log,
         web,
     }
 }
@@ -236,13 +241,19 @@ fn banking_refuses_what_it_cannot_authenticate_and_leaks_nothing() {
     assert_eq!(status, 422, "{body}");
     let error: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(error["code"], 40002, "{body}");
-    let message = error["message"].as_str().unwrap();
-    assert!(
-        message.contains("banking") && message.contains("bankAccount"),
-        "{body}"
-    );
+    // The client learns only that it failed; the service's log says why.
+    assert_eq!(error["message"], "Encryption Failed", "{body}");
     platform.assert_clean(&body);
     assert!(!body.contains("000555555555"), "{body}");
+    let log = std::fs::read_to_string(platform.banking_log.path()).unwrap();
+    assert!(
+        log.contains("refused a settlement")
+            && log.contains("`banking`")
+            && log.contains("bankAccount"),
+        "{log}"
+    );
+    platform.assert_clean(&log);
+    assert!(!log.contains("000555555555"), "{log}");
 }
 
 #[test]

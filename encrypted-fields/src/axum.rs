@@ -8,10 +8,12 @@
 //! can give one request its own keyring instead ([`RequestKeyring`]); with
 //! the `hpke` feature, [`session_keys`] does so for public-key sessions.
 
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 
 use axum::Json;
-use axum::body::Body;
+use axum::body::{Body, Bytes, HttpBody};
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRef, FromRequest, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
@@ -27,6 +29,14 @@ use crate::{Decrypt, Encrypt, Error, ErrorKind, Keyring};
 pub const ENCRYPTION_FAILED: u32 = 40002;
 /// The error code for a body that is not the expected JSON.
 pub const MALFORMED_REQUEST: u32 = 40000;
+
+/// The one message clients get with [`ENCRYPTION_FAILED`], whatever the
+/// cause: telling a missing alias from a retired key or a forgery would let
+/// a client probe which aliases and keys a service holds. The cause is in
+/// [`EncryptedJsonRejection::detail`] and in the audit events.
+const ENCRYPTION_FAILED_MESSAGE: &str = "Encryption Failed";
+/// The one message clients get with [`MALFORMED_REQUEST`].
+const MALFORMED_REQUEST_MESSAGE: &str = "request body is not the expected JSON";
 
 /// A JSON body whose encrypted fields are opened on the way in.
 ///
@@ -134,29 +144,59 @@ type Seal = Box<dyn FnOnce(&dyn Keyring) -> Result<Vec<u8>, Error> + Send>;
 #[derive(Clone)]
 struct PendingEncryption(Arc<Mutex<Option<Seal>>>);
 
+/// The status a pending `EncryptedJson` response carries until
+/// [`encrypt_responses`] seals it. A handler that sets another (`(StatusCode::CREATED,
+/// EncryptedJson(v))`) keeps it; this one becomes `200 OK`.
+const PENDING_STATUS: StatusCode = StatusCode::INTERNAL_SERVER_ERROR;
+
 impl<T> IntoResponse for EncryptedJson<T>
 where
     T: Encrypt + Send + 'static,
     T::Encrypted: Serialize,
 {
-    /// A response the [`encrypt_responses`] middleware completes. Without
-    /// that middleware it stays an explicit 500, never an empty success.
+    /// A response the [`encrypt_responses`] middleware completes: it
+    /// replaces the body with the sealed JSON and keeps the status and
+    /// headers the handler and inner layers set.
+    ///
+    /// Without that middleware there is no response: the placeholder body
+    /// fails when it is sent, so the connection is closed before a status
+    /// line (HTTP/1.1; a proxy in front answers 502), or the stream is
+    /// reset after a `500` (HTTP/2). A handler's own status (`201`) cannot
+    /// turn a missing middleware into a success.
     fn into_response(self) -> Response {
         let value = self.0;
         let seal: Seal = Box::new(move |keyring: &dyn Keyring| {
             let wire = value.encrypt(keyring)?;
             serde_json::to_vec(&wire).map_err(|_| Error::new(ErrorKind::Serialize))
         });
-        let mut response = EncryptedJsonRejection {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: ENCRYPTION_FAILED,
-            message: "EncryptedJson response without the encrypt_responses middleware".to_owned(),
-        }
-        .into_response();
+        let mut response = Response::new(Body::new(NotSealed));
+        *response.status_mut() = PENDING_STATUS;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        );
         response
             .extensions_mut()
             .insert(PendingEncryption(Arc::new(Mutex::new(Some(seal)))));
         response
+    }
+}
+
+/// The body of an `EncryptedJson` response nobody sealed: it fails on the
+/// first read, so the server sends no (successful) response at all.
+struct NotSealed;
+
+impl HttpBody for NotSealed {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, std::io::Error>>> {
+        Poll::Ready(Some(Err(std::io::Error::other(
+            "EncryptedJson response without the encrypt_responses middleware",
+        ))))
     }
 }
 
@@ -184,29 +224,33 @@ pub async fn encrypt_responses(
     complete(next.run(request).await, &*keyring)
 }
 
-/// Seals a response `EncryptedJson` left pending; any other passes as is.
-fn complete(mut response: Response, keyring: &dyn Keyring) -> Response {
-    let Some(PendingEncryption(slot)) = response.extensions_mut().remove::<PendingEncryption>()
-    else {
-        return response;
+/// Seals a response `EncryptedJson` left pending, keeping its status
+/// (`200` for the placeholder) and every header, with `content-length`
+/// recomputed; any other response passes as is.
+fn complete(response: Response, keyring: &dyn Keyring) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let seal = parts
+        .extensions
+        .remove::<PendingEncryption>()
+        .and_then(|PendingEncryption(slot)| slot.lock().ok().and_then(|mut seal| seal.take()));
+    let Some(seal) = seal else {
+        return Response::from_parts(parts, body);
     };
-    let seal = slot.lock().ok().and_then(|mut pending| pending.take());
-    let Some(seal) = seal else { return response };
     match seal(keyring) {
-        Ok(body) => {
-            let mut response = Response::new(Body::from(body));
-            response.headers_mut().insert(
-                header::CONTENT_TYPE,
-                HeaderValue::from_static("application/json"),
-            );
-            response
+        Ok(sealed) => {
+            if parts.status == PENDING_STATUS {
+                parts.status = StatusCode::OK;
+            }
+            parts.headers.remove(header::CONTENT_LENGTH);
+            parts
+                .headers
+                .entry(header::CONTENT_TYPE)
+                .or_insert(HeaderValue::from_static("application/json"));
+            Response::from_parts(parts, Body::from(sealed))
         }
-        Err(error) => EncryptedJsonRejection {
-            status: StatusCode::INTERNAL_SERVER_ERROR,
-            code: ENCRYPTION_FAILED,
-            message: error.to_string(),
+        Err(error) => {
+            EncryptedJsonRejection::crypto(StatusCode::INTERNAL_SERVER_ERROR, error).into_response()
         }
-        .into_response(),
     }
 }
 
@@ -234,21 +278,26 @@ pub async fn session_keys(
     mut request: Request,
     next: Next,
 ) -> Response {
-    let refuse = |message: String| {
-        EncryptedJsonRejection {
-            status: StatusCode::UNPROCESSABLE_ENTITY,
-            code: ENCRYPTION_FAILED,
-            message,
-        }
-        .into_response()
+    let refuse = |error: Error| {
+        EncryptedJsonRejection::crypto(StatusCode::UNPROCESSABLE_ENTITY, error).into_response()
     };
     let Some(enc_key) = request.headers().get(ENC_KEY_HEADER) else {
-        return refuse(format!("no {ENC_KEY_HEADER} header: start a session"));
+        return refuse(
+            Error::new(ErrorKind::MalformedEnvelope)
+                .alias("encKey")
+                .detail(format!("no {ENC_KEY_HEADER} header: start a session")),
+        );
     };
     let session = match enc_key.to_str().map(|text| sessions.open(text)) {
         Ok(Ok(session)) => Arc::new(session),
-        Ok(Err(error)) => return refuse(error.to_string()),
-        Err(_) => return refuse(format!("{ENC_KEY_HEADER} is not text")),
+        Ok(Err(error)) => return refuse(error),
+        Err(_) => {
+            return refuse(
+                Error::new(ErrorKind::MalformedEnvelope)
+                    .alias("encKey")
+                    .detail(format!("{ENC_KEY_HEADER} is not text")),
+            );
+        }
     };
     request
         .extensions_mut()
@@ -256,14 +305,19 @@ pub async fn session_keys(
     complete(next.run(request).await, &*session)
 }
 
-/// Why an `EncryptedJson` request was refused. The body is JSON,
-/// `{"code": ..., "message": "..."}`: the message names the field and alias
-/// involved but never plaintext, keys or ciphertext.
+/// Why an `EncryptedJson` request (or response) was refused. The body is
+/// JSON, `{"code": ..., "message": "..."}`, with one fixed message per code
+/// (`40002`: "Encryption Failed"; `40000`: "request body is not the
+/// expected JSON"), so clients cannot tell a missing alias from a retired
+/// key or a forgery. The cause, naming alias and field but never
+/// plaintext, keys or ciphertext, is in [`detail`](Self::detail) for the
+/// server's log (take `Result<EncryptedJson<T>, EncryptedJsonRejection>` in
+/// a handler to log it), and in the audit events of the `tracing` feature.
 #[derive(Debug)]
 pub struct EncryptedJsonRejection {
     status: StatusCode,
     code: u32,
-    message: String,
+    detail: Option<Error>,
 }
 
 impl EncryptedJsonRejection {
@@ -274,7 +328,7 @@ impl EncryptedJsonRejection {
         EncryptedJsonRejection {
             status: rejection.status(),
             code: MALFORMED_REQUEST,
-            message: "request body is not the expected JSON".to_owned(),
+            detail: None,
         }
     }
 
@@ -291,10 +345,14 @@ impl EncryptedJsonRejection {
             | ErrorKind::Deserialize => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::INTERNAL_SERVER_ERROR,
         };
+        Self::crypto(status, error)
+    }
+
+    fn crypto(status: StatusCode, error: Error) -> Self {
         EncryptedJsonRejection {
             status,
             code: ENCRYPTION_FAILED,
-            message: error.to_string(),
+            detail: Some(error),
         }
     }
 
@@ -307,11 +365,21 @@ impl EncryptedJsonRejection {
     pub fn code(&self) -> u32 {
         self.code
     }
+
+    /// The cause of a `40002`, for the server's log: kind, alias, field.
+    /// Never sent to the client.
+    pub fn detail(&self) -> Option<&Error> {
+        self.detail.as_ref()
+    }
 }
 
 impl IntoResponse for EncryptedJsonRejection {
     fn into_response(self) -> Response {
-        let body = serde_json::json!({ "code": self.code, "message": self.message });
+        let message = match self.code {
+            MALFORMED_REQUEST => MALFORMED_REQUEST_MESSAGE,
+            _ => ENCRYPTION_FAILED_MESSAGE,
+        };
+        let body = serde_json::json!({ "code": self.code, "message": message });
         (self.status, Json(body)).into_response()
     }
 }

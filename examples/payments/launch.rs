@@ -22,8 +22,23 @@ impl Drop for Running {
 }
 
 /// Starts `exe serve NAME` with only `env` for keys: no
-/// `ENCRYPTED_FIELDS_*` variable of this process leaks into the child.
+/// `ENCRYPTED_FIELDS_*` variable of this process leaks into the child. Its
+/// log (refused requests, with their causes) goes to this process's stderr.
 pub fn start<K, V>(exe: &Path, name: &str, env: &[(K, V)]) -> io::Result<Running>
+where
+    K: AsRef<OsStr>,
+    V: AsRef<OsStr>,
+{
+    start_logging(exe, name, env, Stdio::inherit())
+}
+
+/// [`start`], with the service's log going to `log`.
+pub fn start_logging<K, V>(
+    exe: &Path,
+    name: &str,
+    env: &[(K, V)],
+    log: impl Into<Stdio>,
+) -> io::Result<Running>
 where
     K: AsRef<OsStr>,
     V: AsRef<OsStr>,
@@ -33,7 +48,7 @@ where
         .args(["serve", name])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit());
+        .stderr(log);
     for (var, _) in std::env::vars_os() {
         if var.to_string_lossy().starts_with("ENCRYPTED_FIELDS_") {
             command.env_remove(var);

@@ -13,7 +13,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
-use encrypted_fields::axum::PartialEncryptedJson;
+use encrypted_fields::axum::{EncryptedJsonRejection, PartialEncryptedJson};
 use encrypted_fields::{Decrypt, Encrypt, Keyring};
 
 use crate::model::{
@@ -120,7 +120,22 @@ async fn create(
 
 async fn settle(
     State(service): State<Service>,
-    PartialEncryptedJson(transaction): PartialEncryptedJson<PartialTransaction>,
+    request: Result<PartialEncryptedJson<PartialTransaction>, EncryptedJsonRejection>,
+) -> Result<Json<Settlement>, Response> {
+    // The client gets the code and one fixed message; the cause (alias,
+    // field, kind) goes to this service's log only.
+    let PartialEncryptedJson(transaction) = request.map_err(|rejection| {
+        if let Some(detail) = rejection.detail() {
+            eprintln!("banking: refused a settlement: {detail}");
+        }
+        rejection.into_response()
+    })?;
+    settle_opened(&service, transaction).map_err(IntoResponse::into_response)
+}
+
+fn settle_opened(
+    service: &Service,
+    transaction: PartialTransaction,
 ) -> Result<Json<Settlement>, Failure> {
     let (Some(from), Some(to)) = (
         transaction.sender.bank_account.open(),
@@ -226,8 +241,10 @@ impl Failure {
 }
 
 impl From<encrypted_fields::Error> for Failure {
+    /// The cause to the log, a fixed message to the client.
     fn from(error: encrypted_fields::Error) -> Self {
-        Failure::new(StatusCode::INTERNAL_SERVER_ERROR, error.to_string())
+        eprintln!("payments: {error}");
+        Failure::internal()
     }
 }
 

@@ -7,7 +7,10 @@
 //!
 //! answering `{"result": [...], "id": N}` or `{"error": [code, "message"], "id": N}`
 //! with HTTP 200, as the spec does. Every cryptographic failure, a stale or
-//! foreign `encKey` included, is error `40002`: the client re-initializes.
+//! foreign `encKey` included, is error `40002` with the one message
+//! "Encryption Failed": the client re-initializes. The cause goes to the
+//! server's log (stderr), never to the client, so a client cannot tell a
+//! stale session from a forged one.
 
 use std::sync::{Arc, Mutex, RwLock};
 
@@ -31,6 +34,8 @@ use crate::model::{
 pub struct App {
     sessions: Arc<RwLock<SessionServer>>,
     secret: Arc<Mutex<Option<SecretData>>>,
+    /// The causes of the 40002 errors sent, as logged.
+    log: Arc<Mutex<Vec<String>>>,
 }
 
 impl App {
@@ -38,7 +43,14 @@ impl App {
         App {
             sessions: Arc::new(RwLock::new(sessions)),
             secret: Arc::default(),
+            log: Arc::default(),
         }
+    }
+
+    /// What the server has logged about refused calls.
+    #[cfg_attr(not(test), expect(dead_code, reason = "read by tests/secret_rpc.rs"))]
+    pub fn log(&self) -> Vec<String> {
+        self.log.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 
     /// Replaces the key pair, as a redeploy with a new secret does: every
@@ -93,11 +105,20 @@ async fn rpc(State(app): State<App>, call: Result<Json<Call>, JsonRejection>) ->
     let outcome = match call.method.as_str() {
         "sendSecretData" => send_secret_data(&app, &call.params),
         "getSecretData" => get_secret_data(&app, &call.params),
-        _ => Err(RpcError(NO_SUCH_METHOD, "No Such Method".to_owned())),
+        _ => Err(RpcError::new(NO_SUCH_METHOD, "No Such Method")),
     };
     Json(match outcome {
         Ok(result) => json!({ "result": result, "id": call.id }),
-        Err(RpcError(code, message)) => json!({ "error": [code, message], "id": call.id }),
+        Err(RpcError(code, message, cause)) => {
+            if let Some(cause) = cause {
+                eprintln!("secret_rpc: {message}: {cause}");
+                app.log
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(cause);
+            }
+            json!({ "error": [code, message], "id": call.id })
+        }
     })
 }
 
@@ -115,8 +136,7 @@ fn get_secret_data(app: &App, params: &[Value]) -> Result<Vec<Value>, RpcError> 
     let params: GetParams = first(params)?;
     let session = app.open(&params.enc_key)?;
     let secret = app.secret.lock().unwrap_or_else(|p| p.into_inner()).clone();
-    let secret =
-        secret.ok_or_else(|| RpcError(ILLEGAL_STATE, "no secret data stored".to_owned()))?;
+    let secret = secret.ok_or_else(|| RpcError::new(ILLEGAL_STATE, "no secret data stored"))?;
     let sealed = secret.encrypt(&session).map_err(RpcError::crypto)?;
     let sealed = serde_json::to_value(sealed).map_err(|_| RpcError::illegal("unserializable"))?;
     Ok(vec![sealed])
@@ -131,15 +151,24 @@ fn first<T: serde::de::DeserializeOwned>(params: &[Value]) -> Result<T, RpcError
     }
 }
 
-/// A JSON-RPC error: code and message (no plaintext, no key material).
-struct RpcError(i64, String);
+/// A JSON-RPC error: code, message (no plaintext, no key material) and,
+/// for the log only, the cause of a cryptographic failure.
+struct RpcError(i64, String, Option<String>);
 
 impl RpcError {
+    fn new(code: i64, message: &str) -> Self {
+        RpcError(code, message.to_owned(), None)
+    }
+
     fn crypto(error: encrypted_fields::Error) -> Self {
-        RpcError(ENCRYPTION_FAILED, format!("Encryption Failed: {error}"))
+        RpcError(
+            ENCRYPTION_FAILED,
+            "Encryption Failed".to_owned(),
+            Some(error.to_string()),
+        )
     }
 
     fn illegal(message: &str) -> Self {
-        RpcError(ILLEGAL_ARGUMENT, format!("Illegal Argument: {message}"))
+        RpcError::new(ILLEGAL_ARGUMENT, &format!("Illegal Argument: {message}"))
     }
 }
