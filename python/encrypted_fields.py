@@ -21,6 +21,7 @@ import json
 import math
 import os
 import re
+import stat
 import struct
 from typing import Any, Iterable, Mapping, Optional, Sequence, Tuple, Union
 
@@ -194,6 +195,36 @@ def _io_reason(error: OSError) -> str:
     return "other error"
 
 
+MAX_SECRET_FILE_LEN = 64 * 1024
+
+
+def _read_named_file(path: str, invalid) -> str:
+    """A regular file (symlinks followed) of at most 64 KiB, as UTF-8. Never
+    echoes the path: a key pasted into a `_FILE` variable by mistake would
+    end up in the logs. Checked before opening: opening a FIFO would block."""
+    too_big = f"the file it names is over {MAX_SECRET_FILE_LEN} bytes; a keyset is one line"
+
+    def check(info: os.stat_result) -> None:
+        if not stat.S_ISREG(info.st_mode):
+            raise invalid("the file it names is not a regular file")
+        if info.st_size > MAX_SECRET_FILE_LEN:
+            raise invalid(too_big)
+
+    try:
+        check(os.stat(path))
+        with open(path, "rb") as f:
+            check(os.fstat(f.fileno()))
+            raw = f.read(MAX_SECRET_FILE_LEN + 1)
+    except OSError as e:
+        raise invalid(f"cannot read the file it names: {_io_reason(e)}") from None
+    if len(raw) > MAX_SECRET_FILE_LEN:
+        raise invalid(too_big)
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise invalid("cannot read the file it names: invalid data") from None
+
+
 def _normalize(alias: str) -> str:
     return alias.lower().replace("-", "_").replace(".", "_")
 
@@ -247,15 +278,7 @@ class Keyring:
             if alias in seen:
                 raise invalid(f"alias `{alias}` is also set by {seen[alias]}; set only one")
             if from_file:
-                try:
-                    with open(value, encoding="utf-8") as f:
-                        value = f.read()
-                except OSError as e:
-                    # Never echo the path: a key pasted into a `_FILE` variable by
-                    # mistake would end up in the logs.
-                    raise invalid(f"cannot read the file it names: {_io_reason(e)}") from None
-                except UnicodeDecodeError:
-                    raise invalid("cannot read the file it names: invalid data") from None
+                value = _read_named_file(value, invalid)
             try:
                 value.encode("utf-8")
             except UnicodeEncodeError:  # os.environ's surrogate escapes of non-UTF-8 bytes

@@ -174,6 +174,25 @@ def test_a_key_file_that_is_not_utf8_fails_the_same_way_in_both(rust, tmp_path):
     assert str(raised.value) == answer["error"]["message"]
 
 
+@pytest.mark.parametrize("kind", ["directory", "device", "fifo", "too big"])
+def test_key_files_must_be_small_regular_files_in_both(rust, tmp_path, kind):
+    path = tmp_path / "pii.key"
+    if kind == "directory":
+        path.mkdir()
+    elif kind == "device":
+        path = "/dev/zero"
+    elif kind == "fifo":
+        os.mkfifo(path)
+    else:
+        path.write_text("A" * (64 * 1024 + 1))
+    vars = {"ENCRYPTED_FIELDS_KEY_PII_FILE": str(path)}
+    answer = rust.call(op="load_env", vars=vars)
+    with pytest.raises(ef.InvalidKey) as raised:
+        ef.Keyring.from_vars(sorted(vars.items()))
+    assert str(raised.value) == answer["error"]["message"]
+    assert str(path) not in str(raised.value)
+
+
 def test_key_loading_accepts_what_rust_accepts(rust, tmp_path):
     key_file = tmp_path / "banking.key"
     key_file.write_text(KEY_128 + "\n")

@@ -160,17 +160,53 @@ pub(crate) fn read_secret_var(name: &str) -> Result<Option<Zeroizing<String>>, E
     }
 }
 
-/// The text of the file the `_FILE` variable `var` names. Never echoes the
-/// path: a key pasted into a `_FILE` variable by mistake would reach logs.
+/// The largest file a `_FILE` variable may name: a keyset is one line (a
+/// few dozen bytes a key), so anything near this is not a keyset.
+pub(crate) const MAX_SECRET_FILE_LEN: u64 = 64 * 1024;
+
+/// The text of the file the `_FILE` variable `var` names: a regular file
+/// (symlinks followed, as Kubernetes secret mounts use them) of at most
+/// [`MAX_SECRET_FILE_LEN`] bytes, so `/dev/zero`, a FIFO without a writer
+/// or a huge file fail at once instead of hanging or exhausting memory.
+/// Never echoes the path: a key pasted into a `_FILE` variable by mistake
+/// would reach logs.
 fn read_named_file(var: &str, path: &str) -> Result<Zeroizing<String>, Error> {
-    std::fs::read_to_string(path)
-        .map(Zeroizing::new)
-        .map_err(|e| {
-            Error::new(ErrorKind::InvalidKey).detail(format!(
-                "{var}: cannot read the file it names: {}",
-                e.kind()
-            ))
-        })
+    use std::io::Read;
+    let fail =
+        |detail: String| Error::new(ErrorKind::InvalidKey).detail(format!("{var}: {detail}"));
+    let unreadable =
+        |e: std::io::Error| fail(format!("cannot read the file it names: {}", e.kind()));
+    let check = |metadata: std::fs::Metadata| {
+        if !metadata.is_file() {
+            return Err(fail("the file it names is not a regular file".to_owned()));
+        }
+        if metadata.len() > MAX_SECRET_FILE_LEN {
+            return Err(fail(format!(
+                "the file it names is over {MAX_SECRET_FILE_LEN} bytes; a keyset is one line"
+            )));
+        }
+        Ok(())
+    };
+    // Checked before opening: opening a FIFO would block.
+    check(std::fs::metadata(path).map_err(unreadable)?)?;
+    let file = std::fs::File::open(path).map_err(unreadable)?;
+    check(file.metadata().map_err(unreadable)?)?;
+    let mut bytes = Zeroizing::new(Vec::new());
+    file.take(MAX_SECRET_FILE_LEN + 1)
+        .read_to_end(&mut bytes)
+        .map_err(unreadable)?;
+    if bytes.len() as u64 > MAX_SECRET_FILE_LEN {
+        return Err(fail(format!(
+            "the file it names is over {MAX_SECRET_FILE_LEN} bytes; a keyset is one line"
+        )));
+    }
+    match String::from_utf8(std::mem::take(&mut *bytes)) {
+        Ok(text) => Ok(Zeroizing::new(text)),
+        Err(error) => {
+            Zeroizing::new(error.into_bytes());
+            Err(unreadable(std::io::ErrorKind::InvalidData.into()))
+        }
+    }
 }
 
 /// Parses a comma-separated list of base64 keys, primary first.
@@ -344,6 +380,41 @@ mod tests {
             !pasted.contains(K32) && !pasted.contains("AAECAwQF"),
             "{pasted}"
         );
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    /// Before, `/dev/zero` grew until allocation failed, a FIFO without a
+    /// writer blocked start-up, and a 500 MB file was read whole.
+    #[test]
+    fn key_files_must_be_small_regular_files() {
+        let dir = std::env::temp_dir().join(format!("ef-env-files-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let big = dir.join("big.key");
+        std::fs::write(&big, vec![b'A'; MAX_SECRET_FILE_LEN as usize + 1]).unwrap();
+        let link = dir.join("link.key");
+        let target = dir.join("target.key");
+        std::fs::write(&target, format!("{K16}\n")).unwrap();
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        let fifo = dir.join("fifo.key");
+        let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+        let var = "ENCRYPTED_FIELDS_KEY_PII_FILE";
+        let refused = |path: &std::path::Path| error(&[(var, path.to_str().unwrap())]);
+        assert!(
+            refused(&big).contains("over 65536 bytes"),
+            "{}",
+            refused(&big)
+        );
+        for special in [std::path::Path::new("/dev/zero"), &dir] {
+            let message = refused(special);
+            assert!(message.contains("not a regular file"), "{message}");
+        }
+        if made.is_ok_and(|s| s.success()) {
+            let message = refused(&fifo);
+            assert!(message.contains("not a regular file"), "{message}");
+        }
+        // A symlink to a regular file (a Kubernetes secret mount) is fine.
+        let keyring = EnvKeyring::from_vars([(var, link.to_str().unwrap())]).unwrap();
+        assert!(keyring.key_set("pii").is_some());
         std::fs::remove_dir_all(&dir).unwrap();
     }
 
