@@ -203,3 +203,117 @@ fn no_partial_keyring_unless_asked_and_a_clear_error_when_kms_is_down() {
         "names the transport failure: {message}"
     );
 }
+
+/// Before, a KMS endpoint that accepted the connection and never answered
+/// hung start-up forever.
+#[test]
+fn a_kms_that_never_answers_fails_the_load_at_its_deadline() {
+    let fake = support::FakeKms::start(|_, _| support::Reply::Hang);
+    let started = std::time::Instant::now();
+    let error = runtime()
+        .block_on(
+            KmsKeyring::builder(fake.client())
+                .deadline(std::time::Duration::from_secs(2))
+                .keyset(support::fake_wrapped("pii"))
+                .load(),
+        )
+        .unwrap_err();
+    let took = started.elapsed();
+    assert!(took < std::time::Duration::from_secs(20), "{took:?}");
+    assert_eq!(error.kind(), ErrorKind::Kms);
+    assert_eq!(error.key_alias(), Some("pii"));
+    assert!(error.to_string().contains("deadline"), "{error}");
+}
+
+/// Before, a load of many aliases that KMS throttled exhausted the SDK's
+/// retries and failed on the first throttled alias.
+#[test]
+fn throttled_calls_are_retried_within_the_deadline() {
+    const ALIASES: usize = 40;
+    let keysets: Vec<String> = (0..ALIASES).map(|_| key()).collect();
+    let answers = keysets.clone();
+    // Every alias is throttled three times (the SDK's own attempts) first.
+    let fake = support::FakeKms::start(move |alias, nth| {
+        if nth <= 3 {
+            return support::Reply::Throttle;
+        }
+        let i: usize = alias.trim_start_matches('a').parse().unwrap();
+        support::Reply::Keyset(answers[i].clone())
+    });
+    let mut builder = KmsKeyring::builder(fake.client());
+    for i in 0..ALIASES {
+        builder = builder.keyset(support::fake_wrapped(&format!("a{i}")));
+    }
+    let keyring = runtime().block_on(builder.load()).unwrap();
+    assert_eq!(keyring.aliases().len(), ALIASES);
+    assert!(keyring.failures().is_empty());
+    let calls = fake.calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(calls >= 4 * ALIASES, "{calls} calls");
+}
+
+/// Before, the load reported only the first failure.
+#[test]
+fn every_alias_that_failed_is_named_in_one_error() {
+    let fake = support::FakeKms::start(|alias, _| match alias {
+        "pii" => support::Reply::Keyset(key()),
+        _ => support::Reply::Deny,
+    });
+    let error = runtime()
+        .block_on(
+            KmsKeyring::builder(fake.client())
+                .keyset(support::fake_wrapped("pii"))
+                .keyset(support::fake_wrapped("banking"))
+                .keyset(support::fake_wrapped("audit"))
+                .load(),
+        )
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Kms);
+    let message = error.to_string();
+    assert!(message.contains("2 of 3 keysets did not load"), "{message}");
+    for alias in ["`banking`", "`audit`"] {
+        assert!(message.contains(alias), "{alias}: {message}");
+    }
+    assert!(message.contains("AccessDenied"), "{message}");
+}
+
+/// With `allow_partial`, an alias that failed to load is an error where it
+/// is used, not a field another service may open (partial decryption, and
+/// so `PartialEncryptedJson`, would otherwise forward it as "not ours").
+#[test]
+fn a_failed_alias_is_an_error_in_partial_decryption() {
+    let fake = support::FakeKms::start(|alias, _| match alias {
+        "pii" => support::Reply::Keyset("AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=".into()),
+        _ => support::Reply::Deny,
+    });
+    let keyring = runtime()
+        .block_on(
+            KmsKeyring::builder(fake.client())
+                .keyset(support::fake_wrapped("pii"))
+                .keyset(support::fake_wrapped("banking"))
+                .allow_partial(true)
+                .load(),
+        )
+        .unwrap();
+    assert_eq!(keyring.aliases(), ["pii"]);
+    let full = encrypted_fields::EnvKeyring::from_vars([
+        (
+            "ENCRYPTED_FIELDS_KEY_PII",
+            "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+        ),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", "AAECAwQFBgcICQoLDA0ODw=="),
+    ])
+    .unwrap();
+    let wire = customer().encrypt(&full).unwrap();
+    let error = wire.decrypt_partial(&keyring).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Kms, "{error}");
+    assert_eq!(error.key_alias(), Some("banking"));
+    assert_eq!(error.field(), Some("iban"));
+    // A keyring that was never given `banking` still forwards it.
+    let pii_only = encrypted_fields::EnvKeyring::from_vars([(
+        "ENCRYPTED_FIELDS_KEY_PII",
+        "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+    )])
+    .unwrap();
+    let partial = wire.decrypt_partial(&pii_only).unwrap();
+    assert_eq!(partial.inaccessible, ["banking"]);
+}

@@ -19,8 +19,12 @@
 //! `kms:EncryptionContext:encrypted-fields:alias`.
 
 use std::fmt;
+use std::time::{Duration, Instant};
 
 use aws_sdk_kms::Client;
+use aws_sdk_kms::config::AsyncSleep;
+use aws_sdk_kms::config::timeout::TimeoutConfig;
+use aws_sdk_kms::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_kms::primitives::Blob;
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -50,6 +54,14 @@ pub fn var_name(alias: &str) -> String {
 }
 /// How many KMS calls a load keeps in flight.
 const CONCURRENCY: usize = 16;
+/// How long a load may take, unless [`KmsKeyringBuilder::deadline`] says
+/// otherwise: enough for a thousand aliases with throttling, short enough
+/// that a KMS endpoint that never answers stops start-up with an error.
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+/// The first wait after KMS throttles a call, doubled on each retry up to
+/// [`MAX_BACKOFF`], with random jitter.
+const FIRST_BACKOFF: Duration = Duration::from_millis(100);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Wraps a plain keyset (`ENCRYPTED_FIELDS_KEY_*` syntax) for `alias` under
 /// the KMS key `kms_key_id`.
@@ -122,27 +134,74 @@ pub async fn unwrap_keyset(
     wrapped: &str,
     kms_key_id: Option<&str>,
 ) -> Result<Unwrapped, Error> {
-    let (alias, blob) = parse_wrapped(wrapped)?;
-    let mut output = client
+    unwrap_once(client, wrapped, kms_key_id, None)
+        .await
+        .map_err(Failed::into_error)
+}
+
+/// Why one `Decrypt` failed: throttled (worth retrying after a wait), or
+/// anything else.
+enum Failed {
+    Throttled(Error),
+    Other(Error),
+}
+
+impl Failed {
+    fn into_error(self) -> Error {
+        match self {
+            Failed::Throttled(error) | Failed::Other(error) => error,
+        }
+    }
+}
+
+/// One `Decrypt`, given up after `timeout` if there is one.
+async fn unwrap_once(
+    client: &Client,
+    wrapped: &str,
+    kms_key_id: Option<&str>,
+    timeout: Option<Duration>,
+) -> Result<Unwrapped, Failed> {
+    let (alias, blob) = parse_wrapped(wrapped).map_err(Failed::Other)?;
+    let mut request = client
         .decrypt()
         .ciphertext_blob(Blob::new(blob))
         .encryption_context(CONTEXT_KEY, alias)
         .set_key_id(kms_key_id.map(str::to_owned))
-        .send()
-        .await
-        .map_err(|e| kms_error(alias, "Decrypt", &e))?;
+        .customize();
+    if let Some(timeout) = timeout {
+        // The SDK sets no read timeout by default: a KMS endpoint that
+        // accepts the connection and never answers would hang start-up.
+        request = request.config_override(
+            aws_sdk_kms::Config::builder()
+                .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build()),
+        );
+    }
+    let mut output = request.send().await.map_err(|e| match &e {
+        SdkError::TimeoutError(_) => Failed::Other(
+            Error::new(ErrorKind::Kms)
+                .alias(alias)
+                .detail("KMS Decrypt: no answer before the load's deadline"),
+        ),
+        _ if e.code() == Some("ThrottlingException") => {
+            Failed::Throttled(kms_error(alias, "Decrypt", &e))
+        }
+        _ => Failed::Other(kms_error(alias, "Decrypt", &e)),
+    })?;
     // Take the plaintext out of the response, so the only copy is wiped.
     let plaintext = output
         .plaintext
         .take()
-        .ok_or_else(|| kms_error(alias, "Decrypt", &Missing("plaintext")))?;
+        .ok_or_else(|| Failed::Other(kms_error(alias, "Decrypt", &Missing("plaintext"))))?;
     let bytes = Zeroizing::new(plaintext.into_inner());
     let context = || format!("keyset for alias `{alias}`");
     let text = std::str::from_utf8(&bytes).map_err(|_| {
-        Error::new(ErrorKind::InvalidKey)
-            .detail(format!("{}: unwrapped keyset is not text", context()))
+        Failed::Other(
+            Error::new(ErrorKind::InvalidKey)
+                .alias(alias)
+                .detail(format!("{}: unwrapped keyset is not text", context())),
+        )
     })?;
-    let keys = parse_keys(text).map_err(|e| e.prefixed(&context()))?;
+    let keys = parse_keys(text).map_err(|e| Failed::Other(e.prefixed(&context()).alias(alias)))?;
     Ok(Unwrapped {
         alias: alias.to_owned(),
         keyset: Zeroizing::new(text.to_owned()),
@@ -212,6 +271,46 @@ impl fmt::Display for Missing {
 
 impl std::error::Error for Missing {}
 
+/// [`unwrap_once`] until it succeeds, fails for a reason other than
+/// throttling, or the deadline comes: throttled calls wait (with backoff
+/// and jitter) and try again, as a thousand aliases loading at once can
+/// exhaust the SDK's own retries.
+async fn unwrap_by(
+    client: &Client,
+    wrapped: &str,
+    kms_key_id: Option<&str>,
+    deadline: Instant,
+) -> Result<Unwrapped, Error> {
+    let sleep = client
+        .config()
+        .sleep_impl()
+        .or_else(aws_smithy_async::rt::sleep::default_async_sleep);
+    let mut backoff = FIRST_BACKOFF;
+    loop {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            let alias = wrapped_alias(wrapped).unwrap_or("?");
+            return Err(Error::new(ErrorKind::Kms)
+                .alias(alias)
+                .detail("KMS Decrypt: not loaded before the load's deadline"));
+        }
+        match unwrap_once(client, wrapped, kms_key_id, Some(remaining)).await {
+            Ok(unwrapped) => return Ok(unwrapped),
+            Err(Failed::Throttled(error)) => {
+                let wait = backoff.mul_f64(rand::random_range(0.5..1.0));
+                match &sleep {
+                    Some(sleep) if Instant::now() + wait < deadline => {
+                        sleep.sleep(wait).await;
+                        backoff = (backoff * 2).min(MAX_BACKOFF);
+                    }
+                    _ => return Err(error),
+                }
+            }
+            Err(Failed::Other(error)) => return Err(error),
+        }
+    }
+}
+
 /// A keyring loaded from KMS-wrapped keysets: one KMS call per keyset at
 /// start-up, then every field is served from memory.
 ///
@@ -236,6 +335,7 @@ impl KmsKeyring {
             kms_key_id: None,
             wrapped: Vec::new(),
             allow_partial: false,
+            deadline: DEFAULT_DEADLINE,
         }
     }
 
@@ -253,6 +353,14 @@ impl KmsKeyring {
 impl Keyring for KmsKeyring {
     fn key_set(&self, alias: &str) -> Option<&KeySet> {
         self.keys.key_set(alias)
+    }
+
+    /// An alias whose keyset failed to load (with `allow_partial`) is an
+    /// error wherever it is used, never "not this service's".
+    fn load_failure(&self, alias: &str) -> Option<&Error> {
+        self.failures
+            .iter()
+            .find(|failure| failure.key_alias() == Some(alias))
     }
 }
 
@@ -272,6 +380,7 @@ pub struct KmsKeyringBuilder {
     /// Each wrapped keyset and where it came from, for error messages.
     wrapped: Vec<(String, Zeroizing<String>)>,
     allow_partial: bool,
+    deadline: Duration,
 }
 
 impl KmsKeyringBuilder {
@@ -329,22 +438,35 @@ impl KmsKeyringBuilder {
 
     /// Starts with the keysets that unwrapped even if some did not, listing
     /// those in [`KmsKeyring::failures`]. Off by default: a service should
-    /// not start without keys it was configured with.
+    /// not start without keys it was configured with. An alias that failed
+    /// stays an error wherever it is used ([`Keyring::load_failure`]):
+    /// partial decryption does not treat its fields as another service's.
     pub fn allow_partial(mut self, allow: bool) -> Self {
         self.allow_partial = allow;
         self
     }
 
-    /// Unwraps every keyset, up to 16 KMS calls at a time.
+    /// How long the whole load may take ([`DEFAULT_DEADLINE`], 30 s, unless
+    /// set): KMS calls still unanswered then fail, naming their alias.
+    /// Throttled calls are retried with backoff until then.
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Unwraps every keyset, up to 16 KMS calls at a time, within the
+    /// [`deadline`](Self::deadline).
     ///
     /// # Errors
     ///
     /// [`ErrorKind::InvalidKey`] if two keysets name the same alias (even
     /// with partial loads: which one to use would be a guess), or if called
-    /// outside a tokio runtime. Unless partial loads are allowed, the first
-    /// failure by alias: [`ErrorKind::Kms`] naming the alias and the KMS
-    /// error, or [`ErrorKind::MalformedEnvelope`] / [`ErrorKind::InvalidKey`]
-    /// for text that is not a wrapped keyset, naming where it came from.
+    /// outside a tokio runtime. Unless partial loads are allowed, every
+    /// failure at once: one failure as it is ([`ErrorKind::Kms`] naming the
+    /// alias and the KMS error, or [`ErrorKind::MalformedEnvelope`] /
+    /// [`ErrorKind::InvalidKey`] for text that is not a wrapped keyset,
+    /// naming where it came from); several as one [`ErrorKind::Kms`] error
+    /// listing each, by alias.
     pub async fn load(self) -> Result<KmsKeyring, Error> {
         if tokio::runtime::Handle::try_current().is_err() {
             return Err(Error::new(ErrorKind::InvalidKey)
@@ -367,6 +489,7 @@ impl KmsKeyringBuilder {
                 }
             }
         }
+        let deadline = Instant::now() + self.deadline;
         let mut pending = valid.into_iter();
         let mut running = JoinSet::new();
         let mut keys = MemoryKeyring::new();
@@ -376,7 +499,7 @@ impl KmsKeyringBuilder {
                 let client = self.client.clone();
                 let kms_key_id = self.kms_key_id.clone();
                 running.spawn(async move {
-                    unwrap_keyset(&client, &wrapped, kms_key_id.as_deref()).await
+                    unwrap_by(&client, &wrapped, kms_key_id.as_deref(), deadline).await
                 });
             }
             let Some(joined) = running.join_next().await else {
@@ -390,9 +513,19 @@ impl KmsKeyringBuilder {
             }
         }
         failures.sort_by(|a, b| a.key_alias().cmp(&b.key_alias()));
-        match failures.first() {
-            Some(first) if !self.allow_partial => Err(first.clone()),
-            _ => Ok(KmsKeyring { keys, failures }),
+        match failures.as_slice() {
+            [] => Ok(KmsKeyring { keys, failures }),
+            _ if self.allow_partial => Ok(KmsKeyring { keys, failures }),
+            [only] => Err(only.clone()),
+            all => {
+                let each: Vec<String> = all.iter().map(ToString::to_string).collect();
+                Err(Error::new(ErrorKind::Kms).detail(format!(
+                    "{} of {} keysets did not load: {}",
+                    all.len(),
+                    self.wrapped.len(),
+                    each.join("; ")
+                )))
+            }
         }
     }
 }

@@ -249,14 +249,20 @@ pub mod __private {
         if keyring.opening_key_set(binding.alias()).is_some() {
             return sealed.open(keyring, binding).map(MaybeSealed::Open);
         }
-        keep_sealed(sealed, binding, inaccessible)
+        keep_sealed(keyring, sealed, binding, inaccessible)
     }
 
-    fn keep_sealed<T, E>(
+    /// Keeps a field sealed whose alias this keyring does not hold; an
+    /// alias it was configured with but failed to load is an error instead.
+    fn keep_sealed<T, E, K: Keyring + ?Sized>(
+        keyring: &K,
         sealed: &Sealed<E>,
         binding: &Binding<'_>,
         inaccessible: &mut BTreeSet<String>,
     ) -> Result<MaybeSealed<T, E>, Error> {
+        if let Some(failure) = keyring.load_failure(binding.alias()) {
+            return Err(failure.clone().at(binding));
+        }
         let info = sealed.inspect().map_err(|e| e.at(binding))?;
         crate::audit::inaccessible(binding, Some(info.key_id));
         if !inaccessible.contains(binding.alias()) {
@@ -332,7 +338,7 @@ pub mod __private {
         inaccessible: &mut BTreeSet<String>,
     ) -> Result<MaybeSealed<E::Partial, E>, Error> {
         if keyring.opening_key_set(binding.alias()).is_none() {
-            return keep_sealed(sealed, binding, inaccessible);
+            return keep_sealed(keyring, sealed, binding, inaccessible);
         }
         let child = sealed.open(keyring, binding)?;
         child

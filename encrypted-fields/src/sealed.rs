@@ -101,7 +101,7 @@ impl<T: Serialize> Sealed<T> {
     ) -> Result<Vec<Self>, Error> {
         let sealed = keyring
             .key_set(binding.alias())
-            .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))
+            .ok_or_else(|| missing_alias(keyring, binding))
             .and_then(|keys| {
                 keys.keys()
                     .iter()
@@ -249,7 +249,16 @@ fn primary<'k, K: Keyring + ?Sized>(
     keyring
         .key_set(binding.alias())
         .map(|set| set.primary())
-        .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))
+        .ok_or_else(|| missing_alias(keyring, binding))
+}
+
+/// The error for an alias the keyring has no keys for: why it failed to
+/// load, if it was configured and did not load, else [`ErrorKind::UnknownAlias`].
+pub(crate) fn missing_alias<K: Keyring + ?Sized>(keyring: &K, binding: &Binding<'_>) -> Error {
+    match keyring.load_failure(binding.alias()) {
+        Some(failure) => failure.clone().at(binding),
+        None => Error::new(ErrorKind::UnknownAlias).at(binding),
+    }
 }
 
 /// Serializes `value` as the plaintext.
@@ -279,7 +288,7 @@ fn open_with<K: Keyring + ?Sized, R>(
     let parts = format::parse(envelope).map_err(|e| parse_error(e).at(binding))?;
     let key = keyring
         .opening_key_set(binding.alias())
-        .ok_or_else(|| Error::new(ErrorKind::UnknownAlias).at(binding))?
+        .ok_or_else(|| missing_alias(keyring, binding))?
         .get(parts.key_id)
         .ok_or_else(|| {
             Error::new(ErrorKind::UnknownKeyId)

@@ -94,3 +94,134 @@ pub async fn create_key(client: &aws_sdk_kms::Client) -> String {
     let created = client.create_key().send().await.unwrap();
     created.key_metadata().unwrap().key_id().to_owned()
 }
+
+/// What the fake KMS answers to one `Decrypt` call.
+pub enum Reply {
+    /// The keyset text, as KMS returns a plaintext.
+    Keyset(String),
+    /// `400 ThrottlingException`, as KMS answers over its request quota.
+    Throttle,
+    /// `400 AccessDeniedException`.
+    Deny,
+    /// Accept the request and never answer.
+    Hang,
+}
+
+/// A loopback HTTP server speaking just enough of the KMS JSON protocol
+/// (`Decrypt`) to throttle, refuse or stall calls, which moto cannot.
+/// `answer(alias, nth call for that alias)` decides each reply.
+pub struct FakeKms {
+    pub url: String,
+    pub calls: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl FakeKms {
+    pub fn start(answer: impl Fn(&str, usize) -> Reply + Send + Sync + 'static) -> FakeKms {
+        use std::collections::HashMap;
+        use std::io::{BufRead, BufReader, Read, Write};
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        use std::sync::{Arc, Mutex};
+
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let answer = Arc::new(answer);
+        let seen: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+        let calls = Arc::new(AtomicUsize::new(0));
+        let counter = calls.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(stream) = stream else { continue };
+                let (answer, seen, calls) = (answer.clone(), seen.clone(), counter.clone());
+                std::thread::spawn(move || {
+                    let mut reader = BufReader::new(stream.try_clone().unwrap());
+                    let mut writer = stream;
+                    loop {
+                        let mut length = 0;
+                        loop {
+                            let mut line = String::new();
+                            if reader.read_line(&mut line).unwrap_or(0) == 0 {
+                                return;
+                            }
+                            let line = line.trim_end().to_ascii_lowercase();
+                            if line.is_empty() {
+                                break;
+                            }
+                            if let Some(value) = line.strip_prefix("content-length:") {
+                                length = value.trim().parse().unwrap_or(0);
+                            }
+                        }
+                        let mut body = vec![0; length];
+                        if reader.read_exact(&mut body).is_err() {
+                            return;
+                        }
+                        calls.fetch_add(1, Ordering::SeqCst);
+                        let request: serde_json::Value =
+                            serde_json::from_slice(&body).unwrap_or_default();
+                        let alias = request["EncryptionContext"]["encrypted-fields:alias"]
+                            .as_str()
+                            .unwrap_or_default()
+                            .to_owned();
+                        let nth = {
+                            let mut seen = seen.lock().unwrap();
+                            let n = seen.entry(alias.clone()).or_default();
+                            *n += 1;
+                            *n
+                        };
+                        let (status, body) = match answer(&alias, nth) {
+                            Reply::Keyset(text) => {
+                                use base64::Engine as _;
+                                let plaintext =
+                                    base64::engine::general_purpose::STANDARD.encode(text);
+                                (
+                                    "200 OK",
+                                    serde_json::json!({
+                                        "KeyId": "arn:aws:kms:us-east-1:111122223333:key/fake",
+                                        "Plaintext": plaintext,
+                                        "EncryptionAlgorithm": "SYMMETRIC_DEFAULT",
+                                    }),
+                                )
+                            }
+                            Reply::Throttle => (
+                                "400 Bad Request",
+                                serde_json::json!({
+                                    "__type": "ThrottlingException",
+                                    "message": "Rate exceeded",
+                                }),
+                            ),
+                            Reply::Deny => (
+                                "400 Bad Request",
+                                serde_json::json!({
+                                    "__type": "AccessDeniedException",
+                                    "message": "not allowed",
+                                }),
+                            ),
+                            Reply::Hang => {
+                                std::thread::sleep(Duration::from_secs(3600));
+                                return;
+                            }
+                        };
+                        let body = body.to_string();
+                        let response = format!(
+                            "HTTP/1.1 {status}\r\nContent-Type: application/x-amz-json-1.1\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if writer.write_all(response.as_bytes()).is_err() {
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        FakeKms { url, calls }
+    }
+
+    pub fn client(&self) -> aws_sdk_kms::Client {
+        client_for(&self.url)
+    }
+}
+
+/// A wrapped keyset line for `alias` the fake KMS accepts (the blob is
+/// never checked there).
+pub fn fake_wrapped(alias: &str) -> String {
+    format!("kms1:{alias}:AAAA")
+}

@@ -51,6 +51,17 @@ pub trait Keyring: Send + Sync {
         self.key_set(alias)
     }
 
+    /// Why this keyring has no key set for `alias` although it was
+    /// configured with one: a keyring loaded from a secret store that
+    /// started without some aliases (`KmsKeyring` with `allow_partial`)
+    /// returns the load's error here. Such an alias is then an error
+    /// everywhere, partial decryption included, never "not ours". By
+    /// default `None`.
+    fn load_failure(&self, alias: &str) -> Option<&Error> {
+        let _ = alias;
+        None
+    }
+
     /// Checks that every alias in `aliases` is present, so a service fails
     /// at start-up rather than on its first request. Pass the
     /// `KEY_ALIASES` of the types the service handles.
@@ -82,6 +93,10 @@ impl<K: Keyring + ?Sized> Keyring for &K {
     fn opening_key_set(&self, alias: &str) -> Option<&KeySet> {
         (**self).opening_key_set(alias)
     }
+
+    fn load_failure(&self, alias: &str) -> Option<&Error> {
+        (**self).load_failure(alias)
+    }
 }
 
 impl<K: Keyring + ?Sized> Keyring for Box<K> {
@@ -92,6 +107,10 @@ impl<K: Keyring + ?Sized> Keyring for Box<K> {
     fn opening_key_set(&self, alias: &str) -> Option<&KeySet> {
         (**self).opening_key_set(alias)
     }
+
+    fn load_failure(&self, alias: &str) -> Option<&Error> {
+        (**self).load_failure(alias)
+    }
 }
 
 impl<K: Keyring + ?Sized> Keyring for Arc<K> {
@@ -101,5 +120,9 @@ impl<K: Keyring + ?Sized> Keyring for Arc<K> {
 
     fn opening_key_set(&self, alias: &str) -> Option<&KeySet> {
         (**self).opening_key_set(alias)
+    }
+
+    fn load_failure(&self, alias: &str) -> Option<&Error> {
+        (**self).load_failure(alias)
     }
 }
