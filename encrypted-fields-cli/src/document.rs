@@ -11,7 +11,7 @@ use std::process::ExitCode;
 use encrypted_fields::{Binding, Keyring, Nonce, Sealed};
 use serde_json::value::RawValue;
 
-use crate::{Outcome, keys};
+use crate::{Outcome, Usage, keys};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -26,10 +26,13 @@ pub struct Args {
 #[derive(clap::Args)]
 pub struct FieldArgs {
     /// A field: `POINTER=ALIAS[@CONTEXT][,deterministic]`, e.g. `/email=pii`
-    /// or `/sender/email=pii@CashUser`. The envelope is bound to ALIAS, the
+    /// or `/sender/email=pii@CashUser`. POINTER is RFC 6901 (`~1` for `/`,
+    /// `~0` for `~`; it may contain `=`). The envelope is bound to ALIAS, the
     /// context (the type name, or its `#[encrypt(context = "...")]`) and the
-    /// pointer's last segment as the field name. Absent and null fields are
-    /// left alone. Repeatable.
+    /// pointer's last segment as the field name, so that segment must name
+    /// an object member, not an array element. A pointer the document lacks
+    /// is an error (see --allow-missing); null fields are left alone.
+    /// Repeatable.
     #[arg(long = "field", required = true, value_parser = FieldSpec::parse)]
     pub specs: Vec<FieldSpec>,
     /// The context for fields without `@CONTEXT`.
@@ -39,6 +42,10 @@ pub struct FieldArgs {
     /// instead of the plain `ENCRYPTED_FIELDS_KEY_*` variables.
     #[arg(long)]
     pub kms: bool,
+    /// Leave documents that lack a field's pointer as they are (noted on
+    /// stderr), instead of failing.
+    #[arg(long)]
+    pub allow_missing: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -51,26 +58,40 @@ pub struct FieldSpec {
 }
 
 impl FieldSpec {
+    /// Parses `POINTER=ALIAS[@CONTEXT][,deterministic]`. A pointer may hold
+    /// `=` (an alias cannot), so the split is at the first `=` whose rest
+    /// reads as an alias and options.
     fn parse(text: &str) -> Result<Self, String> {
         let usage = || format!("`{text}`: expected POINTER=ALIAS[@CONTEXT][,deterministic]");
-        let (pointer, rest) = text.split_once('=').ok_or_else(usage)?;
-        let (rest, nonce) = match rest.strip_suffix(",deterministic") {
-            Some(rest) => (rest, Nonce::Deterministic),
-            None => (rest, Nonce::Random),
-        };
-        let (alias, context) = match rest.split_once('@') {
-            Some((alias, context)) => (alias, Some(context.to_owned())),
-            None => (rest, None),
-        };
-        if !pointer.starts_with('/') || !encrypted_fields::is_valid_alias(alias) {
+        let (pointer, alias, context, nonce) = text
+            .match_indices('=')
+            .find_map(|(at, _)| {
+                let (pointer, rest) = (&text[..at], &text[at + 1..]);
+                let (rest, nonce) = match rest.strip_suffix(",deterministic") {
+                    Some(rest) => (rest, Nonce::Deterministic),
+                    None => (rest, Nonce::Random),
+                };
+                let (alias, context) = match rest.split_once('@') {
+                    Some((alias, context)) => (alias, Some(context.to_owned())),
+                    None => (rest, None),
+                };
+                encrypted_fields::is_valid_alias(alias).then_some((pointer, alias, context, nonce))
+            })
+            .ok_or_else(usage)?;
+        if !pointer.starts_with('/') {
             return Err(usage());
         }
-        let field = unescape(pointer.rsplit('/').next().unwrap_or_default());
+        let tokens = pointer
+            .split('/')
+            .skip(1)
+            .map(unescape)
+            .collect::<Option<Vec<String>>>()
+            .ok_or_else(|| format!("`{pointer}`: `~` must be followed by `0` or `1` (RFC 6901)"))?;
         Ok(FieldSpec {
             pointer: pointer.to_owned(),
             alias: alias.to_owned(),
             context,
-            field,
+            field: tokens.last().cloned().unwrap_or_default(),
             nonce,
         })
     }
@@ -80,6 +101,17 @@ impl FieldSpec {
 pub struct Fields {
     specs: Vec<(FieldSpec, String)>,
     pub keyring: Box<dyn Keyring>,
+    allow_missing: bool,
+}
+
+/// Something `apply` leaves as it was, for the caller to report.
+pub enum Note<'a> {
+    /// The document has no value at this pointer (with `--allow-missing`).
+    Absent(&'a str),
+    /// The value at this pointer is already an envelope that opens under
+    /// the field's binding: encrypting it again would make decrypting once
+    /// return the envelope.
+    AlreadySealed(&'a str),
 }
 
 /// What to do to each field.
@@ -98,10 +130,10 @@ impl Fields {
             .map(
                 |spec| match spec.context.clone().or_else(|| args.context.clone()) {
                     Some(context) => Ok((spec, context)),
-                    None => Err(format!(
+                    None => Err(Usage(format!(
                         "field {} needs a context: --context NAME, or {}={}@NAME",
                         spec.pointer, spec.pointer, spec.alias
-                    )),
+                    ))),
                 },
             )
             .collect::<Result<_, _>>()?;
@@ -110,7 +142,11 @@ impl Fields {
         // the first one rather than fail every record.
         let aliases: Vec<&str> = specs.iter().map(|(spec, _)| spec.alias.as_str()).collect();
         keyring.require(&aliases)?;
-        Ok(Fields { specs, keyring })
+        Ok(Fields {
+            specs,
+            keyring,
+            allow_missing: args.allow_missing,
+        })
     }
 
     /// Applies `direction` to every field of one document; returns the new
@@ -119,29 +155,44 @@ impl Fields {
         self.apply_noting(text, direction, |_| {})
     }
 
-    /// [`apply`](Self::apply), telling `absent` each pointer the document
-    /// does not have.
+    /// [`apply`](Self::apply), telling `note` what it left as it was.
     pub fn apply_noting(
         &self,
         text: &str,
         direction: Direction,
-        mut absent: impl FnMut(&str),
+        mut note: impl FnMut(Note<'_>),
     ) -> Result<(String, usize), String> {
         let mut text = text.to_owned();
         let mut changed = 0;
         for (spec, context) in &self.specs {
             let binding = Binding::new(&spec.alias, context, &spec.field);
             let fail = |error: &dyn std::fmt::Display| format!("{}: {error}", spec.pointer);
-            let Some(span) = locate(&text, &spec.pointer).map_err(|e| fail(&e))? else {
-                absent(&spec.pointer);
+            let Some(located) = locate(&text, &spec.pointer).map_err(|e| fail(&e))? else {
+                if !self.allow_missing {
+                    return Err(fail(
+                        &"the document has no such value (--allow-missing to leave it as it is)",
+                    ));
+                }
+                note(Note::Absent(&spec.pointer));
                 continue;
             };
+            if located.in_array {
+                return Err(fail(
+                    &"names an array element, which has no field name to bind the envelope to; \
+                      seal the whole array (its pointer) instead",
+                ));
+            }
+            let span = located.span;
             let value = &text[span.clone()];
             if value == "null" {
                 continue;
             }
             let replacement = match direction {
                 Direction::Encrypt => {
+                    if already_sealed(&*self.keyring, &binding, value).map_err(|e| fail(&e))? {
+                        note(Note::AlreadySealed(&spec.pointer));
+                        continue;
+                    }
                     let raw = plaintext(value, spec.nonce).map_err(|e| fail(&e))?;
                     let sealed = Sealed::seal_with(&*self.keyring, &binding, &raw, spec.nonce)
                         .map_err(|e| fail(&e))?;
@@ -190,6 +241,33 @@ fn envelope(value: &str) -> Result<Sealed<Box<RawValue>>, String> {
     serde_json::from_str(value).map_err(|_| "not an envelope string".to_owned())
 }
 
+/// Whether `value` is already an envelope for `binding`: a JSON string that
+/// reads as a version-1 envelope and opens. One that reads as an envelope
+/// but does not open here (tampered, another alias's or a retired key) is
+/// an error: sealing it again would hide it under a second layer.
+fn already_sealed(
+    keyring: &dyn Keyring,
+    binding: &Binding<'_>,
+    value: &str,
+) -> Result<bool, String> {
+    let Ok(text) = serde_json::from_str::<String>(value) else {
+        return Ok(false);
+    };
+    let Ok(sealed) = Sealed::<Box<RawValue>>::from_text(&text) else {
+        return Ok(false);
+    };
+    if sealed.inspect().is_err() {
+        return Ok(false);
+    }
+    match sealed.open(keyring, binding) {
+        Ok(_) => Ok(true),
+        Err(error) => Err(format!(
+            "already holds what reads as an envelope, which does not open here ({error}); \
+             refusing to seal it again"
+        )),
+    }
+}
+
 /// `encrypt` and `decrypt`: one document in, one out on stdout.
 pub fn run(args: Args, direction: Direction) -> Outcome {
     let fields = Fields::new(args.fields)?;
@@ -200,9 +278,13 @@ pub fn run(args: Args, direction: Direction) -> Outcome {
         text = std::fs::read_to_string(&args.input)
             .map_err(|e| format!("{}: {e}", args.input.display()))?;
     }
-    // A mistyped pointer would leave the value as it was: say so.
-    let (out, _) = fields.apply_noting(&text, direction, |pointer| {
-        eprintln!("encrypted-fields: warning: the document has no {pointer}; left as it was");
+    let (out, _) = fields.apply_noting(&text, direction, |note| match note {
+        Note::Absent(pointer) => {
+            eprintln!("encrypted-fields: the document has no {pointer}; left as it was");
+        }
+        Note::AlreadySealed(pointer) => {
+            eprintln!("encrypted-fields: {pointer} is already sealed; left as it was");
+        }
     })?;
     std::io::stdout().write_all(out.as_bytes())?;
     Ok(ExitCode::SUCCESS)
@@ -223,15 +305,25 @@ pub fn inspect(text: &str) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The byte range of the value at `pointer` (RFC 6901) in `text`, or
-/// `None` if the document has no such value. An object on the way with a
-/// duplicate key is an error: which of the two values to seal would be a
-/// guess, and the other would stay in clear.
-fn locate(text: &str, pointer: &str) -> Result<Option<Range<usize>>, serde_json::Error> {
+/// Where a pointer's value is: its byte range, and whether it is an
+/// array element (which has no field name to bind an envelope to).
+struct Located {
+    span: Range<usize>,
+    in_array: bool,
+}
+
+/// The value at `pointer` (RFC 6901) in `text`, or `None` if the document
+/// has no such value. An object on the way with a duplicate key is an
+/// error: which of the two values to seal would be a guess, and the other
+/// would stay in clear.
+fn locate(text: &str, pointer: &str) -> Result<Option<Located>, serde_json::Error> {
     let mut current: &RawValue = serde_json::from_str(text)?;
+    let mut in_array = false;
     for token in pointer.split('/').skip(1) {
-        let token = unescape(token);
+        // Checked when the field was parsed.
+        let token = unescape(token).unwrap_or_default();
         let inner = current.get();
+        in_array = inner.starts_with('[');
         let next = if inner.starts_with('{') {
             let Entries(entries) = serde_json::from_str(inner)?;
             entries
@@ -251,7 +343,10 @@ fn locate(text: &str, pointer: &str) -> Result<Option<Range<usize>>, serde_json:
     }
     // `current` borrows from `text`: its offset is where it starts there.
     let start = current.get().as_ptr() as usize - text.as_ptr() as usize;
-    Ok(Some(start..start + current.get().len()))
+    Ok(Some(Located {
+        span: start..start + current.get().len(),
+        in_array,
+    }))
 }
 
 /// An RFC 6901 array index: `0`, or digits without a leading zero.
@@ -293,9 +388,22 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Entries<'a> {
     }
 }
 
-/// A pointer token with `~1` and `~0` decoded.
-fn unescape(token: &str) -> String {
-    token.replace("~1", "/").replace("~0", "~")
+/// A pointer token with `~1` and `~0` decoded; `None` for any other `~`
+/// (RFC 6901 section 3: `~2` or a trailing `~` is not a pointer).
+fn unescape(token: &str) -> Option<String> {
+    let mut out = String::with_capacity(token.len());
+    let mut chars = token.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '~' => match chars.next() {
+                Some('0') => out.push('~'),
+                Some('1') => out.push('/'),
+                _ => return None,
+            },
+            c => out.push(c),
+        }
+    }
+    Some(out)
 }
 
 #[cfg(test)]
@@ -305,7 +413,7 @@ mod tests {
     #[test]
     fn locate_finds_exact_spans() {
         let text = r#" {"a": {"b/c": [1, {"d": "x\"y"}]}, "e~f": null} "#;
-        let at = |p: &str| locate(text, p).unwrap().map(|r| &text[r]);
+        let at = |p: &str| locate(text, p).unwrap().map(|l| &text[l.span]);
         assert_eq!(at("/a/b~1c/1/d"), Some(r#""x\"y""#));
         assert_eq!(at("/a/b~1c/0"), Some("1"));
         assert_eq!(at("/e~0f"), Some("null"));
@@ -353,8 +461,21 @@ mod tests {
             ("pii", Some("CashUser"), "email")
         );
         assert_eq!(spec.nonce, Nonce::Deterministic);
-        for bad in ["email=pii", "/email", "/email=PII"] {
+        for bad in ["email=pii", "/email", "/email=PII", "/a~2b=pii", "/a~=pii"] {
             assert!(FieldSpec::parse(bad).is_err(), "{bad}");
         }
+        // `=` in the pointer: the split is where an alias follows.
+        let spec = FieldSpec::parse("/k=ey=pii@x=y").unwrap();
+        assert_eq!(
+            (
+                spec.pointer.as_str(),
+                spec.alias.as_str(),
+                spec.context.as_deref()
+            ),
+            ("/k=ey", "pii", Some("x=y"))
+        );
+        assert_eq!(spec.field, "k=ey");
+        let escaped = FieldSpec::parse("/a~1b/c~0d=pii").unwrap();
+        assert_eq!(escaped.field, "c~d");
     }
 }

@@ -13,14 +13,21 @@ use encrypted_fields::kms::{self, KmsKeyring};
 use encrypted_fields::{EnvKeyring, ExposeSecret, Key, KeySize, Keyring, generate_key};
 use zeroize::Zeroizing;
 
-use crate::{Outcome, runtime};
+use crate::{Outcome, Usage, runtime};
+
+/// Where a keyset comes from. A plain keyset as an argument would sit in
+/// `/proc/<pid>/cmdline` and the shell's history for every user to read.
+const KEYSET_HELP: &str = "The keyset: `-` to read it from stdin, `@FILE` for a file, `env:NAME` \
+for an environment variable, or a KMS-wrapped keyset (`kms1:...`, ciphertext, safe to pass). \
+A plain keyset as an argument is refused: every user on the machine could read it in \
+/proc/<pid>/cmdline.";
 
 #[derive(Subcommand)]
 pub enum Step {
     /// Adds a fresh key as a secondary: services can read with it before
     /// anything is sealed with it.
     Add {
-        /// The keyset, or `-` to read it from stdin.
+        #[arg(help = KEYSET_HELP)]
         keyset: String,
         /// Key size.
         #[arg(long, default_value = "256", value_parser = ["128", "256"])]
@@ -28,15 +35,24 @@ pub enum Step {
     },
     /// Makes the key with this id the primary: new envelopes use it.
     Promote {
+        #[arg(help = KEYSET_HELP)]
         keyset: String,
         /// The key id, 8 hex digits (see `keyset show`).
         key_id: String,
     },
     /// Removes a key that is no longer primary: envelopes sealed with it
     /// stop opening, so `rotate` the data first.
-    Drop { keyset: String, key_id: String },
+    Drop {
+        #[arg(help = KEYSET_HELP)]
+        keyset: String,
+        /// The key id, 8 hex digits (see `keyset show`).
+        key_id: String,
+    },
     /// Lists the key ids, primary first (on stdout).
-    Show { keyset: String },
+    Show {
+        #[arg(help = KEYSET_HELP)]
+        keyset: String,
+    },
 }
 
 pub fn keygen(alias: &str, bits: &str, kms_key_id: Option<&str>) -> Outcome {
@@ -174,12 +190,27 @@ fn size(bits: &str) -> KeySize {
     }
 }
 
-/// An argument, or stdin for `-`; trimmed, in a wiping buffer.
-fn read_arg(arg: &str) -> std::io::Result<Zeroizing<String>> {
-    if arg != "-" {
-        return Ok(Zeroizing::new(arg.trim().to_owned()));
-    }
+/// The keyset an argument names (`-`, `@FILE`, `env:NAME`) or holds (a
+/// wrapped `kms1:` keyset), trimmed, in a wiping buffer. A plain keyset in
+/// the argument itself is a usage error.
+fn read_arg(arg: &str) -> Result<Zeroizing<String>, Box<dyn std::error::Error>> {
     let mut text = Zeroizing::new(String::new());
-    std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
-    Ok(Zeroizing::new(text.trim().to_owned()))
+    if arg == "-" {
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut *text)?;
+    } else if let Some(path) = arg.strip_prefix('@') {
+        let mut file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
+        std::io::Read::read_to_string(&mut file, &mut *text).map_err(|e| format!("{path}: {e}"))?;
+    } else if let Some(name) = arg.strip_prefix("env:") {
+        let value = std::env::var(name).map_err(|_| format!("{name} is not set (or not UTF-8)"))?;
+        text = Zeroizing::new(value);
+    } else if arg.trim_ascii().starts_with("kms1:") {
+        text.push_str(arg);
+    } else {
+        return Err(Box::new(Usage(
+            "refusing a keyset given as an argument: every user on this machine can read it in \
+             /proc/<pid>/cmdline. Pass `-` and the keyset on stdin, `@FILE`, or `env:NAME`"
+                .to_owned(),
+        )));
+    }
+    Ok(Zeroizing::new(text.trim_ascii().to_owned()))
 }

@@ -3,7 +3,7 @@
 //!
 //! Output goes to stdout, messages and progress to stderr. Exit codes:
 //! 0 success, 1 failure (including records `rotate` could not re-encrypt),
-//! 2 usage error.
+//! 2 usage error (including a plain keyset given as an argument).
 #![forbid(unsafe_code)]
 
 /// `println!` that returns an error instead of panicking when stdout is
@@ -81,13 +81,29 @@ fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             eprintln!("encrypted-fields: {error}");
-            ExitCode::FAILURE
+            if error.is::<Usage>() {
+                ExitCode::from(2)
+            } else {
+                ExitCode::FAILURE
+            }
         }
     }
 }
 
 /// What commands return: the exit code, or an error to print.
 type Outcome = Result<ExitCode, Box<dyn std::error::Error>>;
+
+/// A usage error found after parsing (exit code 2, as clap's own).
+#[derive(Debug)]
+struct Usage(String);
+
+impl std::fmt::Display for Usage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Usage {}
 
 /// A current-thread runtime for the KMS calls.
 fn runtime() -> std::io::Result<tokio::runtime::Runtime> {

@@ -6,16 +6,16 @@
 //! cause is fixed; they are counted, reported on stderr, and make the exit
 //! code 1. Nothing is dropped silently.
 
-use std::fs::File;
+use std::fs::{File, OpenOptions, Permissions};
 use std::io::{self, BufRead, BufReader, BufWriter, IsTerminal, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressStyle};
 
-use crate::Outcome;
 use crate::document::{Direction, FieldArgs, Fields};
+use crate::{Outcome, Usage};
 
 /// How many failures are described on stderr one by one.
 const REPORTED: usize = 20;
@@ -25,13 +25,21 @@ pub struct Args {
     /// The JSON Lines input: a file, or `-` for stdin.
     #[arg(default_value = "-")]
     input: PathBuf,
-    /// Where the re-encrypted records go; stdout by default.
+    /// Where the re-encrypted records go; stdout by default. Written to a
+    /// temporary file beside it first (an unpredictable name, created
+    /// exclusively), with the input's permissions (0600 for stdin), and
+    /// renamed over it at the end.
     #[arg(long, short)]
     output: Option<PathBuf>,
     /// Where failed records go, verbatim (created only if one fails; must
-    /// not exist yet).
+    /// not exist yet; the input's permissions, 0600 for stdin: they may
+    /// hold plaintext that was never encrypted).
     #[arg(long, default_value = "rotate-errors.jsonl")]
     errors: PathBuf,
+    /// The longest record (line) read, in bytes; a longer one goes to the
+    /// errors file, reported with its line number, and the stream goes on.
+    #[arg(long, default_value_t = 16 * 1024 * 1024)]
+    max_record_bytes: usize,
     #[command(flatten)]
     fields: FieldArgs,
 }
@@ -39,22 +47,48 @@ pub struct Args {
 pub fn run(args: Args) -> Outcome {
     refuse_clobbering(&args)?;
     let fields = Fields::new(args.fields)?;
-    let (input, size): (Box<dyn BufRead>, Option<u64>) = if args.input.as_os_str() == "-" {
-        (Box::new(io::stdin().lock()), None)
-    } else {
-        let file = File::open(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?;
-        let size = file.metadata().ok().map(|m| m.len());
-        (Box::new(BufReader::with_capacity(1 << 16, file)), size)
+    // New files get the input's permissions; from stdin, owner-only
+    // (tempfile's default, and 0600 for the errors file).
+    let (input, size, permissions): (Box<dyn BufRead>, Option<u64>, Option<Permissions>) =
+        if args.input.as_os_str() == "-" {
+            (Box::new(io::stdin().lock()), None, None)
+        } else {
+            let file =
+                File::open(&args.input).map_err(|e| format!("{}: {e}", args.input.display()))?;
+            let metadata = file.metadata().ok();
+            let size = metadata.as_ref().map(std::fs::Metadata::len);
+            let permissions = metadata.map(|m| m.permissions());
+            (
+                Box::new(BufReader::with_capacity(1 << 16, file)),
+                size,
+                permissions,
+            )
+        };
+    // Written beside the output under a name nobody can predict, created
+    // exclusively (no symlink followed), and renamed at the end: a run
+    // that stops half way never leaves a half-written file under the
+    // output's name, and a planted link cannot redirect the writes.
+    let partial = match &args.output {
+        Some(path) => {
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            let file = tempfile::Builder::new()
+                .prefix(".rotate-")
+                .tempfile_in(dir)
+                .map_err(|e| format!("{}: {e}", dir.display()))?;
+            if let Some(permissions) = &permissions {
+                file.as_file()
+                    .set_permissions(permissions.clone())
+                    .map_err(|e| format!("{}: {e}", path.display()))?;
+            }
+            Some(file)
+        }
+        None => None,
     };
-    // Written beside the output and renamed at the end: a run that stops
-    // half way never leaves a half-written file under the output's name.
-    let partial = args.output.as_ref().map(|path| {
-        let mut name = path.as_os_str().to_owned();
-        name.push(format!(".partial-{}", std::process::id()));
-        PathBuf::from(name)
-    });
     let output: Box<dyn Write> = match &partial {
-        Some(path) => Box::new(File::create(path).map_err(|e| format!("{}: {e}", path.display()))?),
+        Some(file) => Box::new(file.as_file().try_clone()?),
         None => Box::new(io::stdout().lock()),
     };
     let progress = match size {
@@ -71,18 +105,26 @@ pub fn run(args: Args) -> Outcome {
         _ => None,
     };
     let started = Instant::now();
+    let mut errors = Errors {
+        path: &args.errors,
+        permissions,
+        file: None,
+    };
     let summary = rotate(
         &fields,
         input,
         BufWriter::with_capacity(1 << 16, output),
-        &args.errors,
+        &mut errors,
+        args.max_record_bytes,
         progress.as_ref(),
     )?;
     if let Some(bar) = progress {
         bar.finish_and_clear();
     }
-    if let (Some(partial), Some(output)) = (&partial, &args.output) {
-        std::fs::rename(partial, output).map_err(|e| format!("{}: {e}", output.display()))?;
+    if let (Some(partial), Some(output)) = (partial, &args.output) {
+        partial
+            .persist(output)
+            .map_err(|e| format!("{}: {e}", output.display()))?;
     }
     let seconds = started.elapsed().as_secs_f64();
     eprintln!(
@@ -102,35 +144,95 @@ pub fn run(args: Args) -> Outcome {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Refuses runs that would overwrite their own input, or an errors file
-/// from an earlier run (whose records would be lost or mixed in).
-fn refuse_clobbering(args: &Args) -> Result<(), String> {
-    let same = |a: &PathBuf, b: &PathBuf| match (a.canonicalize(), b.canonicalize()) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => false,
-    };
-    if args.errors.exists() {
-        if args.input.as_os_str() != "-" && same(&args.errors, &args.input) {
-            return Err(format!(
+/// Refuses runs that would overwrite their own input, an errors file from
+/// an earlier run (whose records would be lost or mixed in), or put the
+/// failed records where the output's final rename would replace them.
+fn refuse_clobbering(args: &Args) -> Result<(), Usage> {
+    let from_stdin = args.input.as_os_str() == "-";
+    if let Some(output) = &args.output
+        && same_file(output, &args.errors)
+    {
+        return Err(Usage(format!(
+            "{} is both the output and the errors file: the output would replace the failed records",
+            output.display()
+        )));
+    }
+    if args.errors.exists() || args.errors.symlink_metadata().is_ok() {
+        if !from_stdin && same_file(&args.errors, &args.input) {
+            return Err(Usage(format!(
                 "{} is the input: give the failed records another --errors file",
                 args.errors.display()
-            ));
+            )));
         }
-        return Err(format!(
+        return Err(Usage(format!(
             "{} exists (failed records of an earlier run?): move it away or choose another --errors",
             args.errors.display()
-        ));
+        )));
     }
     if let Some(output) = &args.output
-        && args.input.as_os_str() != "-"
-        && same(output, &args.input)
+        && !from_stdin
+        && same_file(output, &args.input)
     {
-        return Err(format!(
+        return Err(Usage(format!(
             "{} is both input and output: write to another file, then replace",
             output.display()
-        ));
+        )));
     }
     Ok(())
+}
+
+/// Whether two paths name one file: the same file if both exist, else the
+/// same place (directory resolved, same name).
+fn same_file(a: &Path, b: &Path) -> bool {
+    let place = |path: &Path| {
+        path.canonicalize().ok().or_else(|| {
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir,
+                _ => Path::new("."),
+            };
+            Some(dir.canonicalize().ok()?.join(path.file_name()?))
+        })
+    };
+    matches!((place(a), place(b)), (Some(a), Some(b)) if a == b)
+}
+
+/// The errors file, created (exclusively, with the input's permissions or
+/// owner-only) when the first record fails.
+struct Errors<'a> {
+    path: &'a Path,
+    permissions: Option<Permissions>,
+    file: Option<BufWriter<File>>,
+}
+
+impl Errors<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<()> {
+        let file = match &mut self.file {
+            Some(file) => file,
+            None => {
+                let mut options = OpenOptions::new();
+                options.write(true).create_new(true);
+                #[cfg(unix)]
+                std::os::unix::fs::OpenOptionsExt::mode(
+                    &mut options,
+                    self.permissions
+                        .as_ref()
+                        .map_or(0o600, std::os::unix::fs::PermissionsExt::mode),
+                );
+                let file = options.open(self.path).map_err(|e| {
+                    io::Error::new(e.kind(), format!("{}: {e}", self.path.display()))
+                })?;
+                self.file.insert(BufWriter::new(file))
+            }
+        };
+        file.write_all(bytes)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.file {
+            Some(file) => file.flush(),
+            None => Ok(()),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -140,73 +242,132 @@ struct Summary {
     failures: usize,
 }
 
+/// One line of input: a record within the size cap, or one over it, which
+/// has already been copied to the errors file.
+enum Line {
+    End,
+    Record(usize),
+    TooLong(usize),
+}
+
+/// Reads the next line into `line` (without its `\n`), up to `cap` bytes;
+/// a longer line is streamed into the errors file instead of memory.
+fn next_line(
+    input: &mut dyn BufRead,
+    line: &mut Vec<u8>,
+    cap: usize,
+    errors: &mut Errors<'_>,
+) -> io::Result<Line> {
+    line.clear();
+    let mut read = 0;
+    let mut overflowed = false;
+    loop {
+        let chunk = input.fill_buf()?;
+        if chunk.is_empty() {
+            break;
+        }
+        let (part, done) = match chunk.iter().position(|&b| b == b'\n') {
+            Some(at) => (&chunk[..at], Some(at + 1)),
+            None => (chunk, None),
+        };
+        if overflowed {
+            errors.write(part)?;
+        } else if line.len() + part.len() > cap {
+            overflowed = true;
+            errors.write(line)?;
+            errors.write(part)?;
+            line.clear();
+        } else {
+            line.extend_from_slice(part);
+        }
+        let used = done.unwrap_or(chunk.len());
+        input.consume(used);
+        read += used;
+        if done.is_some() {
+            break;
+        }
+    }
+    Ok(match (read, overflowed) {
+        (0, _) => Line::End,
+        (read, true) => {
+            errors.write(b"\n")?;
+            Line::TooLong(read)
+        }
+        (read, false) => Line::Record(read),
+    })
+}
+
 fn rotate(
     fields: &Fields,
     mut input: Box<dyn BufRead>,
     mut output: impl Write,
-    errors_path: &PathBuf,
+    errors: &mut Errors<'_>,
+    cap: usize,
     progress: Option<&ProgressBar>,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
-    let mut errors: Option<BufWriter<File>> = None;
     let mut line = Vec::new();
     let mut number = 0;
     loop {
-        line.clear();
-        let read = input.read_until(b'\n', &mut line)?;
-        if read == 0 {
-            break;
-        }
-        number += 1;
-        if let Some(bar) = progress {
-            bar.inc(read as u64);
-        }
-        let record = line.strip_suffix(b"\n").unwrap_or(&line);
-        let record = record.strip_suffix(b"\r").unwrap_or(record);
-        if record.iter().all(u8::is_ascii_whitespace) {
-            continue;
-        }
-        summary.records += 1;
-        let outcome = std::str::from_utf8(record)
-            .map_err(|_| "not UTF-8".to_owned())
-            .and_then(|text| fields.apply(text, Direction::Rotate));
-        match outcome {
-            Ok((text, changed)) => {
-                summary.fields += changed;
-                output.write_all(text.as_bytes())?;
-                output.write_all(b"\n")?;
+        let outcome = match next_line(&mut *input, &mut line, cap, errors)? {
+            Line::End => break,
+            Line::TooLong(read) => {
+                number += 1;
+                if let Some(bar) = progress {
+                    bar.inc(read as u64);
+                }
+                summary.records += 1;
+                Err(format!(
+                    "longer than {cap} bytes (--max-record-bytes); copied to the errors file"
+                ))
             }
-            Err(error) => {
-                summary.failures += 1;
-                if summary.failures <= REPORTED + 1 {
-                    let report = || {
-                        if summary.failures <= REPORTED {
-                            eprintln!("rotate: line {number}: {error}");
-                        } else {
-                            eprintln!("rotate: more failures; counting only");
-                        }
-                    };
-                    // Above the bar, not through it.
-                    match progress {
-                        Some(bar) => bar.suspend(report),
-                        None => report(),
+            Line::Record(read) => {
+                number += 1;
+                if let Some(bar) = progress {
+                    bar.inc(read as u64);
+                }
+                let record = line.strip_suffix(b"\r").unwrap_or(&line);
+                if record.iter().all(u8::is_ascii_whitespace) {
+                    continue;
+                }
+                summary.records += 1;
+                let applied = std::str::from_utf8(record)
+                    .map_err(|_| "not UTF-8".to_owned())
+                    .and_then(|text| fields.apply(text, Direction::Rotate));
+                match applied {
+                    Ok((text, changed)) => {
+                        summary.fields += changed;
+                        output.write_all(text.as_bytes())?;
+                        output.write_all(b"\n")?;
+                        Ok(())
+                    }
+                    Err(error) => {
+                        errors.write(record)?;
+                        errors.write(b"\n")?;
+                        Err(error)
                     }
                 }
-                let errors =
-                    match &mut errors {
-                        Some(errors) => errors,
-                        None => errors.insert(BufWriter::new(File::create(errors_path).map_err(
-                            |e| io::Error::new(e.kind(), format!("{}: {e}", errors_path.display())),
-                        )?)),
-                    };
-                errors.write_all(record)?;
-                errors.write_all(b"\n")?;
+            }
+        };
+        if let Err(error) = outcome {
+            summary.failures += 1;
+            if summary.failures <= REPORTED + 1 {
+                let report = || {
+                    if summary.failures <= REPORTED {
+                        eprintln!("rotate: line {number}: {error}");
+                    } else {
+                        eprintln!("rotate: more failures; counting only");
+                    }
+                };
+                // Above the bar, not through it.
+                match progress {
+                    Some(bar) => bar.suspend(report),
+                    None => report(),
+                }
             }
         }
     }
     output.flush()?;
-    if let Some(mut errors) = errors {
-        errors.flush()?;
-    }
+    errors.flush()?;
     Ok(summary)
 }

@@ -144,7 +144,14 @@ fn keygen_and_plain_keyset_rotation_steps() {
     assert_eq!(loaded.key_set("eu.pii-v2").unwrap().primary().bits(), 128);
 
     let old = key();
-    let step = |args: &[&str]| run(cli(none).args(["keyset"]).args(args), "");
+    // Keysets go through stdin (`-`): never in the process list.
+    let step = |args: &[&str]| {
+        let (keyset, rest) = (args[1], &args[2..]);
+        run(
+            cli(none).args(["keyset", args[0], "-"]).args(rest),
+            &format!("{keyset}\n"),
+        )
+    };
     let added = step(&["add", &old]);
     assert!(added.status.success(), "{}", text(&added.stderr));
     let two = text(&added.stdout).trim().to_owned();
@@ -250,15 +257,33 @@ fn documents_interoperate_with_the_library_and_failures_leak_nothing() {
     );
     assert!(twice.stdout.is_empty());
 
-    // A pointer the document does not have is named on stderr.
+    // A pointer the document does not have is an error, unless allowed.
     let absent = run(
         cli(&env).args(["encrypt", "--field", "/Email=pii@customer"]),
         &plain,
     );
+    assert_eq!(absent.status.code(), Some(1));
+    assert!(absent.stdout.is_empty());
     assert!(
-        text(&absent.stderr).contains("no /Email"),
+        text(&absent.stderr).contains("/Email: the document has no such value"),
         "{}",
         text(&absent.stderr)
+    );
+    let allowed = run(
+        cli(&env).args([
+            "encrypt",
+            "--allow-missing",
+            "--field",
+            "/Email=pii@customer",
+        ]),
+        &plain,
+    );
+    assert!(allowed.status.success());
+    assert_eq!(text(&allowed.stdout), plain);
+    assert!(
+        text(&allowed.stderr).contains("no /Email; left as it was"),
+        "{}",
+        text(&allowed.stderr)
     );
 
     // The envelope says its key id without a key.
@@ -283,16 +308,16 @@ fn documents_interoperate_with_the_library_and_failures_leak_nothing() {
             == Some(1)
     );
 
-    // A wrong key, a wrong context and a missing context: exit 1, named,
-    // nothing secret on either stream.
+    // A wrong key and a wrong context: exit 1; a missing context is a
+    // usage error: exit 2. Named, nothing secret on either stream.
     let other = key_env(&key(), &key());
-    for (env, args) in [
-        (&other, &["decrypt", "--context", "customer"][..]),
-        (&env, &["decrypt", "--context", "Customer"]),
-        (&env, &["decrypt"]),
+    for (env, args, code) in [
+        (&other, &["decrypt", "--context", "customer"][..], 1),
+        (&env, &["decrypt", "--context", "Customer"], 1),
+        (&env, &["decrypt"], 2),
     ] {
         let output = run(cli(env).args(args).args(FIELDS), &sealed);
-        assert_eq!(output.status.code(), Some(1), "{args:?}");
+        assert_eq!(output.status.code(), Some(code), "{args:?}");
         assert!(output.stdout.is_empty());
         let stderr = text(&output.stderr);
         assert!(
@@ -582,4 +607,238 @@ fn rotate_without_an_alias_stops_before_the_first_record() {
     let stderr = text(&output.stderr);
     assert!(stderr.contains("`banking`"), "{stderr}");
     assert!(!stderr.contains("records"), "{stderr}");
+}
+
+fn mode(path: &std::path::Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::symlink_metadata(path)
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777
+}
+
+/// Before, `-o` wrote through `<out>.partial-<pid>` opened with
+/// `File::create`, so symlinks planted for the next PIDs redirected the
+/// writes, and new files were 0644 whatever the input's permissions.
+#[test]
+fn rotate_output_cannot_be_redirected_and_keeps_the_inputs_permissions() {
+    use std::os::unix::fs::PermissionsExt;
+    let (pii, banking) = (key(), key());
+    let env = key_env(&pii, &banking);
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("rows.jsonl");
+    let good = serde_json::to_string(&customer(1).encrypt(&keyring(&env)).unwrap()).unwrap();
+    std::fs::write(&input, format!("{good}\nnot json\n")).unwrap();
+    std::fs::set_permissions(&input, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let output = dir.path().join("rotated.jsonl");
+    let victim = dir.path().join("victim");
+    std::fs::write(&victim, "keep me").unwrap();
+    // Links for every PID the child could get under the old naming.
+    let me = std::process::id();
+    for pid in me..me + 400 {
+        let link = dir.path().join(format!("rotated.jsonl.partial-{pid}"));
+        std::os::unix::fs::symlink(&victim, link).unwrap();
+    }
+    let errors = dir.path().join("errors.jsonl");
+    let out = run(
+        cli(&env)
+            .arg("rotate")
+            .arg(&input)
+            .arg("-o")
+            .arg(&output)
+            .arg("--errors")
+            .arg(&errors)
+            .args(["--context", "customer"])
+            .args(FIELDS),
+        "",
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(std::fs::read_to_string(&victim).unwrap(), "keep me");
+    assert!(std::fs::symlink_metadata(&output).unwrap().is_file());
+    assert_eq!(std::fs::read_to_string(&output).unwrap().lines().count(), 1);
+    assert_eq!(mode(&output), 0o600);
+    assert_eq!(mode(&errors), 0o600);
+    assert_eq!(std::fs::read_to_string(&errors).unwrap(), "not json\n");
+
+    // From stdin: owner-only files.
+    let (output, errors) = (dir.path().join("from-stdin"), dir.path().join("e2"));
+    let out = run(
+        cli(&env)
+            .args(["rotate", "-", "-o"])
+            .arg(&output)
+            .arg("--errors")
+            .arg(&errors)
+            .args(["--context", "customer"])
+            .args(FIELDS),
+        &format!("{good}\nnot json\n"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(mode(&output), 0o600);
+    assert_eq!(mode(&errors), 0o600);
+}
+
+/// Before, `--errors` equal to `-o` let the final rename replace the failed
+/// records while the tool said they were there.
+#[test]
+fn rotate_refuses_the_errors_file_as_its_output() {
+    let env = key_env(&key(), &key());
+    let dir = tempfile::tempdir().unwrap();
+    let same = dir.path().join("out.jsonl");
+    let out = run(
+        cli(&env)
+            .args(["rotate", "-", "-o"])
+            .arg(&same)
+            .arg("--errors")
+            .arg(dir.path().join(".").join("out.jsonl"))
+            .args(["--context", "customer"])
+            .args(FIELDS),
+        "not json\n",
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("both the output and the errors file"));
+    assert!(!same.exists());
+}
+
+/// Before, `keyset show "$ENCRYPTED_FIELDS_KEY_PII"` ran without a word,
+/// with the key in /proc/<pid>/cmdline; help never mentioned `-`.
+#[test]
+fn keysets_are_refused_as_arguments_and_read_from_stdin_files_or_env() {
+    let none: &[(&str, &str)] = &[];
+    let k = key();
+    for step in ["show", "add", "promote", "drop"] {
+        let help = text(
+            &cli(none)
+                .args(["keyset", step, "--help"])
+                .output()
+                .unwrap()
+                .stdout,
+        );
+        for way in ["`-`", "`@FILE`", "`env:NAME`", "/proc/<pid>/cmdline"] {
+            assert!(help.contains(way), "{step}: {way} not in {help}");
+        }
+    }
+    let refused = cli(none).args(["keyset", "show", &k]).output().unwrap();
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(refused.stdout.is_empty());
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("refusing a keyset given as an argument"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains(&k), "{stderr}");
+
+    let expected = format!("{} primary\n", id_of(&k));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("pii.keyset");
+    std::fs::write(&file, format!("{k}\n")).unwrap();
+    let from_file = cli(none)
+        .args(["keyset", "show"])
+        .arg(format!("@{}", file.display()))
+        .output()
+        .unwrap();
+    assert_eq!(text(&from_file.stdout), expected);
+    let from_env = cli(&[("PII_KEYSET", k.as_str())])
+        .args(["keyset", "show", "env:PII_KEYSET"])
+        .output()
+        .unwrap();
+    assert_eq!(text(&from_env.stdout), expected);
+}
+
+/// Before, encrypting a document twice sealed the envelope again, and
+/// decrypting once returned the inner envelope as the email.
+#[test]
+fn encrypt_leaves_fields_that_are_already_sealed() {
+    let env = key_env(&key(), &key());
+    let keys = keyring(&env);
+    let plain = serde_json::to_string(&customer(1)).unwrap();
+    let encrypt = |doc: &str| {
+        run(
+            cli(&env)
+                .args(["encrypt", "--context", "customer"])
+                .args(FIELDS),
+            doc,
+        )
+    };
+    let once = encrypt(&plain);
+    assert!(once.status.success(), "{}", text(&once.stderr));
+    let twice = encrypt(&text(&once.stdout));
+    assert!(twice.status.success(), "{}", text(&twice.stderr));
+    assert_eq!(twice.stdout, once.stdout, "left as it was");
+    assert!(text(&twice.stderr).contains("/email is already sealed"));
+    let wire: EncryptedCustomer = serde_json::from_slice(&twice.stdout).unwrap();
+    assert_eq!(wire.decrypt(&keys).unwrap(), customer(1));
+
+    // An envelope this alias's keys do not open is refused, not wrapped.
+    let foreign = customer(1)
+        .encrypt(&keyring(&key_env(&key(), &key())))
+        .unwrap();
+    let refused = encrypt(&serde_json::to_string(&foreign).unwrap());
+    assert_eq!(refused.status.code(), Some(1));
+    assert!(
+        text(&refused.stderr).contains("refusing to seal it again"),
+        "{}",
+        text(&refused.stderr)
+    );
+}
+
+/// Before, one 300 MB line took 600 MB of memory, and a file without
+/// newlines was read whole.
+#[test]
+fn rotate_sends_records_over_the_cap_to_the_errors_file_and_goes_on() {
+    let env = key_env(&key(), &key());
+    let good = serde_json::to_string(&customer(1).encrypt(&keyring(&env)).unwrap()).unwrap();
+    let long = format!("{{\"pad\": \"{}\"}}", "x".repeat(200_000));
+    let dir = tempfile::tempdir().unwrap();
+    let errors = dir.path().join("errors.jsonl");
+    let out = run(
+        cli(&env)
+            .args(["rotate", "-", "--max-record-bytes", "10000", "--errors"])
+            .arg(&errors)
+            .args(["--context", "customer"])
+            .args(FIELDS),
+        &format!("{good}\n{long}\n{good}"),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 2: longer than 10000 bytes"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("3 records, 0 fields re-encrypted, 1 failed"),
+        "{stderr}"
+    );
+    assert_eq!(text(&out.stdout).lines().count(), 2);
+    assert_eq!(
+        std::fs::read_to_string(&errors).unwrap(),
+        format!("{long}\n")
+    );
+}
+
+#[test]
+fn pointers_follow_rfc_6901_and_name_object_members() {
+    let env = key_env(&key(), &key());
+    let fail = |spec: &str, doc: &str| {
+        run(
+            cli(&env).args(["encrypt", "--context", "c", "--field", spec]),
+            doc,
+        )
+    };
+    // Invalid escapes are usage errors.
+    for spec in ["/a~2b=pii", "/a~=pii"] {
+        let out = fail(spec, r#"{"a~2b": 1}"#);
+        assert_eq!(out.status.code(), Some(2), "{spec}");
+    }
+    // An array element has no field name to bind to.
+    let out = fail("/emails/1=pii", r#"{"emails": ["a@x", "b@x"]}"#);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("names an array element"));
+    // A member whose name holds `=` can be addressed.
+    let out = fail("/a=b=pii", r#"{"a=b": "secret"}"#);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let sealed: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let envelope = Sealed::<String>::from_text(sealed["a=b"].as_str().unwrap()).unwrap();
+    let binding = encrypted_fields::Binding::new("pii", "c", "a=b");
+    assert_eq!(envelope.open(&keyring(&env), &binding).unwrap(), "secret");
 }
