@@ -196,10 +196,10 @@ fn size(bits: &str) -> KeySize {
 fn read_arg(arg: &str) -> Result<Zeroizing<String>, Box<dyn std::error::Error>> {
     let mut text = Zeroizing::new(String::new());
     if arg == "-" {
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut *text)?;
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
     } else if let Some(path) = arg.strip_prefix('@') {
         let mut file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
-        std::io::Read::read_to_string(&mut file, &mut *text).map_err(|e| format!("{path}: {e}"))?;
+        std::io::Read::read_to_string(&mut file, &mut text).map_err(|e| format!("{path}: {e}"))?;
     } else if let Some(name) = arg.strip_prefix("env:") {
         let value = std::env::var(name).map_err(|_| format!("{name} is not set (or not UTF-8)"))?;
         text = Zeroizing::new(value);
