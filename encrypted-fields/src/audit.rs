@@ -4,8 +4,8 @@
 //! `context`, `field`, `outcome` and, on failure, `error`. Never plaintext,
 //! key bytes or ciphertext. Without the feature this compiles to nothing.
 
+use crate::binding::Binding;
 use crate::error::Error;
-use crate::format::Binding;
 use crate::key::KeyId;
 
 /// What was done to an envelope.

@@ -22,7 +22,9 @@ use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::{Decrypt, Encrypt, Error, ErrorKind, Keyring};
+use crate::error::{Error, ErrorKind};
+use crate::keyring::Keyring;
+use crate::traits::{Decrypt, Encrypt};
 
 /// The error code for every cryptographic failure, as the REST encryption
 /// spec we replace defines it: the client should re-initialize its keys.

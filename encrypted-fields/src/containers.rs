@@ -5,7 +5,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hash};
 
-use crate::{Decrypt, Encrypt, Error, Keyring};
+use crate::error::Error;
+use crate::keyring::Keyring;
+use crate::traits::{Decrypt, Encrypt};
 
 impl<T: Encrypt> Encrypt for Option<T> {
     type Encrypted = Option<T::Encrypted>;

@@ -5,7 +5,7 @@
 
 use std::fmt;
 
-use crate::Binding;
+use crate::binding::Binding;
 
 /// What went wrong; see [`Error::kind`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]

@@ -71,11 +71,8 @@ impl LegacyKey {
     /// [`ErrorKind::MalformedEnvelope`] if the text exceeds the envelope
     /// size limit, checked before decoding.
     pub fn decrypt(&self, text: &str) -> Result<Zeroizing<Vec<u8>>, Error> {
-        let limit = limits::max_text_len();
-        if text.len() > limit {
-            return Err(Error::new(ErrorKind::MalformedEnvelope)
-                .detail(limits::too_large(text.len(), limit)));
-        }
+        limits::check_text(text.len())
+            .map_err(|detail| Error::new(ErrorKind::MalformedEnvelope).detail(detail))?;
         let failed = || Error::new(ErrorKind::LegacyCiphertext);
         let mut data = Zeroizing::new(STANDARD.decode(text.trim()).map_err(|_| failed())?);
         if data.len() < 2 * BLOCK || data.len() % BLOCK != 0 {

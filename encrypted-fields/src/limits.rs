@@ -21,8 +21,27 @@ pub fn max_envelope_len() -> usize {
     MAX_ENVELOPE_LEN.load(Ordering::Relaxed)
 }
 
+/// The one check of an envelope's length in bytes, when sealing, opening
+/// and reading binary forms; the error detail if it is over the limit.
+pub(crate) fn check_envelope(len: usize) -> Result<(), String> {
+    let limit = max_envelope_len();
+    if len > limit {
+        return Err(too_large(len, limit));
+    }
+    Ok(())
+}
+
+/// The one check of an envelope text's length, before it is decoded.
+pub(crate) fn check_text(len: usize) -> Result<(), String> {
+    let limit = max_text_len();
+    if len > limit {
+        return Err(format!("text of {}", too_large(len, limit)));
+    }
+    Ok(())
+}
+
 /// The longest base64url text (no padding) of an envelope within the limit.
-pub(crate) fn max_text_len() -> usize {
+fn max_text_len() -> usize {
     let bytes = max_envelope_len();
     (bytes / 3)
         .saturating_mul(4)
@@ -30,7 +49,7 @@ pub(crate) fn max_text_len() -> usize {
 }
 
 /// The error detail for an input over the limit.
-pub(crate) fn too_large(len: usize, limit: usize) -> String {
+fn too_large(len: usize, limit: usize) -> String {
     format!("{len} bytes is over the {limit}-byte limit (see `set_max_envelope_len`)")
 }
 

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use crate::Sealed;
+use crate::sealed::Sealed;
 
 /// One encrypted field after partial decryption: opened, or left sealed
 /// because this keyring has no key for its alias.

@@ -9,11 +9,15 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::audit::{self, Op};
 
+use crate::binding::Binding;
+use crate::envelope::{self, EnvelopeBytes, ParseError};
 use crate::error::{Error, ErrorKind};
-use crate::format::{self, Binding, EnvelopeBytes, ParseError, WipingBuf};
+use crate::json;
 use crate::key::{Key, KeyId};
 use crate::keyring::Keyring;
 use crate::limits;
+use crate::nonce::Nonce;
+use crate::scratch::WipingBuf;
 
 /// An envelope holding a `T` that only a key of the right alias can open.
 ///
@@ -24,17 +28,6 @@ use crate::limits;
 pub struct Sealed<T> {
     envelope: EnvelopeBytes,
     marker: PhantomData<fn() -> T>,
-}
-
-/// How the nonce of a new envelope is chosen.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Nonce {
-    /// Fresh from the CSPRNG: two seals of one value differ. The default.
-    Random,
-    /// Derived from the key, the binding and the value: the same value in
-    /// the same place under the same key always gives the same envelope,
-    /// so equality can be tested on ciphertext. Leaks exactly that.
-    Deterministic,
 }
 
 /// What [`Sealed::inspect`] reads from an envelope without a key.
@@ -81,7 +74,7 @@ impl<T: Serialize> Sealed<T> {
         let mut key_id = None;
         let sealed = primary(keyring, binding).and_then(|key| {
             key_id = Some(key.id());
-            format::seal(key, binding, nonce, |buf| write_json(buf, value, binding))
+            envelope::seal(key, binding, nonce, |buf| write_json(buf, value, binding))
         });
         audit::record(Op::Encrypt, binding, || key_id, &sealed);
         sealed.map(Sealed::wrap)
@@ -106,7 +99,7 @@ impl<T: Serialize> Sealed<T> {
                 keys.keys()
                     .iter()
                     .map(|key| {
-                        format::seal(key, binding, Nonce::Deterministic, |buf| {
+                        envelope::seal(key, binding, Nonce::Deterministic, |buf| {
                             write_json(buf, value, binding)
                         })
                         .map(Sealed::wrap)
@@ -135,7 +128,7 @@ impl<T: DeserializeOwned> Sealed<T> {
     ) -> Result<T, Error> {
         let opened = open_with(self.as_bytes(), keyring, binding, |plaintext| {
             // serde_json's message may quote the plaintext; keep only the fact.
-            format::read_json(plaintext).map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
+            json::read_json(plaintext).map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
         });
         audit::record(Op::Decrypt, binding, || self.key_id(), &opened);
         opened
@@ -163,7 +156,7 @@ impl<T> Sealed<T> {
 
     /// The text form, as it appears in JSON (base64url, no padding).
     pub fn to_text(&self) -> String {
-        format::to_text(self.as_bytes()).to_string()
+        envelope::to_text(self.as_bytes()).to_string()
     }
 
     /// Reads the text form, as a text column or a header holds it: the
@@ -187,9 +180,9 @@ impl<T> Sealed<T> {
     ///
     /// [`ErrorKind::MalformedEnvelope`] or [`ErrorKind::UnsupportedVersion`].
     pub fn inspect(&self) -> Result<EnvelopeInfo, Error> {
-        let parts = format::parse(self.as_bytes()).map_err(parse_error)?;
+        let parts = envelope::parse(self.as_bytes()).map_err(parse_error)?;
         Ok(EnvelopeInfo {
-            version: format::VERSION_1,
+            version: envelope::VERSION_1,
             key_id: parts.key_id,
             plaintext_len: parts.ciphertext.len(),
         })
@@ -221,7 +214,7 @@ impl<T> Sealed<T> {
             }
             // The plaintext bytes are carried over as they are.
             open_with(self.as_bytes(), keyring, binding, |plaintext| {
-                format::seal(key, binding, nonce, |buf| {
+                envelope::seal(key, binding, nonce, |buf| {
                     buf.extend(plaintext);
                     Ok(())
                 })
@@ -267,7 +260,7 @@ fn write_json<T: Serialize + ?Sized>(
     value: &T,
     binding: &Binding<'_>,
 ) -> Result<(), Error> {
-    format::write_json(buf, value).map_err(|_| Error::new(ErrorKind::Serialize).at(binding))
+    json::write_json(buf, value).map_err(|_| Error::new(ErrorKind::Serialize).at(binding))
 }
 
 /// Checks, finds the key for, authenticates and decrypts an envelope, and
@@ -278,14 +271,12 @@ fn open_with<K: Keyring + ?Sized, R>(
     binding: &Binding<'_>,
     read: impl FnOnce(&[u8]) -> Result<R, Error>,
 ) -> Result<R, Error> {
-    let limit = limits::max_envelope_len();
-    if envelope.len() > limit {
-        let detail = limits::too_large(envelope.len(), limit);
+    if let Err(detail) = limits::check_envelope(envelope.len()) {
         return Err(Error::new(ErrorKind::MalformedEnvelope)
             .detail(detail)
             .at(binding));
     }
-    let parts = format::parse(envelope).map_err(|e| parse_error(e).at(binding))?;
+    let parts = envelope::parse(envelope).map_err(|e| parse_error(e).at(binding))?;
     let key = keyring
         .opening_key_set(binding.alias())
         .ok_or_else(|| missing_alias(keyring, binding))?
@@ -295,7 +286,7 @@ fn open_with<K: Keyring + ?Sized, R>(
                 .detail(format!("key id {}", parts.key_id))
                 .at(binding)
         })?;
-    format::open(key, &parts, binding, read)
+    envelope::open(key, &parts, binding, read)
 }
 
 fn parse_error(error: ParseError) -> Error {
@@ -304,7 +295,7 @@ fn parse_error(error: ParseError) -> Error {
             .detail(format!("{len} bytes is shorter than any envelope")),
         ParseError::Version(v) => Error::new(ErrorKind::UnsupportedVersion).detail(format!(
             "version {v}; this build reads version {}",
-            format::VERSION_1
+            envelope::VERSION_1
         )),
     }
 }
@@ -335,7 +326,7 @@ impl<T> fmt::Debug for Sealed<T> {
 impl<T> Serialize for Sealed<T> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         if serializer.is_human_readable() {
-            serializer.collect_str(&format::to_text(self.as_bytes()))
+            serializer.collect_str(&envelope::to_text(self.as_bytes()))
         } else {
             serializer.serialize_bytes(self.as_bytes())
         }
@@ -359,10 +350,7 @@ impl<'de, T> Deserialize<'de> for Sealed<T> {
 /// Decodes the text form; the message never echoes the text (it is
 /// ciphertext), and the size limit is checked before decoding.
 fn decode_text(text: &str) -> Result<EnvelopeBytes, String> {
-    let limit = limits::max_text_len();
-    if text.len() > limit {
-        return Err(format!("text of {}", limits::too_large(text.len(), limit)));
-    }
+    limits::check_text(text.len())?;
     EnvelopeBytes::from_text(text).ok_or_else(|| "not base64url text without padding".to_owned())
 }
 
@@ -428,10 +416,6 @@ fn not_an_envelope<E: de::Error>(found: &str) -> E {
 
 /// Rejects binary envelopes over the limit before copying them.
 fn check_len<E: de::Error>(len: usize) -> Result<(), E> {
-    let limit = limits::max_envelope_len();
-    if len > limit {
-        let detail = limits::too_large(len, limit);
-        return Err(E::custom(format_args!("invalid envelope: {detail}")));
-    }
-    Ok(())
+    limits::check_envelope(len)
+        .map_err(|detail| E::custom(format_args!("invalid envelope: {detail}")))
 }

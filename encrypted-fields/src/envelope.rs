@@ -1,0 +1,261 @@
+//! Envelope v1: the bytes of one sealed field, its AAD and its text form.
+//! `docs/FORMAT.md` is the normative description; keep the two in step.
+//!
+//! ```text
+//! envelope = version (1) || key id (4) || nonce (12) || ciphertext || tag (16)
+//! aad      = version || key id || u16be len || alias || u16be len || context
+//!            || u16be len || field
+//! text     = base64url, no padding (RFC 4648 section 5)
+//! ```
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+
+use crate::binding::Binding;
+use crate::cipher::{self, NONCE_LEN, TAG_LEN};
+use crate::error::{Error, ErrorKind};
+use crate::key::{KEY_ID_LEN, Key, KeyId};
+use crate::limits;
+use crate::nonce::Nonce;
+use crate::scratch::{WipingBuf, with_scratch};
+
+/// The only version this build writes and reads.
+pub(crate) const VERSION_1: u8 = 0x01;
+/// Version byte, key id and nonce.
+pub(crate) const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
+
+/// The parts of an envelope, borrowed from its bytes.
+pub(crate) struct Parts<'a> {
+    pub(crate) key_id: KeyId,
+    pub(crate) nonce: &'a [u8; NONCE_LEN],
+    pub(crate) ciphertext: &'a [u8],
+    pub(crate) tag: &'a [u8; TAG_LEN],
+}
+
+/// Why bytes are not a readable envelope.
+#[derive(Clone, Copy)]
+pub(crate) enum ParseError {
+    TooShort(usize),
+    Version(u8),
+}
+
+/// Splits envelope bytes into their parts, checking version and length.
+pub(crate) fn parse(envelope: &[u8]) -> Result<Parts<'_>, ParseError> {
+    let too_short = ParseError::TooShort(envelope.len());
+    let (&version, rest) = envelope.split_first().ok_or(too_short)?;
+    if version != VERSION_1 {
+        return Err(ParseError::Version(version));
+    }
+    let (key_id, rest) = rest.split_first_chunk().ok_or(too_short)?;
+    let (nonce, rest) = rest.split_first_chunk().ok_or(too_short)?;
+    let (ciphertext, tag) = rest.split_last_chunk().ok_or(too_short)?;
+    Ok(Parts {
+        key_id: KeyId::from_bytes(*key_id),
+        nonce,
+        ciphertext,
+        tag,
+    })
+}
+
+/// Associated data fits on the stack up to this size: every real binding.
+const AAD_INLINE: usize = 192;
+
+/// The associated data that binds an envelope to its place, built on the
+/// stack (no allocation) unless the names are unusually long.
+pub(crate) struct Aad {
+    inline: [u8; AAD_INLINE],
+    len: usize,
+    spill: Vec<u8>,
+}
+
+impl Aad {
+    /// `None` if a name exceeds 65535 bytes and so cannot be length-prefixed.
+    pub(crate) fn new(key_id: KeyId, binding: &Binding<'_>) -> Option<Self> {
+        let names = [binding.alias(), binding.context(), binding.field()];
+        let total = 1 + KEY_ID_LEN + names.iter().map(|n| 2 + n.len()).sum::<usize>();
+        let mut aad = Aad {
+            inline: [0; AAD_INLINE],
+            len: 0,
+            spill: Vec::new(),
+        };
+        if total > AAD_INLINE {
+            aad.spill.reserve_exact(total);
+        }
+        aad.push(&[VERSION_1]);
+        aad.push(key_id.as_bytes());
+        for name in names {
+            let len = u16::try_from(name.len()).ok()?;
+            aad.push(&len.to_be_bytes());
+            aad.push(name.as_bytes());
+        }
+        Some(aad)
+    }
+
+    fn push(&mut self, bytes: &[u8]) {
+        match self.inline.get_mut(self.len..self.len + bytes.len()) {
+            Some(slot) if self.spill.capacity() == 0 => {
+                slot.copy_from_slice(bytes);
+                self.len += bytes.len();
+            }
+            _ => self.spill.extend_from_slice(bytes),
+        }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        if self.spill.capacity() == 0 {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+}
+
+/// Seals the plaintext that `write` produces under `key`.
+///
+/// The plaintext is written into this thread's scratch buffer (reused, so
+/// no allocation once warm), encrypted out of place into an envelope
+/// allocated once at its exact size, and wiped from the scratch buffer.
+pub(crate) fn seal(
+    key: &Key,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+    write: impl FnOnce(&mut WipingBuf) -> Result<(), Error>,
+) -> Result<EnvelopeBytes, Error> {
+    let aad = Aad::new(key.id(), binding).ok_or_else(|| name_too_long(binding))?;
+    with_scratch(|scratch| {
+        write(scratch)?;
+        let plaintext = scratch.as_slice();
+        let len = HEADER_LEN + plaintext.len() + TAG_LEN;
+        if let Err(detail) = limits::check_envelope(len) {
+            return Err(Error::new(ErrorKind::Serialize).detail(detail).at(binding));
+        }
+        let nonce = match nonce {
+            Nonce::Random => cipher::random_nonce(),
+            Nonce::Deterministic => key
+                .deterministic_nonce(aad.as_slice(), plaintext)
+                .ok_or_else(|| {
+                    Error::new(ErrorKind::InvalidKey)
+                        .detail("HMAC refused the nonce key")
+                        .at(binding)
+                })?,
+        };
+        let mut envelope = EnvelopeBytes::zeroed(len);
+        let (header, body) = envelope.as_mut_slice().split_at_mut(HEADER_LEN);
+        let (ciphertext, tag_slot) = body.split_at_mut(plaintext.len());
+        header[0] = VERSION_1;
+        header[1..1 + KEY_ID_LEN].copy_from_slice(key.id().as_bytes());
+        header[1 + KEY_ID_LEN..].copy_from_slice(&nonce);
+        let tag = key
+            .cipher()
+            .seal(&nonce, aad.as_slice(), plaintext, ciphertext)
+            .ok_or_else(|| {
+                Error::new(ErrorKind::Serialize)
+                    .detail("value too large")
+                    .at(binding)
+            })?;
+        tag_slot.copy_from_slice(&tag);
+        Ok(envelope)
+    })
+}
+
+/// Authenticates and decrypts an envelope's parts with `key` into this
+/// thread's scratch buffer, hands the plaintext to `read`, and wipes it.
+pub(crate) fn open<T>(
+    key: &Key,
+    parts: &Parts<'_>,
+    binding: &Binding<'_>,
+    read: impl FnOnce(&[u8]) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let aad = Aad::new(parts.key_id, binding).ok_or_else(|| name_too_long(binding))?;
+    with_scratch(|scratch| {
+        let out = scratch.zeroed(parts.ciphertext.len());
+        key.cipher()
+            .open(
+                parts.nonce,
+                aad.as_slice(),
+                parts.ciphertext,
+                out,
+                parts.tag,
+            )
+            .map_err(|_| Error::new(ErrorKind::AuthenticationFailed).at(binding))?;
+        read(scratch.as_slice())
+    })
+}
+
+fn name_too_long(binding: &Binding<'_>) -> Error {
+    Error::new(ErrorKind::Serialize)
+        .detail("alias, context or field name longer than 65535 bytes")
+        .at(binding)
+}
+
+/// Envelopes up to this size are stored inline, without a heap allocation:
+/// a field whose JSON is up to 79 bytes (most of them).
+const INLINE: usize = 112;
+
+/// The bytes of one envelope: inline when small, else on the heap.
+#[derive(Clone)]
+pub(crate) enum EnvelopeBytes {
+    Inline { len: u8, buf: [u8; INLINE] },
+    Heap(Vec<u8>),
+}
+
+impl EnvelopeBytes {
+    /// `len` zero bytes.
+    fn zeroed(len: usize) -> Self {
+        match u8::try_from(len) {
+            Ok(small) if len <= INLINE => EnvelopeBytes::Inline {
+                len: small,
+                buf: [0; INLINE],
+            },
+            _ => EnvelopeBytes::Heap(vec![0; len]),
+        }
+    }
+
+    pub(crate) fn from_vec(bytes: Vec<u8>) -> Self {
+        if bytes.len() <= INLINE {
+            Self::from_slice(&bytes)
+        } else {
+            EnvelopeBytes::Heap(bytes)
+        }
+    }
+
+    pub(crate) fn from_slice(bytes: &[u8]) -> Self {
+        let mut envelope = Self::zeroed(bytes.len());
+        envelope.as_mut_slice().copy_from_slice(bytes);
+        envelope
+    }
+
+    /// Decodes the text form straight into the envelope's storage. Rejects
+    /// padding and non-canonical trailing bits, so every text has exactly
+    /// one meaning (section 6).
+    pub(crate) fn from_text(text: &str) -> Option<Self> {
+        let len = match text.len() % 4 {
+            1 => return None,
+            rem => text.len() / 4 * 3 + [0, 0, 1, 2][rem],
+        };
+        let mut envelope = Self::zeroed(len);
+        let written = URL_SAFE_NO_PAD
+            .decode_slice(text, envelope.as_mut_slice())
+            .ok()?;
+        (written == len).then_some(envelope)
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        match self {
+            EnvelopeBytes::Inline { len, buf } => &buf[..usize::from(*len)],
+            EnvelopeBytes::Heap(bytes) => bytes,
+        }
+    }
+
+    fn as_mut_slice(&mut self) -> &mut [u8] {
+        match self {
+            EnvelopeBytes::Inline { len, buf } => &mut buf[..usize::from(*len)],
+            EnvelopeBytes::Heap(bytes) => bytes,
+        }
+    }
+}
+
+/// The text form of an envelope, as used in JSON and other text formats.
+pub(crate) fn to_text(envelope: &[u8]) -> impl std::fmt::Display + '_ {
+    base64::display::Base64Display::new(envelope, &URL_SAFE_NO_PAD)
+}

@@ -1,0 +1,240 @@
+//! What the derive's generated code calls: `encrypted_fields::__private`.
+//! Not public API: it may change in any release. Each item is one field's
+//! worth of work, so the expansion stays a call per field and the logic
+//! lives here, where it is unit-tested.
+
+pub use crate::aliases::AliasList;
+pub use crate::binding::Binding;
+pub use crate::redact::{Nested, OpaqueChild, Redacted, RedactedChild, RedactedDebug};
+pub use serde;
+pub use std::collections::BTreeSet;
+pub use std::string::String;
+pub use std::vec::Vec;
+
+use crate::error::Error;
+use crate::keyring::Keyring;
+use crate::nonce::Nonce;
+use crate::partial::MaybeSealed;
+use crate::sealed::Sealed;
+use crate::traits::{Decrypt, Encrypt};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+/// Seals a `#[encrypt(key)]` field.
+#[inline]
+pub fn seal<T: Serialize, K: Keyring + ?Sized>(
+    keyring: &K,
+    value: &T,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+) -> Result<Sealed<T>, Error> {
+    Sealed::seal_with(keyring, binding, value, nonce)
+}
+
+/// Opens a `#[encrypt(key)]` field.
+#[inline]
+pub fn open<T: DeserializeOwned, K: Keyring + ?Sized>(
+    keyring: &K,
+    sealed: &Sealed<T>,
+    binding: &Binding<'_>,
+) -> Result<T, Error> {
+    sealed.open(keyring, binding)
+}
+
+/// Opens a field if the keyring has its alias; otherwise checks the
+/// envelope's structure, records the alias and keeps it sealed.
+pub fn open_partial<T: DeserializeOwned, K: Keyring + ?Sized>(
+    keyring: &K,
+    sealed: &Sealed<T>,
+    binding: &Binding<'_>,
+    inaccessible: &mut BTreeSet<String>,
+) -> Result<MaybeSealed<T>, Error> {
+    if keyring.opening_key_set(binding.alias()).is_some() {
+        return sealed.open(keyring, binding).map(MaybeSealed::Open);
+    }
+    keep_sealed(keyring, sealed, binding, inaccessible)
+}
+
+/// Keeps a field sealed whose alias this keyring does not hold; an
+/// alias it was configured with but failed to load is an error instead.
+fn keep_sealed<T, E, K: Keyring + ?Sized>(
+    keyring: &K,
+    sealed: &Sealed<E>,
+    binding: &Binding<'_>,
+    inaccessible: &mut BTreeSet<String>,
+) -> Result<MaybeSealed<T, E>, Error> {
+    if let Some(failure) = keyring.load_failure(binding.alias()) {
+        return Err(failure.clone().at(binding));
+    }
+    let info = sealed.inspect().map_err(|e| e.at(binding))?;
+    crate::audit::inaccessible(binding, Some(info.key_id));
+    if !inaccessible.contains(binding.alias()) {
+        inaccessible.insert(binding.alias().to_owned());
+    }
+    Ok(MaybeSealed::Sealed(sealed.clone()))
+}
+
+/// Seals an opened field of a partial value again; passes a sealed one
+/// through unchanged.
+pub fn reseal<T: Serialize, K: Keyring + ?Sized>(
+    keyring: &K,
+    field: &MaybeSealed<T>,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+) -> Result<Sealed<T>, Error> {
+    match field {
+        MaybeSealed::Open(value) => Sealed::seal_with(keyring, binding, value, nonce),
+        MaybeSealed::Sealed(sealed) => Ok(sealed.clone()),
+    }
+}
+
+/// The envelopes of a deterministic field's value under every key of
+/// its alias.
+#[inline]
+pub fn lookup<T: Serialize, K: Keyring + ?Sized>(
+    keyring: &K,
+    value: &T,
+    binding: &Binding<'_>,
+) -> Result<Vec<Sealed<T>>, Error> {
+    Sealed::seal_for_lookup(keyring, binding, value)
+}
+
+/// Rotates a field to the primary key; 1 if it changed.
+#[inline]
+pub fn rotate<T, K: Keyring + ?Sized>(
+    keyring: &K,
+    sealed: &mut Sealed<T>,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+) -> Result<usize, Error> {
+    sealed.rotate(keyring, binding, nonce).map(usize::from)
+}
+
+/// Seals a `#[encrypt(nested, key)]` field: the child's own fields
+/// first, then its whole companion.
+pub fn seal_nested<T: Encrypt, K: Keyring + ?Sized>(
+    keyring: &K,
+    value: &T,
+    binding: &Binding<'_>,
+) -> Result<Sealed<T::Encrypted>, Error>
+where
+    T::Encrypted: Serialize,
+{
+    Sealed::seal(keyring, binding, &value.encrypt(keyring)?)
+}
+
+/// Opens a `#[encrypt(nested, key)]` field: the outer envelope, then
+/// the child's fields.
+pub fn open_nested<E: Decrypt + DeserializeOwned, K: Keyring + ?Sized>(
+    keyring: &K,
+    sealed: &Sealed<E>,
+    binding: &Binding<'_>,
+) -> Result<E::Plain, Error> {
+    sealed.open(keyring, binding)?.decrypt(keyring)
+}
+
+/// Partial decryption of a `#[encrypt(nested, key)]` field.
+pub fn open_nested_partial<E: Decrypt + DeserializeOwned, K: Keyring + ?Sized>(
+    keyring: &K,
+    sealed: &Sealed<E>,
+    binding: &Binding<'_>,
+    inaccessible: &mut BTreeSet<String>,
+) -> Result<MaybeSealed<E::Partial, E>, Error> {
+    if keyring.opening_key_set(binding.alias()).is_none() {
+        return keep_sealed(keyring, sealed, binding, inaccessible);
+    }
+    let child = sealed.open(keyring, binding)?;
+    child
+        .decrypt_partial_into(keyring, inaccessible)
+        .map(MaybeSealed::Open)
+}
+
+/// Re-seals a partial `#[encrypt(nested, key)]` field.
+pub fn reseal_nested<P: Encrypt, K: Keyring + ?Sized>(
+    keyring: &K,
+    field: &MaybeSealed<P, P::Encrypted>,
+    binding: &Binding<'_>,
+) -> Result<Sealed<P::Encrypted>, Error>
+where
+    P::Encrypted: Serialize,
+{
+    match field {
+        MaybeSealed::Open(partial) => seal_nested(keyring, partial, binding),
+        MaybeSealed::Sealed(sealed) => Ok(sealed.clone()),
+    }
+}
+
+/// Rotates a `#[encrypt(nested, key)]` field: the child's envelopes,
+/// then the outer one. If a child envelope changed, the child companion
+/// is serialized again and sealed under the primary (fields this
+/// version does not know are dropped, as in any deserialize/serialize
+/// round trip); if none did, the outer envelope's bytes are carried
+/// over as they are. A keyring that lacks one of the child's aliases
+/// fails here, naming it, as it does for a child that is not sealed
+/// again: the child's envelopes under that alias could be under an old
+/// key, and success would tell the operator the old key can go.
+pub fn rotate_nested<E, K: Keyring + ?Sized>(
+    keyring: &K,
+    sealed: &mut Sealed<E>,
+    binding: &Binding<'_>,
+) -> Result<usize, Error>
+where
+    E: Decrypt + Serialize + DeserializeOwned,
+{
+    let mut child = sealed.open(keyring, binding)?;
+    match child.reencrypt(keyring)? {
+        0 => rotate(keyring, sealed, binding, Nonce::Random),
+        changed => {
+            *sealed = Sealed::seal(keyring, binding, &child)?;
+            Ok(changed + 1)
+        }
+    }
+}
+
+/// Stands in for the companion type when the derive reports an error,
+/// so the user sees that error and not a cascade of missing items.
+pub struct Fallback<T>(core::marker::PhantomData<T>);
+
+impl<T> Encrypt for Fallback<T> {
+    type Encrypted = Fallback<T>;
+    const KEY_ALIASES: &'static [&'static str] = &[];
+    fn encrypt<K: Keyring + ?Sized>(&self, _: &K) -> Result<Self, Error> {
+        Err(fallback_error())
+    }
+}
+
+impl<T> Decrypt for Fallback<T> {
+    type Plain = T;
+    type Partial = Fallback<T>;
+    fn decrypt<K: Keyring + ?Sized>(&self, _: &K) -> Result<T, Error> {
+        Err(fallback_error())
+    }
+    fn decrypt_partial_into<K: Keyring + ?Sized>(
+        &self,
+        _: &K,
+        _: &mut BTreeSet<String>,
+    ) -> Result<Self, Error> {
+        Err(fallback_error())
+    }
+    fn reencrypt<K: Keyring + ?Sized>(&mut self, _: &K) -> Result<usize, Error> {
+        Err(fallback_error())
+    }
+}
+
+impl<T> Serialize for Fallback<T> {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom("derive(Encrypt) failed"))
+    }
+}
+
+impl<'de, T> serde::Deserialize<'de> for Fallback<T> {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Err(serde::de::Error::custom("derive(Encrypt) failed"))
+    }
+}
+
+/// The error the fallback returns; never reached, since the crate with
+/// the failed derive does not compile.
+pub fn fallback_error() -> Error {
+    Error::new(crate::error::ErrorKind::Serialize).detail("derive(Encrypt) failed")
+}
