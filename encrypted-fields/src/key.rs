@@ -186,6 +186,9 @@ pub fn generate_key(size: KeySize) -> SecretString {
 /// name its id. Lookup by id is a scan: an alias has a handful of versions.
 pub struct KeySet {
     keys: Vec<Key>,
+    /// Whether these keys open envelopes; a set that only seals (one
+    /// direction of a public-key session) answers no key id.
+    opens: bool,
 }
 
 impl KeySet {
@@ -208,7 +211,16 @@ impl KeySet {
                 )));
             }
         }
-        Ok(KeySet { keys })
+        Ok(KeySet { keys, opens: true })
+    }
+
+    /// A set that seals with `keys` but opens nothing: what a keyring whose
+    /// opening keys differ returns from [`Keyring::key_set`](crate::Keyring::key_set),
+    /// so that a wrapper forwarding only that method fails closed.
+    pub(crate) fn sealing_only(keys: Vec<Key>) -> Result<Self, Error> {
+        let mut set = KeySet::new(keys)?;
+        set.opens = false;
+        Ok(set)
     }
 
     /// The key that seals new envelopes.
@@ -217,9 +229,10 @@ impl KeySet {
         &self.keys[0]
     }
 
-    /// The key with this id, if it is still in the set.
+    /// The key with this id, if it is still in the set (and the set opens
+    /// envelopes at all).
     pub fn get(&self, id: KeyId) -> Option<&Key> {
-        self.keys.iter().find(|k| k.id == id)
+        self.keys.iter().find(|k| self.opens && k.id == id)
     }
 
     /// Every key, the primary first.

@@ -196,7 +196,9 @@ impl<T> Sealed<T> {
 
     /// Re-seals the envelope under the alias's current primary key if it
     /// was sealed with another one, keeping the plaintext bytes as they
-    /// are. Returns whether it changed.
+    /// are. Returns whether it changed. An envelope already under the
+    /// primary is left as it is without being opened, so this does not
+    /// authenticate it: [`open`](Self::open) does.
     ///
     /// # Errors
     ///

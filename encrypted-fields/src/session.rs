@@ -253,12 +253,16 @@ impl SessionKeyring {
 
     /// The keyring of `side` for the session `secret`.
     fn from_secret(secret: &[u8], side: Side) -> Result<Self, Error> {
-        let request = KeySet::new(vec![direction_key(secret, REQUEST_LABEL)?])?;
-        let response = KeySet::new(vec![direction_key(secret, RESPONSE_LABEL)?])?;
+        let request = direction_key(secret, REQUEST_LABEL)?;
+        let response = direction_key(secret, RESPONSE_LABEL)?;
         let (seals, opens) = match side {
             Side::Client => (request, response),
             Side::Server => (response, request),
         };
+        // The sealing set opens nothing: a wrapper that forwards only
+        // `key_set` (and so opens with it) fails closed, never reflected.
+        let seals = KeySet::sealing_only(vec![seals])?;
+        let opens = KeySet::new(vec![opens])?;
         Ok(SessionKeyring { side, seals, opens })
     }
 
@@ -354,6 +358,27 @@ mod tests {
         assert_eq!(response.open(&client, &binding).unwrap(), "ok");
         let replayed = response.open(&server_side, &binding).unwrap_err();
         assert_eq!(replayed.kind(), ErrorKind::UnknownKeyId);
+    }
+
+    /// A keyring wrapper that forwards only the required method opens with
+    /// the sealing set, which opens nothing: it fails closed.
+    #[test]
+    fn a_wrapper_that_forwards_only_key_set_cannot_open_a_reflection() {
+        use crate::{Binding, Sealed};
+        struct Metered<'a>(&'a SessionKeyring);
+        impl Keyring for Metered<'_> {
+            fn key_set(&self, alias: &str) -> Option<&KeySet> {
+                self.0.key_set(alias)
+            }
+        }
+        let (server, _) = SessionServer::generate();
+        let (client, enc_key) = SessionKeyring::initiate(&server.public_key()).unwrap();
+        let binding = Binding::new("pii", "Secret", "data");
+        let request = Sealed::seal(&Metered(&client), &binding, &"x".to_owned()).unwrap();
+        let reflected = request.open(&Metered(&client), &binding).unwrap_err();
+        assert_eq!(reflected.kind(), ErrorKind::UnknownKeyId);
+        let server_side = server.open(&enc_key).unwrap();
+        assert_eq!(request.open(&server_side, &binding).unwrap(), "x");
     }
 
     #[test]

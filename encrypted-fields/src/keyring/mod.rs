@@ -46,7 +46,9 @@ pub trait Keyring: Send + Sync {
     /// [`key_set`](Self::key_set). A keyring that seals with one key and
     /// opens with another overrides it: a public-key session has one key
     /// per direction, so an envelope sent back to its sender does not open.
-    /// A keyring that wraps another must forward both methods.
+    /// A keyring that wraps another must forward this method too; one that
+    /// forgets fails closed with a session keyring, whose `key_set` opens
+    /// nothing.
     fn opening_key_set(&self, alias: &str) -> Option<&KeySet> {
         self.key_set(alias)
     }
