@@ -65,9 +65,13 @@ FILE_SUFFIX = "_FILE"
 _ASCII_WHITESPACE = " \t\n\x0c\r"
 DEFAULT_MAX_ENVELOPE_LEN = 16 * 1024 * 1024
 _max_envelope_len = DEFAULT_MAX_ENVELOPE_LEN
-_ALIAS = re.compile(r"^[a-z0-9][a-z0-9_.-]*$")
-_VAR_ALIAS = re.compile(r"^[A-Z0-9][A-Z0-9_]*$")
-_BASE64URL = re.compile(r"^[A-Za-z0-9_-]*$")
+# Used with fullmatch: `$` would also accept a trailing newline.
+_ALIAS = re.compile(r"[a-z0-9][a-z0-9_.-]*")
+_VAR_ALIAS = re.compile(r"[A-Z0-9][A-Z0-9_]*")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
+# The deepest nesting of arrays and objects a plaintext may have (FORMAT.md
+# section 5): what the Rust reader accepts.
+MAX_DEPTH = 127
 
 
 # --- errors -----------------------------------------------------------------
@@ -238,7 +242,7 @@ class Keyring:
             self.insert(alias, keys)
 
     def insert(self, alias: str, keys: Sequence[Key]) -> None:
-        if not _ALIAS.match(alias) or alias.endswith(("_file", "-file", ".file")):
+        if not _ALIAS.fullmatch(alias) or alias.endswith(("_file", "-file", ".file")):
             raise InvalidKey("invalid key configuration: aliases are lowercase letters, digits, "
                              "`_`, `.` and `-`, starting with a letter or digit, not ending in `_file`",
                              alias=alias)
@@ -272,7 +276,7 @@ class Keyring:
             from_file = part.endswith(FILE_SUFFIX)
             if from_file:
                 part = part[:-len(FILE_SUFFIX)]
-            if not _VAR_ALIAS.match(part):
+            if not _VAR_ALIAS.fullmatch(part):
                 raise invalid("the part after the prefix must be upper-case letters, digits and `_`")
             alias = part.lower()
             if alias in seen:
@@ -365,7 +369,7 @@ def _to_text(envelope: bytes) -> str:
 
 def _from_text(text: str) -> Optional[bytes]:
     """Strict base64url without padding: one text per envelope."""
-    if not isinstance(text, str) or not _BASE64URL.match(text) or len(text) % 4 == 1:
+    if not isinstance(text, str) or not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
         return None
     raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     return raw if _to_text(raw) == text else None
@@ -378,11 +382,11 @@ def encrypt_field(key: KeyLike, alias: str, context: str, field: str, value: Any
     ``key`` is a ``Keyring`` (its primary key for ``alias`` seals), a ``Key`` or raw key bytes.
     """
     sealing_key = _keys(key, alias, context, field)[0]
-    try:
-        plaintext = json.dumps(value, separators=(",", ":"), ensure_ascii=False,
-                               allow_nan=False).encode("utf-8")
-    except (TypeError, ValueError):
-        raise SerializeError(f"cannot serialize value for alias `{alias}`", alias, context, field) from None
+    plaintext = _write_json(value)
+    # Raised here, outside any `except`: the failed value (which may quote
+    # the plaintext) must not ride along as the error's __context__.
+    if plaintext is None:
+        raise SerializeError(f"cannot serialize value for alias `{alias}`", alias, context, field)
     if HEADER_LEN + len(plaintext) + TAG_LEN > _max_envelope_len:
         raise SerializeError(f"cannot serialize value for alias `{alias}`: "
                              + _too_large(HEADER_LEN + len(plaintext) + TAG_LEN), alias, context, field)
@@ -440,11 +444,85 @@ def decrypt_field(key: KeyLike, alias: str, context: str, field: str, envelope: 
             f"envelope for alias `{alias}` failed authentication "
             "(wrong key, tampered, or moved from another field, type or alias)",
             alias, context, field) from None
-    try:
-        return _read_json(plaintext)
-    except (UnicodeError, ValueError, RecursionError):
+    value, ok = _read_json_or_fail(plaintext)
+    # Raised outside the `except`: the parser's exception quotes the
+    # plaintext and would stay reachable as __context__.
+    if not ok:
         raise DeserializeError(f"decrypted value for alias `{alias}` does not fit the field's type",
-                               alias, context, field) from None
+                               alias, context, field)
+    return value
+
+
+def _write_json(value: Any) -> Optional[bytes]:
+    """The plaintext of ``value`` as serde_json writes it, or None if it has
+    none: not JSON-serializable, not UTF-8 (lone surrogates), or nested
+    deeper than ``MAX_DEPTH``, which readers would refuse."""
+    try:
+        if _has_duplicate_keys(value):
+            return None
+        text = json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        plaintext = text.encode("utf-8")
+    except (TypeError, ValueError, RecursionError):
+        return None
+    if _nesting(plaintext) > MAX_DEPTH:
+        return None
+    return plaintext
+
+
+def _json_key(key: Any) -> str:
+    """The member name ``json.dumps`` writes for a dict key."""
+    if isinstance(key, str):
+        return key
+    if key is True or key is False or key is None:
+        return json.dumps(key)
+    if isinstance(key, (int, float)):
+        return json.dumps(key)
+    raise TypeError("keys must be str, int, float, bool or None")
+
+
+def _has_duplicate_keys(value: Any) -> bool:
+    """Whether ``json.dumps`` would write two members of one name (a dict
+    holding both ``1`` and ``"1"``), which readers of records refuse."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            names = [_json_key(k) for k in item]
+            if len(set(names)) != len(names):
+                return True
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+    return False
+
+
+def _nesting(text: bytes) -> int:
+    """How deeply arrays and objects nest in a JSON text (strings skipped)."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for b in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif b == 0x5C:
+                escaped = True
+            elif b == 0x22:
+                in_string = False
+        elif b == 0x22:
+            in_string = True
+        elif b in (0x5B, 0x7B):
+            depth += 1
+            deepest = max(deepest, depth)
+        elif b in (0x5D, 0x7D):
+            depth = max(depth - 1, 0)
+    return deepest
+
+
+def _read_json_or_fail(plaintext: bytes) -> Tuple[Any, bool]:
+    try:
+        return _read_json(plaintext), True
+    except (UnicodeError, ValueError, RecursionError):
+        return None, False
 
 
 def _read_json(plaintext: bytes) -> Any:
@@ -465,6 +543,8 @@ def _read_json(plaintext: bytes) -> Any:
             raise ValueError("number beyond binary64")
         return int(text)
 
+    if _nesting(plaintext) > MAX_DEPTH:
+        raise ValueError("nested deeper than MAX_DEPTH")
     value = json.loads(plaintext.decode("utf-8"), parse_constant=refuse, parse_float=finite,
                        parse_int=big_integer)
     _check_surrogates(value)

@@ -8,7 +8,7 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use encrypted_fields::{Binding, Keyring, Nonce, Sealed};
+use encrypted_fields::{Binding, KeyId, Keyring, Nonce, Sealed};
 use serde_json::value::RawValue;
 
 use crate::{Outcome, Usage, keys};
@@ -101,6 +101,9 @@ impl FieldSpec {
 pub struct Fields {
     specs: Vec<(FieldSpec, String)>,
     pub keyring: Box<dyn Keyring>,
+    /// Every alias's primary key id: what `rotate` expects of envelopes
+    /// sealed inside a field, which no pointer reaches.
+    primaries: Vec<KeyId>,
     allow_missing: bool,
 }
 
@@ -137,7 +140,7 @@ impl Fields {
                 },
             )
             .collect::<Result<_, _>>()?;
-        let keyring = keys::keyring(args.kms)?;
+        let (keyring, primaries) = keys::keyring(args.kms)?;
         // A missing alias is configuration, not a bad record: stop before
         // the first one rather than fail every record.
         let aliases: Vec<&str> = specs.iter().map(|(spec, _)| spec.alias.as_str()).collect();
@@ -145,6 +148,7 @@ impl Fields {
         Ok(Fields {
             specs,
             keyring,
+            primaries,
             allow_missing: args.allow_missing,
         })
     }
@@ -193,6 +197,7 @@ impl Fields {
                         note(Note::AlreadySealed(&spec.pointer));
                         continue;
                     }
+                    readable(value).map_err(|e| fail(&e))?;
                     let raw = plaintext(value, spec.nonce).map_err(|e| fail(&e))?;
                     let sealed = Sealed::seal_with(&*self.keyring, &binding, &raw, spec.nonce)
                         .map_err(|e| fail(&e))?;
@@ -203,10 +208,25 @@ impl Fields {
                     let raw = sealed
                         .open(&*self.keyring, &binding)
                         .map_err(|e| fail(&e))?;
+                    readable(raw.get()).map_err(|e| fail(&e))?;
                     Some(raw.get().to_owned())
                 }
                 Direction::Rotate => {
                     let mut sealed = envelope(value).map_err(|e| fail(&e))?;
+                    // Envelopes sealed inside this one (a nested type sealed
+                    // whole) are out of reach of any pointer: one under an
+                    // old key fails the record rather than let the old key
+                    // be dropped while it still holds data.
+                    let inner = sealed
+                        .open(&*self.keyring, &binding)
+                        .map_err(|e| fail(&e))?;
+                    if let Some(stale) = stale_envelope(inner.get(), &self.primaries) {
+                        return Err(fail(&format_args!(
+                            "holds an envelope under key {stale}, which is no alias's primary; \
+                             a pointer cannot reach it: re-encrypt such records with the \
+                             library's `reencrypt`"
+                        )));
+                    }
                     let rotated = sealed
                         .rotate(&*self.keyring, &binding, spec.nonce)
                         .map_err(|e| fail(&e))?;
@@ -235,6 +255,40 @@ fn plaintext(value: &str, nonce: Nonce) -> Result<Box<RawValue>, serde_json::Err
         return RawValue::from_string(serde_json::to_string(&text)?);
     }
     RawValue::from_string(value.to_owned())
+}
+
+/// The key id of an envelope inside `json` (a string that reads as a
+/// version-1 envelope) that is not under one of `primaries`, if any.
+fn stale_envelope(json: &str, primaries: &[KeyId]) -> Option<KeyId> {
+    let value: serde_json::Value = serde_json::from_str(json).ok()?;
+    let mut stack = vec![&value];
+    while let Some(value) = stack.pop() {
+        match value {
+            serde_json::Value::String(text) => {
+                let key_id = Sealed::<()>::from_text(text).ok().and_then(|s| s.key_id());
+                if let Some(id) = key_id.filter(|id| !primaries.contains(id)) {
+                    return Some(id);
+                }
+            }
+            serde_json::Value::Array(items) => stack.extend(items),
+            serde_json::Value::Object(members) => stack.extend(members.values()),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether a value is one readers take (FORMAT.md section 5): the byte
+/// spans the command works on are checked only as JSON syntax, which lets
+/// `1e400`, a lone surrogate escape or 128 levels of nesting through.
+fn readable(value: &str) -> Result<(), String> {
+    serde_json::from_str::<serde_json::Value>(value)
+        .map(drop)
+        .map_err(|_| {
+            "not a value readers take (FORMAT.md section 5: a number beyond binary64, \
+             a lone surrogate escape, or nesting deeper than 127 levels)"
+                .to_owned()
+        })
 }
 
 fn envelope(value: &str) -> Result<Sealed<Box<RawValue>>, String> {

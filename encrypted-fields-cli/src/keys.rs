@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use clap::Subcommand;
 use encrypted_fields::kms::{self, KmsKeyring};
-use encrypted_fields::{EnvKeyring, ExposeSecret, Key, KeySize, Keyring, generate_key};
+use encrypted_fields::{EnvKeyring, ExposeSecret, Key, KeyId, KeySize, Keyring, generate_key};
 use zeroize::Zeroizing;
 
 use crate::{Outcome, Usage, runtime};
@@ -158,9 +158,19 @@ pub fn keyset(step: Step) -> Outcome {
 /// The keyring for `encrypt`, `decrypt` and `rotate`: the
 /// `ENCRYPTED_FIELDS_KEY_*` variables, or with `kms` the
 /// `ENCRYPTED_FIELDS_KMS_KEYSET_*` ones unwrapped through KMS.
-pub fn keyring(kms: bool) -> Result<Box<dyn Keyring>, Box<dyn std::error::Error>> {
+/// Also returns the id of every alias's primary key: `rotate` checks
+/// that envelopes sealed inside a field are under one.
+pub fn keyring(kms: bool) -> Result<(Box<dyn Keyring>, Vec<KeyId>), Box<dyn std::error::Error>> {
+    let primaries = |keyring: &dyn Keyring, aliases: Vec<&str>| -> Vec<KeyId> {
+        aliases
+            .into_iter()
+            .filter_map(|alias| keyring.key_set(alias).map(|set| set.primary().id()))
+            .collect()
+    };
     if !kms {
-        return Ok(Box::new(EnvKeyring::from_env()?));
+        let keyring = EnvKeyring::from_env()?;
+        let ids = primaries(&keyring, keyring.aliases());
+        return Ok((Box::new(keyring), ids));
     }
     let keyring = runtime()?.block_on(async {
         KmsKeyring::builder(kms_client().await)
@@ -168,7 +178,8 @@ pub fn keyring(kms: bool) -> Result<Box<dyn Keyring>, Box<dyn std::error::Error>
             .load()
             .await
     })?;
-    Ok(Box::new(keyring))
+    let ids = primaries(&keyring, keyring.aliases());
+    Ok((Box::new(keyring), ids))
 }
 
 /// A KMS client configured the standard AWS way (environment, profile;

@@ -61,12 +61,11 @@ fn run(command: &mut Command, stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(stdin.as_bytes())
-        .unwrap();
+    // A command that refuses before reading closes its stdin early.
+    let written = child.stdin.take().unwrap().write_all(stdin.as_bytes());
+    if let Err(error) = written {
+        assert_eq!(error.kind(), std::io::ErrorKind::BrokenPipe, "{error}");
+    }
     child.wait_with_output().unwrap()
 }
 
@@ -841,4 +840,111 @@ fn pointers_follow_rfc_6901_and_name_object_members() {
     let envelope = Sealed::<String>::from_text(sealed["a=b"].as_str().unwrap()).unwrap();
     let binding = encrypted_fields::Binding::new("pii", "c", "a=b");
     assert_eq!(envelope.open(&keyring(&env), &binding).unwrap(), "secret");
+}
+
+/// Before, the command sealed `1e400` and lone surrogates, which every
+/// reader refuses (FORMAT.md section 5), and decrypted them too.
+#[test]
+fn values_readers_refuse_are_refused_both_ways() {
+    let env = key_env(&key(), &key());
+    let keys = keyring(&env);
+    for value in [
+        "1e400",
+        r#""\ud800""#,
+        &format!("{}{}", "[".repeat(128), "]".repeat(128)),
+    ] {
+        let out = run(
+            cli(&env).args(["encrypt", "--context", "c", "--field", "/v=pii"]),
+            &format!("{{\"v\": {value}}}"),
+        );
+        assert_eq!(out.status.code(), Some(1), "{value}");
+        assert!(
+            text(&out.stderr).contains("not a value readers take"),
+            "{value}"
+        );
+        // Sealed by other means, it does not come out of `decrypt` either.
+        let binding = encrypted_fields::Binding::new("pii", "c", "v");
+        let raw = serde_json::value::RawValue::from_string(value.to_owned());
+        // (The library itself refuses to seal the deep one.)
+        if let Ok(sealed) = raw.map(|raw| Sealed::seal(&keys, &binding, &raw)) {
+            let Ok(sealed) = sealed else { continue };
+            let out = run(
+                cli(&env).args(["decrypt", "--context", "c", "--field", "/v=pii"]),
+                &format!("{{\"v\": \"{}\"}}", sealed.to_text()),
+            );
+            assert_eq!(out.status.code(), Some(1), "{value}");
+        }
+    }
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(context = "payment")]
+struct Payment {
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(nested, key = "banking")]
+    card: Card,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(context = "card")]
+struct Card {
+    #[encrypt(key = "pii")]
+    number: String,
+}
+
+/// Before, rotating the outer envelope of a nested type sealed whole
+/// reported success while the envelopes inside it stayed under the old key,
+/// and dropping that key then lost them.
+#[test]
+fn rotate_fails_a_record_whose_inner_envelopes_it_cannot_reach() {
+    let (old_pii, old_banking) = (key(), key());
+    let payment = Payment {
+        email: "ada@example.com".into(),
+        card: Card {
+            number: "4111111111111111".into(),
+        },
+    };
+    let stored = serde_json::to_string(
+        &payment
+            .encrypt(&keyring(&key_env(&old_pii, &old_banking)))
+            .unwrap(),
+    )
+    .unwrap();
+    let rotated_env = key_env(
+        &format!("{},{old_pii}", key()),
+        &format!("{},{old_banking}", key()),
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let errors = dir.path().join("errors.jsonl");
+    let out = run(
+        cli(&rotated_env)
+            .args(["rotate", "-", "--context", "payment", "--errors"])
+            .arg(&errors)
+            .args(["--field", "/email=pii", "--field", "/card=banking"]),
+        &format!("{stored}\n"),
+    );
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 1: /card: holds an envelope under key"),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(&errors).unwrap(),
+        format!("{stored}\n")
+    );
+
+    // Re-encrypted by the library, the record rotates cleanly.
+    let mut wire: EncryptedPayment = serde_json::from_str(&stored).unwrap();
+    wire.reencrypt(&keyring(&rotated_env)).unwrap();
+    let fresh = serde_json::to_string(&wire).unwrap();
+    let out = run(
+        cli(&rotated_env)
+            .args(["rotate", "-", "--context", "payment", "--errors"])
+            .arg(dir.path().join("none.jsonl"))
+            .args(["--field", "/email=pii", "--field", "/card=banking"]),
+        &format!("{fresh}\n"),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
 }

@@ -217,6 +217,7 @@ impl KeySet {
     /// A set that seals with `keys` but opens nothing: what a keyring whose
     /// opening keys differ returns from [`Keyring::key_set`](crate::Keyring::key_set),
     /// so that a wrapper forwarding only that method fails closed.
+    #[cfg(feature = "hpke")]
     pub(crate) fn sealing_only(keys: Vec<Key>) -> Result<Self, Error> {
         let mut set = KeySet::new(keys)?;
         set.opens = false;

@@ -274,3 +274,34 @@ def test_size_limit_counts_envelope_bytes_and_is_checked_before_decoding():
         assert "over the 64-byte limit" in str(raised.value)
     finally:
         ef.set_max_envelope_len(ef.DEFAULT_MAX_ENVELOPE_LEN)
+
+
+def test_python_refuses_to_write_what_readers_refuse():
+    key = ef.Key.from_base64(KEY_256)
+    deep = None
+    for _ in range(ef.MAX_DEPTH + 1):
+        deep = [deep]
+    for value in [{1: "a", "1": "b"}, deep, "\ud800"]:
+        with pytest.raises(ef.SerializeError) as raised:
+            ef.encrypt_field(key, "pii", "C", "f", value)
+        assert raised.value.__context__ is None
+    shallow = deep[0]
+    assert ef.decrypt_field(key, "pii", "C", "f", ef.encrypt_field(key, "pii", "C", "f", shallow)) == shallow
+
+
+def test_errors_do_not_keep_the_plaintext_as_their_context():
+    key = ef.Key.from_base64(KEY_256)
+    raw = b'{"ssn":"078-05-1120", oops}'
+    aad = ef._aad(key.id, "pii", "C", "f")
+    nonce = bytes(12)
+    envelope = ef._to_text(bytes([ef.VERSION]) + key.id + nonce + key._aead.encrypt(nonce, raw, aad))
+    with pytest.raises(ef.DeserializeError) as raised:
+        ef.decrypt_field(key, "pii", "C", "f", envelope)
+    assert raised.value.__context__ is None
+    assert raised.value.__cause__ is None
+    assert "078-05" not in str(raised.value)
+
+
+def test_variable_names_with_a_trailing_newline_are_refused():
+    with pytest.raises(ef.InvalidKey):
+        ef.Keyring.from_vars([("ENCRYPTED_FIELDS_KEY_PII\n", KEY_128)])

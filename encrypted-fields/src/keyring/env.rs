@@ -39,8 +39,15 @@ impl EnvKeyring {
         // Values are key material: hold them in zeroizing strings.
         let mut vars: Vec<(String, Zeroizing<String>)> = Vec::new();
         for (name, value) in std::env::vars_os() {
-            let Some(name) = name.to_str().filter(|n| n.starts_with(PREFIX)) else {
+            if !name.as_encoded_bytes().starts_with(PREFIX.as_bytes()) {
                 continue;
+            }
+            let Some(name) = name.to_str() else {
+                // Skipping it would drop a key the operator meant to set.
+                return Err(Error::new(ErrorKind::InvalidKey).detail(format!(
+                    "a variable named {PREFIX}... is not UTF-8: {}",
+                    name.to_string_lossy()
+                )));
             };
             let value = value.into_string().map_err(|_| {
                 Error::new(ErrorKind::InvalidKey).detail(format!("{name}: value is not UTF-8"))
