@@ -59,7 +59,10 @@ fn keyring() -> EnvKeyring {
     EnvKeyring::from_vars([
         ("ENCRYPTED_FIELDS_KEY_PII", PII),
         ("ENCRYPTED_FIELDS_KEY_BANKING", common::payments::BANKING),
-        ("ENCRYPTED_FIELDS_KEY_US_ADDRESS", common::payments::US_ADDRESS),
+        (
+            "ENCRYPTED_FIELDS_KEY_US_ADDRESS",
+            common::payments::US_ADDRESS,
+        ),
         ("ENCRYPTED_FIELDS_KEY_VAULT", common::OTHER_256),
     ])
     .unwrap()
@@ -121,7 +124,11 @@ fn records() -> Vec<(&'static str, Value)> {
         ("Transaction", serde_json::to_value(&transaction).unwrap()),
         ("Vault", serde_json::to_value(&vault).unwrap()),
     ];
-    out.extend(payments.iter().map(|p| ("Payment", serde_json::to_value(p).unwrap())));
+    out.extend(
+        payments
+            .iter()
+            .map(|p| ("Payment", serde_json::to_value(p).unwrap())),
+    );
     out
 }
 

@@ -1,7 +1,7 @@
 //! The derive input, parsed into the shapes the later stages need.
 
 use syn::ext::IdentExt;
-use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, Member, PathArguments, Type};
+use syn::{Data, DeriveInput, Fields, GenericArgument, Ident, LitStr, Member, PathArguments, Type};
 
 use crate::attr;
 use crate::case::RenameRule;
@@ -47,18 +47,76 @@ pub(crate) struct Field<'a> {
     pub(crate) aad_name: String,
     /// A Rust-identifier form of the same, for generated method names.
     pub(crate) method_suffix: String,
+    /// What the derive does with the field, decided once while parsing.
+    pub(crate) mode: Mode,
+    /// `#[encrypt(bind)]`: a plain field that identifies the record.
+    pub(crate) bound: bool,
+}
+
+/// The JSON member that holds a record seal unless `seal_member` says.
+pub(crate) const DEFAULT_SEAL_MEMBER: &str = "_seal";
+
+/// `#[encrypt(seal = "...")]` (a MAC) or `#[encrypt(sign = "...")]` (an
+/// Ed25519 signature) over the whole record.
+pub(crate) struct RecordSeal {
+    pub(crate) kind: SealKind,
+    pub(crate) alias: String,
+    /// The JSON member that holds it.
+    pub(crate) member: String,
+}
+
+#[derive(Clone, Copy, PartialEq)]
+pub(crate) enum SealKind {
+    Mac,
+    Signature,
 }
 
 /// What happens to a field.
 pub(crate) enum Mode {
-    /// Copied as it is.
+    /// Copied as it is (a field that failed validation is one too; the
+    /// derive then emits only its errors).
     Plain,
     /// `#[encrypt(key = "...")]`: serialized and sealed.
     Sealed { alias: String, deterministic: bool },
-    /// `#[encrypt(nested)]`: the field's own type encrypts its fields.
-    Nested,
+    /// `#[encrypt(nested)]`: the field's own type encrypts its fields;
+    /// `indexed` (`bind_index`) binds a list's elements to their indexes.
+    Nested { indexed: bool },
     /// `#[encrypt(nested, key = "...")]`: nested, then sealed whole.
-    NestedSealed { alias: String },
+    NestedSealed { alias: String, indexed: bool },
+}
+
+impl Mode {
+    /// The mode `#[encrypt(...)]` asks for.
+    fn of(encrypt: Option<&attr::Encrypt>) -> Self {
+        let Some(encrypt) = encrypt else {
+            return Mode::Plain;
+        };
+        let alias = encrypt.key.as_ref().map(|k| k.value());
+        let indexed = encrypt.bind_index.is_some();
+        match (encrypt.nested.is_some(), alias) {
+            (true, Some(alias)) => Mode::NestedSealed { alias, indexed },
+            (true, None) => Mode::Nested { indexed },
+            (false, Some(alias)) => Mode::Sealed {
+                alias,
+                deterministic: encrypt.deterministic.is_some(),
+            },
+            // `bind` alone, or an attribute `valid` reports as incomplete.
+            (false, None) => Mode::Plain,
+        }
+    }
+
+    /// The alias an envelope of this field is sealed under, if any.
+    pub(crate) fn alias(&self) -> Option<&str> {
+        match self {
+            Mode::Sealed { alias, .. } | Mode::NestedSealed { alias, .. } => Some(alias),
+            Mode::Plain | Mode::Nested { .. } => None,
+        }
+    }
+
+    /// Whether the field holds nested envelopes (a child type's own).
+    pub(crate) fn is_nested(&self) -> bool {
+        matches!(self, Mode::Nested { .. } | Mode::NestedSealed { .. })
+    }
 }
 
 impl<'a> Container<'a> {
@@ -150,6 +208,34 @@ impl<'a> Container<'a> {
         }
     }
 
+    /// The record seal `#[encrypt(seal = "...")]` or `#[encrypt(sign = "...")]`
+    /// asks for, if any.
+    pub(crate) fn record_seal(&self) -> Option<RecordSeal> {
+        let (kind, alias) = match (&self.attrs.seal, &self.attrs.sign) {
+            (Some(alias), _) => (SealKind::Mac, alias),
+            (None, Some(alias)) => (SealKind::Signature, alias),
+            (None, None) => return None,
+        };
+        let member = self
+            .attrs
+            .seal_member
+            .as_ref()
+            .map_or_else(|| DEFAULT_SEAL_MEMBER.to_owned(), LitStr::value);
+        Some(RecordSeal {
+            kind,
+            alias: alias.value(),
+            member,
+        })
+    }
+
+    /// Whether a value of this type starts or extends a scope: it has
+    /// bound fields, starts position binding or accepts unbound envelopes.
+    pub(crate) fn enters_scope(&self) -> bool {
+        self.fields().any(|f| f.bound)
+            || self.attrs.bind_positions.is_some()
+            || self.attrs.legacy_unbound.is_some()
+    }
+
     /// Every field, of the struct or of every variant.
     pub(crate) fn fields(&self) -> Box<dyn Iterator<Item = &Field<'a>> + '_> {
         match &self.body {
@@ -176,6 +262,8 @@ impl<'a> Field<'a> {
             original,
             member,
             aad_name: aad_name(&attrs),
+            mode: Mode::of(attrs.encrypt.as_ref()),
+            bound: attrs.encrypt.as_ref().is_some_and(|e| e.bind.is_some()),
             attrs,
             option_inner: option_inner(&original.ty),
             method_suffix: String::new(),
@@ -200,21 +288,8 @@ impl<'a> Field<'a> {
     }
 
     /// What the derive does with this field.
-    pub(crate) fn mode(&self) -> Mode {
-        let Some(encrypt) = &self.attrs.encrypt else {
-            return Mode::Plain;
-        };
-        let alias = encrypt.key.as_ref().map(|k| k.value());
-        match (encrypt.nested.is_some(), alias) {
-            (true, Some(alias)) => Mode::NestedSealed { alias },
-            (true, None) => Mode::Nested,
-            (false, Some(alias)) => Mode::Sealed {
-                alias,
-                deterministic: encrypt.deterministic.is_some(),
-            },
-            // Reported by `valid`; expansion never runs.
-            (false, None) => Mode::Plain,
-        }
+    pub(crate) fn mode(&self) -> &Mode {
+        &self.mode
     }
 
     /// The name of a deterministic field's lookup method: its `lookup`

@@ -8,6 +8,7 @@ use syn::{Attribute, Expr, ExprLit, Lit, LitStr, Meta, Token};
 
 use crate::case::RenameRule;
 use crate::ctxt::Ctxt;
+use crate::symbol::*;
 
 /// How an option is written.
 #[derive(Clone, Copy, PartialEq)]
@@ -20,13 +21,23 @@ enum Kind {
 
 /// Options `#[encrypt(...)]` takes on a field.
 const FIELD_OPTIONS: &[(&str, Kind)] = &[
-    ("key", Kind::Str),
-    ("nested", Kind::Flag),
-    ("deterministic", Kind::Flag),
-    ("lookup", Kind::Str),
+    (KEY, Kind::Str),
+    (NESTED, Kind::Flag),
+    (DETERMINISTIC, Kind::Flag),
+    (LOOKUP, Kind::Str),
+    (BIND, Kind::Flag),
+    (BIND_INDEX, Kind::Flag),
 ];
 /// Options `#[encrypt(...)]` takes on the struct or enum.
-const CONTAINER_OPTIONS: &[(&str, Kind)] = &[("context", Kind::Str), ("redact_debug", Kind::Flag)];
+const CONTAINER_OPTIONS: &[(&str, Kind)] = &[
+    (CONTEXT, Kind::Str),
+    (REDACT_DEBUG, Kind::Flag),
+    (BIND_POSITIONS, Kind::Flag),
+    (LEGACY_UNBOUND, Kind::Flag),
+    (SEAL, Kind::Str),
+    (SIGN, Kind::Str),
+    (SEAL_MEMBER, Kind::Str),
+];
 
 /// Attributes of the struct or enum.
 pub(crate) struct Container {
@@ -34,6 +45,16 @@ pub(crate) struct Container {
     pub(crate) context: Option<LitStr>,
     /// `#[encrypt(redact_debug)]`: generate a `Debug` that hides encrypted fields.
     pub(crate) redact_debug: bool,
+    /// `#[encrypt(bind_positions)]`, where it was written.
+    pub(crate) bind_positions: Option<Span>,
+    /// `#[encrypt(legacy_unbound)]`, where it was written.
+    pub(crate) legacy_unbound: Option<Span>,
+    /// `#[encrypt(seal = "...")]`: the alias of the record seal's MAC key.
+    pub(crate) seal: Option<LitStr>,
+    /// `#[encrypt(sign = "...")]`: the alias of the record's signing key.
+    pub(crate) sign: Option<LitStr>,
+    /// `#[encrypt(seal_member = "...")]`: the member holding the seal.
+    pub(crate) seal_member: Option<LitStr>,
     /// Every item of every `#[serde(...)]` on the type.
     pub(crate) serde: Vec<Meta>,
     /// `#[serde(rename_all = "...")]` for serialization.
@@ -81,6 +102,10 @@ pub(crate) struct Encrypt {
     pub(crate) deterministic: Option<Span>,
     /// `lookup = "..."`: the name of a deterministic field's lookup method.
     pub(crate) lookup: Option<LitStr>,
+    /// Where `bind` was written, if it was.
+    pub(crate) bind: Option<Span>,
+    /// Where `bind_index` was written, if it was.
+    pub(crate) bind_index: Option<Span>,
     /// The attribute had a syntax error, already reported: a missing `key`
     /// would only repeat it.
     pub(crate) malformed: bool,
@@ -124,8 +149,13 @@ impl Container {
         let serde = serde_metas(attrs);
         let rule = |name| serialize_name(&serde, name).and_then(|r| RenameRule::from_name(&r));
         Container {
-            context: options.string("context"),
-            redact_debug: options.flag("redact_debug").is_some(),
+            context: options.string(CONTEXT),
+            redact_debug: options.flag(REDACT_DEBUG).is_some(),
+            bind_positions: options.flag(BIND_POSITIONS),
+            legacy_unbound: options.flag(LEGACY_UNBOUND),
+            seal: options.string(SEAL),
+            sign: options.string(SIGN),
+            seal_member: options.string(SEAL_MEMBER),
             rename_all: rule("rename_all"),
             rename_all_fields: rule("rename_all_fields"),
             renamed: (
@@ -172,10 +202,12 @@ impl Field {
             }
             encrypt = Some(Encrypt {
                 attr: attr.clone(),
-                key: options.string("key"),
-                nested: options.flag("nested"),
-                deterministic: options.flag("deterministic"),
-                lookup: options.string("lookup"),
+                key: options.string(KEY),
+                nested: options.flag(NESTED),
+                deterministic: options.flag(DETERMINISTIC),
+                lookup: options.string(LOOKUP),
+                bind: options.flag(BIND),
+                bind_index: options.flag(BIND_INDEX),
                 malformed,
             });
         }

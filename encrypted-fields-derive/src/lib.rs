@@ -13,6 +13,7 @@ mod case;
 mod ctxt;
 mod expand;
 mod fallback;
+mod symbol;
 mod valid;
 
 use proc_macro::TokenStream;

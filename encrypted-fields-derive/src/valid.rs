@@ -15,11 +15,134 @@ pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
         check_field(cx, field);
     }
     check_lookup_names(cx, container);
-    if container.fields().all(|f| f.attrs.encrypt.is_none()) {
+    check_binding(cx, container);
+    check_record_seal(cx, container);
+    // A field with only `bind` is plain; one whose attribute is incomplete
+    // has its own error already.
+    let plain = |f: &Field<'_>| match &f.attrs.encrypt {
+        None => true,
+        Some(e) => e.bind.is_some() && e.key.is_none() && e.nested.is_none(),
+    };
+    let nothing_to_do = container.fields().all(plain) && container.record_seal().is_none();
+    if nothing_to_do {
         cx.error_spanned_by(
             &container.input.ident,
             "no field has `#[encrypt(key = \"...\")]` or `#[encrypt(nested)]`; mark the sensitive fields, or remove `#[derive(Encrypt)]`",
         );
+    }
+}
+
+/// Record and position binding: `bind` on plain struct fields whose wire
+/// value is their own, `bind_index` on nested fields, `legacy_unbound`
+/// only where something is bound.
+fn check_binding(cx: &Ctxt, container: &Container<'_>) {
+    let is_enum = matches!(container.body, Body::Enum(_));
+    for field in container.fields() {
+        let Some(encrypt) = &field.attrs.encrypt else {
+            continue;
+        };
+        if let Some(span) = encrypt.bind {
+            let problem = if encrypt.key.is_some() || encrypt.nested.is_some() {
+                Some("`bind` goes on a plain field that identifies the record, such as its id; an encrypted field cannot identify it (drop `key`/`nested` here, or put `bind` on another field)".to_owned())
+            } else if is_enum {
+                Some("`bind` takes the fields of a struct: a record's identity cannot depend on its variant".to_owned())
+            } else {
+                field.attrs.serde.iter().find_map(|meta| {
+                    let name = meta_name(meta);
+                    matches!(
+                        name.as_str(),
+                        "skip" | "skip_serializing" | "skip_deserializing" | "with" | "serialize_with" | "deserialize_with" | "flatten" | "skip_serializing_if"
+                    )
+                    .then(|| format!("`#[serde({name})]` cannot apply to a bound field: envelopes are bound to its value as written in JSON, which every reader must see"))
+                })
+            };
+            if let Some(problem) = problem {
+                cx.syn_error(syn::Error::new(span, problem));
+            }
+        }
+        if let Some(span) = encrypt.bind_index {
+            if encrypt.nested.is_none() {
+                cx.syn_error(syn::Error::new(
+                    span,
+                    "`bind_index` binds the elements of a nested list to their indexes: write `#[encrypt(nested, bind_index)]` on a `Vec` of a type that derives `Encrypt`",
+                ));
+            }
+        }
+    }
+    if let Some(span) = container.attrs.legacy_unbound {
+        let binds = container.fields().any(|f| f.bound) || container.attrs.bind_positions.is_some();
+        if !binds {
+            cx.syn_error(syn::Error::new(
+                span,
+                "`legacy_unbound` opens envelopes sealed before `bind` or `bind_positions` was declared; this type declares neither",
+            ));
+        }
+    }
+}
+
+/// `seal = "..."` or `sign = "..."`: one of them, on a struct with named
+/// fields, under a valid alias, in a member no field uses.
+fn check_record_seal(cx: &Ctxt, container: &Container<'_>) {
+    let attrs = &container.attrs;
+    if let (Some(_), Some(sign)) = (&attrs.seal, &attrs.sign) {
+        cx.error_spanned_by(
+            sign,
+            "a record has one seal: `seal = \"...\"` (a MAC) or `sign = \"...\"` (a signature), not both",
+        );
+    }
+    let Some(seal) = container.record_seal() else {
+        if let Some(member) = &attrs.seal_member {
+            cx.error_spanned_by(
+                member,
+                "`seal_member` names the member of a record seal: add `seal = \"...\"` or `sign = \"...\"`",
+            );
+        }
+        return;
+    };
+    let alias = attrs.seal.as_ref().or(attrs.sign.as_ref());
+    if let Some(alias) = alias {
+        let value = alias.value();
+        if !is_valid_alias(&value) || names_a_file(&value) {
+            cx.error_spanned_by(
+                alias,
+                format!(
+                    "invalid alias `{value}`: use lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit, not ending in `file`, e.g. `\"{}\"`",
+                    suggest_alias(&value)
+                ),
+            );
+        }
+    }
+    if !matches!(container.body, Body::Struct(Shape::Named, _)) {
+        cx.error_spanned_by(
+            &container.input.ident,
+            "a record seal is one more member of a JSON object: it needs a struct with named fields",
+        );
+        return;
+    }
+    let member = &seal.member;
+    let spanned = attrs.seal_member.as_ref().or(alias);
+    if member.is_empty() || container.fields().any(|f| &f.aad_name == member) {
+        if let Some(spanned) = spanned {
+            cx.error_spanned_by(
+                spanned,
+                format!(
+                    "the record seal's member `{member}` is empty or a field's name: choose another with `seal_member = \"...\"`"
+                ),
+            );
+        }
+    }
+    for field in container.fields() {
+        if let Some(flatten) = field
+            .attrs
+            .serde
+            .iter()
+            .find(|m| m.path().is_ident("flatten"))
+        {
+            cx.error_spanned_by(
+                flatten.path(),
+                "`#[serde(flatten)]` cannot apply in a sealed record: the seal covers exactly the members the type declares, and flattening takes members it does not",
+            );
+        }
     }
 }
 
@@ -146,8 +269,12 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
     let Some(encrypt) = &field.attrs.encrypt else {
         return;
     };
+    if matches!(field.mode(), Mode::Plain) && encrypt.bind.is_some() {
+        // A bound plain field: `check_binding` has its rules.
+        return;
+    }
     match (&encrypt.key, encrypt.nested) {
-        (None, None) if encrypt.malformed => {}
+        (None, None) if encrypt.malformed || encrypt.bind.is_some() => {}
         (None, None) => cx.error_spanned_by(
             &encrypt.attr,
             "missing `key`: write `#[encrypt(key = \"...\")]`, or `#[encrypt(nested)]` for a type that derives `Encrypt`",
@@ -191,7 +318,7 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
             "with" | "serialize_with" | "deserialize_with" => {
                 "the field travels as a ciphertext string; implement `Serialize`/`Deserialize` on the field's type instead"
             }
-            "flatten" if !matches!(field.mode(), Mode::Nested) => {
+            "flatten" if !matches!(field.mode(), Mode::Nested { .. }) => {
                 "an envelope is one string with no fields to flatten; flatten a `#[encrypt(nested)]` field instead"
             }
             "skip" | "skip_serializing" | "skip_deserializing" => {
@@ -201,10 +328,14 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
             "default" if matches!(meta, Meta::NameValue(_)) => {
                 "the function returns a plain value where the generated type holds an envelope; use `#[serde(default)]` on an `Option<...>` field (its default is `None`), or on a `#[encrypt(nested)]` collection"
             }
-            "default" if matches!(field.mode(), Mode::Nested) && !has_default_companion(field) => {
+            "default"
+                if matches!(field.mode(), Mode::Nested { .. }) && !has_default_companion(field) =>
+            {
                 "the generated companion of a nested struct has no default; make the field an `Option<...>` (default `None`), a `Vec` or a map"
             }
-            "default" if field.option_inner.is_none() && !matches!(field.mode(), Mode::Nested) => {
+            "default"
+                if field.option_inner.is_none() && !matches!(field.mode(), Mode::Nested { .. }) =>
+            {
                 "there is no default ciphertext; use an `Option<...>` field, whose default is `None`"
             }
             _ => continue,

@@ -1,128 +1,82 @@
 //! `Encrypt`/`Decrypt` through `Option`, `Box`, `Vec` and maps, element by
 //! element, so `#[encrypt(nested)]` works on `Vec<Child>`,
 //! `Option<Child>`, `HashMap<String, Child>` and any nesting of them.
+//!
+//! Under position binding, a list element is bound to its index when the
+//! field asks for it (`bind_index`), and a map value to its key.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::hash::{BuildHasher, Hash};
 
+use serde::Serialize;
+
 use crate::error::Error;
 use crate::keyring::Keyring;
+use crate::scope;
 use crate::traits::{Decrypt, Encrypt};
 
-impl<T: Encrypt> Encrypt for Option<T> {
-    type Encrypted = Option<T::Encrypted>;
-    const KEY_ALIASES: &'static [&'static str] = T::KEY_ALIASES;
-
-    fn encrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Encrypted, Error> {
-        self.as_ref().map(|v| v.encrypt(keyring)).transpose()
-    }
+/// `f` on each list element, inside its index step if the list is bound
+/// to indexes.
+fn each_element<I: Iterator, R>(
+    items: I,
+    mut f: impl FnMut(I::Item) -> Result<R, Error>,
+) -> Result<Vec<R>, Error> {
+    let indexed = scope::lists_are_indexed();
+    items
+        .enumerate()
+        .map(|(index, item)| {
+            let _step = indexed.then(|| scope::enter_index(index)).transpose()?;
+            f(item)
+        })
+        .collect()
 }
 
-impl<T: Decrypt> Decrypt for Option<T> {
-    type Plain = Option<T::Plain>;
-    type Partial = Option<T::Partial>;
-
-    fn decrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Plain, Error> {
-        self.as_ref().map(|v| v.decrypt(keyring)).transpose()
-    }
-
-    fn decrypt_partial_into<K: Keyring + ?Sized>(
-        &self,
-        keyring: &K,
-        inaccessible: &mut BTreeSet<String>,
-    ) -> Result<Self::Partial, Error> {
-        self.as_ref()
-            .map(|v| v.decrypt_partial_into(keyring, inaccessible))
-            .transpose()
-    }
-
-    fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error> {
-        self.as_mut().map_or(Ok(0), |v| v.reencrypt(keyring))
-    }
+/// `f` on each map value, inside its key step if positions are bound.
+fn each_entry<'a, M: Serialize + 'a, V, R>(
+    entries: impl Iterator<Item = (&'a M, V)>,
+    mut f: impl FnMut(V) -> Result<R, Error>,
+) -> Result<Vec<(&'a M, R)>, Error> {
+    let keyed = scope::positions_are_bound();
+    entries
+        .map(|(key, value)| {
+            let _step = match keyed {
+                true => Some(scope::enter_key(&scope::key_text(key)?)?),
+                false => None,
+            };
+            Ok((key, f(value)?))
+        })
+        .collect()
 }
 
-impl<T: Encrypt> Encrypt for Box<T> {
-    type Encrypted = Box<T::Encrypted>;
-    const KEY_ALIASES: &'static [&'static str] = T::KEY_ALIASES;
-
-    fn encrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Encrypted, Error> {
-        (**self).encrypt(keyring).map(Box::new)
-    }
-}
-
-impl<T: Decrypt> Decrypt for Box<T> {
-    type Plain = Box<T::Plain>;
-    type Partial = Box<T::Partial>;
-
-    fn decrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Plain, Error> {
-        (**self).decrypt(keyring).map(Box::new)
-    }
-
-    fn decrypt_partial_into<K: Keyring + ?Sized>(
-        &self,
-        keyring: &K,
-        inaccessible: &mut BTreeSet<String>,
-    ) -> Result<Self::Partial, Error> {
-        (**self)
-            .decrypt_partial_into(keyring, inaccessible)
-            .map(Box::new)
-    }
-
-    fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error> {
-        (**self).reencrypt(keyring)
-    }
-}
-
-impl<T: Encrypt> Encrypt for Vec<T> {
-    type Encrypted = Vec<T::Encrypted>;
-    const KEY_ALIASES: &'static [&'static str] = T::KEY_ALIASES;
-
-    fn encrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Encrypted, Error> {
-        self.iter().map(|v| v.encrypt(keyring)).collect()
-    }
-}
-
-impl<T: Decrypt> Decrypt for Vec<T> {
-    type Plain = Vec<T::Plain>;
-    type Partial = Vec<T::Partial>;
-
-    fn decrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Plain, Error> {
-        self.iter().map(|v| v.decrypt(keyring)).collect()
-    }
-
-    fn decrypt_partial_into<K: Keyring + ?Sized>(
-        &self,
-        keyring: &K,
-        inaccessible: &mut BTreeSet<String>,
-    ) -> Result<Self::Partial, Error> {
-        self.iter()
-            .map(|v| v.decrypt_partial_into(keyring, inaccessible))
-            .collect()
-    }
-
-    fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error> {
-        self.iter_mut().map(|v| v.reencrypt(keyring)).sum()
-    }
-}
-
-/// Maps encrypt their values and keep their keys.
-macro_rules! map_impls {
-    ($map:ident [$($generics:tt)*] [$($hasher:ident)?]) => {
-        impl<$($generics)*, T: Encrypt> Encrypt for $map<M, T $(, $hasher)?> {
-            type Encrypted = $map<M, T::Encrypted $(, $hasher)?>;
+/// The `Encrypt` and `Decrypt` impls of one container `C<T>` (written
+/// `C[pre,][, post]` for the parameters around `T`): `map` applies the closure `f` to every
+/// element and rebuilds the container; `sum` applies `f` to every element
+/// mutably and adds up the results.
+macro_rules! container {
+    (
+        impl[$($generics:tt)*] $c:ident[$($pre:ident,)?][$(, $post:ident)?];
+        map($s:ident, $f:ident) $map:expr;
+        sum($sm:ident, $fm:ident) $sum:expr;
+    ) => {
+        impl<$($generics)* T: Encrypt> Encrypt for $c<$($pre,)? T $(, $post)?> {
+            type Encrypted = $c<$($pre,)? T::Encrypted $(, $post)?>;
             const KEY_ALIASES: &'static [&'static str] = T::KEY_ALIASES;
 
             fn encrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Encrypted, Error> {
-                self.iter().map(|(k, v)| Ok((k.clone(), v.encrypt(keyring)?))).collect()
+                let $s = self;
+                let $f = |v: &T| v.encrypt(keyring);
+                $map
             }
         }
 
-        impl<$($generics)*, T: Decrypt> Decrypt for $map<M, T $(, $hasher)?> {
-            type Plain = $map<M, T::Plain $(, $hasher)?>;
-            type Partial = $map<M, T::Partial $(, $hasher)?>;
+        impl<$($generics)* T: Decrypt> Decrypt for $c<$($pre,)? T $(, $post)?> {
+            type Plain = $c<$($pre,)? T::Plain $(, $post)?>;
+            type Partial = $c<$($pre,)? T::Partial $(, $post)?>;
 
             fn decrypt<K: Keyring + ?Sized>(&self, keyring: &K) -> Result<Self::Plain, Error> {
-                self.iter().map(|(k, v)| Ok((k.clone(), v.decrypt(keyring)?))).collect()
+                let $s = self;
+                let $f = |v: &T| v.decrypt(keyring);
+                $map
             }
 
             fn decrypt_partial_into<K: Keyring + ?Sized>(
@@ -130,17 +84,47 @@ macro_rules! map_impls {
                 keyring: &K,
                 inaccessible: &mut BTreeSet<String>,
             ) -> Result<Self::Partial, Error> {
-                self.iter()
-                    .map(|(k, v)| Ok((k.clone(), v.decrypt_partial_into(keyring, inaccessible)?)))
-                    .collect()
+                let $s = self;
+                #[allow(unused_mut, reason = "Box calls the closure itself; the others hand it on")]
+                let mut $f = |v: &T| v.decrypt_partial_into(keyring, &mut *inaccessible);
+                $map
             }
 
             fn reencrypt<K: Keyring + ?Sized>(&mut self, keyring: &K) -> Result<usize, Error> {
-                self.values_mut().map(|v| v.reencrypt(keyring)).sum()
+                let $sm = self;
+                let $fm = |v: &mut T| v.reencrypt(keyring);
+                $sum
             }
         }
     };
 }
 
-map_impls!(HashMap [M: Clone + Eq + Hash, S: BuildHasher + Default] [S]);
-map_impls!(BTreeMap [M: Clone + Ord] []);
+container! {
+    impl[] Option[][];
+    map(s, f) s.as_ref().map(f).transpose();
+    sum(s, f) s.as_mut().map_or(Ok(0), f);
+}
+
+container! {
+    impl[] Box[][];
+    map(s, f) f(s).map(Box::new);
+    sum(s, f) f(s);
+}
+
+container! {
+    impl[] Vec[][];
+    map(s, f) each_element(s.iter(), f);
+    sum(s, f) each_element(s.iter_mut(), f).map(|changed| changed.into_iter().sum());
+}
+
+container! {
+    impl[M: Clone + Eq + Hash + Serialize, S: BuildHasher + Default,] HashMap[M,][, S];
+    map(s, f) each_entry(s.iter(), f).map(|e| e.into_iter().map(|(k, v)| (k.clone(), v)).collect());
+    sum(s, f) each_entry(s.iter_mut(), f).map(|e| e.into_iter().map(|(_, n)| n).sum());
+}
+
+container! {
+    impl[M: Clone + Ord + Serialize,] BTreeMap[M,][];
+    map(s, f) each_entry(s.iter(), f).map(|e| e.into_iter().map(|(k, v)| (k.clone(), v)).collect());
+    sum(s, f) each_entry(s.iter_mut(), f).map(|e| e.into_iter().map(|(_, n)| n).sum());
+}

@@ -3,8 +3,9 @@
 //!
 //! ```text
 //! envelope = version (1) || key id (4) || nonce (12) || ciphertext || tag (16)
-//! aad      = version || key id || u16be len || alias || u16be len || context
+//! aad (v1) = 01 || key id || u16be len || alias || u16be len || context
 //!            || u16be len || field
+//! aad (v2) = 02 || the same || u32be len || position || u32be len || record
 //! text     = base64url, no padding (RFC 4648 section 5)
 //! ```
 
@@ -19,13 +20,17 @@ use crate::limits;
 use crate::nonce::Nonce;
 use crate::scratch::{WipingBuf, with_scratch};
 
-/// The only version this build writes and reads.
+/// Envelopes bound to alias, context and field.
 pub(crate) const VERSION_1: u8 = 0x01;
+/// Envelopes also bound to a record and a position (section 4.1): the same
+/// layout, a longer AAD.
+pub(crate) const VERSION_2: u8 = 0x02;
 /// Version byte, key id and nonce.
 pub(crate) const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
 
 /// The parts of an envelope, borrowed from its bytes.
 pub(crate) struct Parts<'a> {
+    pub(crate) version: u8,
     pub(crate) key_id: KeyId,
     pub(crate) nonce: &'a [u8; NONCE_LEN],
     pub(crate) ciphertext: &'a [u8],
@@ -43,13 +48,14 @@ pub(crate) enum ParseError {
 pub(crate) fn parse(envelope: &[u8]) -> Result<Parts<'_>, ParseError> {
     let too_short = ParseError::TooShort(envelope.len());
     let (&version, rest) = envelope.split_first().ok_or(too_short)?;
-    if version != VERSION_1 {
+    if version != VERSION_1 && version != VERSION_2 {
         return Err(ParseError::Version(version));
     }
     let (key_id, rest) = rest.split_first_chunk().ok_or(too_short)?;
     let (nonce, rest) = rest.split_first_chunk().ok_or(too_short)?;
     let (ciphertext, tag) = rest.split_last_chunk().ok_or(too_short)?;
     Ok(Parts {
+        version,
         key_id: KeyId::from_bytes(*key_id),
         nonce,
         ciphertext,
@@ -69,10 +75,16 @@ pub(crate) struct Aad {
 }
 
 impl Aad {
-    /// `None` if a name exceeds 65535 bytes and so cannot be length-prefixed.
-    pub(crate) fn new(key_id: KeyId, binding: &Binding<'_>) -> Option<Self> {
+    /// The AAD of an envelope of `version`; `None` if a name exceeds 65535
+    /// bytes (or a position or record 2^32 - 1) and so cannot be
+    /// length-prefixed.
+    pub(crate) fn new(version: u8, key_id: KeyId, binding: &Binding<'_>) -> Option<Self> {
         let names = [binding.alias(), binding.context(), binding.field()];
-        let total = 1 + KEY_ID_LEN + names.iter().map(|n| 2 + n.len()).sum::<usize>();
+        let scope = [binding.position_bytes(), binding.record_bytes()];
+        let total = 1
+            + KEY_ID_LEN
+            + names.iter().map(|n| 2 + n.len()).sum::<usize>()
+            + scope.iter().map(|s| 4 + s.len()).sum::<usize>();
         let mut aad = Aad {
             inline: [0; AAD_INLINE],
             len: 0,
@@ -81,12 +93,19 @@ impl Aad {
         if total > AAD_INLINE {
             aad.spill.reserve_exact(total);
         }
-        aad.push(&[VERSION_1]);
+        aad.push(&[version]);
         aad.push(key_id.as_bytes());
         for name in names {
             let len = u16::try_from(name.len()).ok()?;
             aad.push(&len.to_be_bytes());
             aad.push(name.as_bytes());
+        }
+        if version == VERSION_2 {
+            for part in scope {
+                let len = u32::try_from(part.len()).ok()?;
+                aad.push(&len.to_be_bytes());
+                aad.push(part);
+            }
         }
         Some(aad)
     }
@@ -121,7 +140,14 @@ pub(crate) fn seal(
     nonce: Nonce,
     write: impl FnOnce(&mut WipingBuf) -> Result<(), Error>,
 ) -> Result<EnvelopeBytes, Error> {
-    let aad = Aad::new(key.id(), binding).ok_or_else(|| name_too_long(binding))?;
+    // A scoped binding seals version 2; deterministic envelopes, which must
+    // match across records, are sealed unscoped by the caller.
+    let version = if binding.is_scoped() {
+        VERSION_2
+    } else {
+        VERSION_1
+    };
+    let aad = Aad::new(version, key.id(), binding).ok_or_else(|| name_too_long(binding))?;
     with_scratch(|scratch| {
         write(scratch)?;
         let plaintext = scratch.as_slice();
@@ -142,7 +168,7 @@ pub(crate) fn seal(
         let mut envelope = EnvelopeBytes::zeroed(len);
         let (header, body) = envelope.as_mut_slice().split_at_mut(HEADER_LEN);
         let (ciphertext, tag_slot) = body.split_at_mut(plaintext.len());
-        header[0] = VERSION_1;
+        header[0] = version;
         header[1..1 + KEY_ID_LEN].copy_from_slice(key.id().as_bytes());
         header[1 + KEY_ID_LEN..].copy_from_slice(&nonce);
         let tag = key
@@ -166,7 +192,8 @@ pub(crate) fn open<T>(
     binding: &Binding<'_>,
     read: impl FnOnce(&[u8]) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let aad = Aad::new(parts.key_id, binding).ok_or_else(|| name_too_long(binding))?;
+    let aad =
+        Aad::new(parts.version, parts.key_id, binding).ok_or_else(|| name_too_long(binding))?;
     with_scratch(|scratch| {
         let out = scratch.zeroed(parts.ciphertext.len());
         key.cipher()

@@ -21,6 +21,8 @@ const KEY_ID_DOMAIN: &[u8] = b"encrypted-fields key id v1\0";
 
 /// Label for deriving the deterministic-nonce key from a key.
 const NONCE_KEY_LABEL: &[u8] = b"encrypted-fields deterministic nonce key v1";
+/// Label for deriving the record-seal MAC key from a key.
+const SEAL_KEY_LABEL: &[u8] = b"encrypted-fields record seal key v1";
 
 /// The 4-byte id stored in every envelope, naming the key that sealed it.
 ///
@@ -76,6 +78,8 @@ pub struct Key {
     /// The key for deterministic nonces, derived from the key bytes; wiped
     /// on drop. (`hmac`'s own state does not wipe itself, so it is not kept.)
     nonce_key: Zeroizing<[u8; 32]>,
+    /// The key for record-seal MACs, derived the same way.
+    seal_key: Zeroizing<[u8; 32]>,
 }
 
 impl Key {
@@ -92,14 +96,17 @@ impl Key {
                 bytes.len()
             ))
         })?;
-        let invalid = |_| Error::new(ErrorKind::InvalidKey).detail("HMAC rejected the key");
-        let mut derive = <Hmac<Sha256> as KeyInit>::new_from_slice(bytes).map_err(invalid)?;
-        derive.update(NONCE_KEY_LABEL);
-        let nonce_key: Zeroizing<[u8; 32]> = Zeroizing::new(derive.finalize().into_bytes().into());
+        let derive = |label: &[u8]| -> Result<Zeroizing<[u8; 32]>, Error> {
+            let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(bytes)
+                .map_err(|_| Error::new(ErrorKind::InvalidKey).detail("HMAC rejected the key"))?;
+            mac.update(label);
+            Ok(Zeroizing::new(mac.finalize().into_bytes().into()))
+        };
         Ok(Key {
             id: KeyId::derive(bytes),
             cipher,
-            nonce_key,
+            nonce_key: derive(NONCE_KEY_LABEL)?,
+            seal_key: derive(SEAL_KEY_LABEL)?,
         })
     }
 
@@ -149,6 +156,23 @@ impl Key {
         let mut nonce = [0; cipher::NONCE_LEN];
         nonce.copy_from_slice(&tag[..cipher::NONCE_LEN]);
         Some(nonce)
+    }
+}
+
+impl Key {
+    /// HMAC-SHA256 of `message` under the key's record-seal key.
+    pub(crate) fn record_mac(&self, message: &[u8]) -> Option<[u8; 32]> {
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&*self.seal_key).ok()?;
+        mac.update(message);
+        Some(mac.finalize().into_bytes().into())
+    }
+
+    /// Whether `tag` is the record MAC of `message`, compared in constant time.
+    pub(crate) fn verify_record_mac(&self, message: &[u8], tag: &[u8]) -> bool {
+        <Hmac<Sha256> as KeyInit>::new_from_slice(&*self.seal_key).is_ok_and(|mut mac| {
+            mac.update(message);
+            mac.verify_slice(tag).is_ok()
+        })
     }
 }
 

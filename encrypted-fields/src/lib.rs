@@ -35,7 +35,7 @@
 
 // Modules in dependency order: each uses only those above it.
 //   leaves:    binding, nonce, limits, cipher, scratch, aliases, redact
-//   then:      error -> key -> json, envelope -> audit -> keyring -> sealed
+//   then:      error -> scope -> key -> json, envelope -> audit -> keyring -> sealed
 //              -> partial -> traits -> containers, private
 //   features:  session, kms, legacy (keys and keyrings), axum (traits, session)
 mod aliases;
@@ -43,6 +43,7 @@ mod audit;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod binding;
+mod canonical;
 mod cipher;
 mod containers;
 mod envelope;
@@ -57,11 +58,15 @@ pub mod legacy;
 mod limits;
 mod nonce;
 mod partial;
+mod record;
 mod redact;
+mod scope;
 mod scratch;
 mod sealed;
 #[cfg(feature = "hpke")]
 pub mod session;
+#[cfg(feature = "signatures")]
+mod signing;
 mod traits;
 
 pub use binding::Binding;
@@ -71,10 +76,14 @@ pub use keyring::{EnvKeyring, Keyring, MemoryKeyring, is_valid_alias};
 pub use limits::{DEFAULT_MAX_ENVELOPE_LEN, max_envelope_len, set_max_envelope_len};
 pub use nonce::Nonce;
 pub use partial::{MaybeSealed, PartialDecryption};
+pub use record::RecordSeal;
+pub use scope::{Position, RecordBinding};
 pub use sealed::{EnvelopeInfo, Sealed};
 /// Re-exported so users can read a [`generate_key`] result without
 /// depending on `secrecy` themselves.
 pub use secrecy::{ExposeSecret, SecretString};
+#[cfg(feature = "signatures")]
+pub use signing::{SigningKey, VerifyingKey, VerifyingKeys};
 pub use traits::{Decrypt, Encrypt};
 
 /// Derives [`Encrypt`] for a struct or enum and generates its companion

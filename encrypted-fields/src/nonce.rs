@@ -8,6 +8,9 @@ pub enum Nonce {
     Random,
     /// Derived from the key, the binding and the value: the same value in
     /// the same place under the same key always gives the same envelope,
-    /// so equality can be tested on ciphertext. Leaks exactly that.
+    /// so equality can be tested on ciphertext. Leaks exactly that. Never
+    /// bound to a record or position (equal values must match across
+    /// records): open such a field with the binding's alias, context and
+    /// field alone.
     Deterministic,
 }

@@ -15,10 +15,51 @@ use crate::error::Error;
 use crate::keyring::Keyring;
 use crate::nonce::Nonce;
 use crate::partial::MaybeSealed;
+use crate::record::{self, RecordSeal};
+pub use crate::record::{SealKind, SealSpec};
+pub use crate::scope::Entered;
+use crate::scope::{self, scoped};
 use crate::sealed::Sealed;
 use crate::traits::{Decrypt, Encrypt};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+
+/// Enters a value of a type that declares bound fields (their serialized
+/// names and values), position binding or `legacy_unbound`; the guard
+/// leaves it.
+pub fn enter_type(
+    context: &str,
+    record: &[(&str, String)],
+    positions: bool,
+    legacy: bool,
+) -> Result<Entered, Error> {
+    let fields: Vec<(&str, &str)> = record.iter().map(|(n, v)| (*n, v.as_str())).collect();
+    scope::enter_type(context, &fields, positions, legacy)
+}
+
+/// A bound field's value, as JSON text (FORMAT.md section 4.1).
+pub fn bound_value<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
+    serde_json::to_string(value).map_err(|_| {
+        Error::new(crate::error::ErrorKind::Serialize)
+            .detail("a bound field's value cannot be written as JSON")
+    })
+}
+
+/// Enters the nested field serialized as `name`; `indexed` binds the list
+/// it holds to element indexes.
+#[inline]
+pub fn enter_member(name: &str, indexed: bool) -> Result<Entered, Error> {
+    scope::enter_member(name, indexed)
+}
+
+/// The binding of a field in the current scope: a deterministic field's
+/// stays unscoped, so equal values match across records.
+fn in_scope<R>(binding: &Binding<'_>, nonce: Nonce, f: impl FnOnce(&Binding<'_>) -> R) -> R {
+    match nonce {
+        Nonce::Random => scoped(binding, f),
+        Nonce::Deterministic => f(binding),
+    }
+}
 
 /// Seals a `#[encrypt(key)]` field.
 #[inline]
@@ -28,7 +69,9 @@ pub fn seal<T: Serialize, K: Keyring + ?Sized>(
     binding: &Binding<'_>,
     nonce: Nonce,
 ) -> Result<Sealed<T>, Error> {
-    Sealed::seal_with(keyring, binding, value, nonce)
+    in_scope(binding, nonce, |b| {
+        Sealed::seal_with(keyring, b, value, nonce)
+    })
 }
 
 /// Opens a `#[encrypt(key)]` field.
@@ -37,8 +80,9 @@ pub fn open<T: DeserializeOwned, K: Keyring + ?Sized>(
     keyring: &K,
     sealed: &Sealed<T>,
     binding: &Binding<'_>,
+    nonce: Nonce,
 ) -> Result<T, Error> {
-    sealed.open(keyring, binding)
+    in_scope(binding, nonce, |b| sealed.open(keyring, b))
 }
 
 /// Opens a field if the keyring has its alias; otherwise checks the
@@ -47,10 +91,11 @@ pub fn open_partial<T: DeserializeOwned, K: Keyring + ?Sized>(
     keyring: &K,
     sealed: &Sealed<T>,
     binding: &Binding<'_>,
+    nonce: Nonce,
     inaccessible: &mut BTreeSet<String>,
 ) -> Result<MaybeSealed<T>, Error> {
     if keyring.opening_key_set(binding.alias()).is_some() {
-        return sealed.open(keyring, binding).map(MaybeSealed::Open);
+        return open(keyring, sealed, binding, nonce).map(MaybeSealed::Open);
     }
     keep_sealed(keyring, sealed, binding, inaccessible)
 }
@@ -83,7 +128,7 @@ pub fn reseal<T: Serialize, K: Keyring + ?Sized>(
     nonce: Nonce,
 ) -> Result<Sealed<T>, Error> {
     match field {
-        MaybeSealed::Open(value) => Sealed::seal_with(keyring, binding, value, nonce),
+        MaybeSealed::Open(value) => seal(keyring, value, binding, nonce),
         MaybeSealed::Sealed(sealed) => Ok(sealed.clone()),
     }
 }
@@ -107,20 +152,25 @@ pub fn rotate<T, K: Keyring + ?Sized>(
     binding: &Binding<'_>,
     nonce: Nonce,
 ) -> Result<usize, Error> {
-    sealed.rotate(keyring, binding, nonce).map(usize::from)
+    in_scope(binding, nonce, |b| sealed.rotate(keyring, b, nonce)).map(usize::from)
 }
 
-/// Seals a `#[encrypt(nested, key)]` field: the child's own fields
-/// first, then its whole companion.
+/// Seals a `#[encrypt(nested, key)]` field: the child's own fields first
+/// (bound to the field's position), then its whole companion.
 pub fn seal_nested<T: Encrypt, K: Keyring + ?Sized>(
     keyring: &K,
     value: &T,
     binding: &Binding<'_>,
+    indexed: bool,
 ) -> Result<Sealed<T::Encrypted>, Error>
 where
     T::Encrypted: Serialize,
 {
-    Sealed::seal(keyring, binding, &value.encrypt(keyring)?)
+    let child = {
+        let _member = enter_member(binding.field(), indexed)?;
+        value.encrypt(keyring)?
+    };
+    seal(keyring, &child, binding, Nonce::Random)
 }
 
 /// Opens a `#[encrypt(nested, key)]` field: the outer envelope, then
@@ -129,8 +179,11 @@ pub fn open_nested<E: Decrypt + DeserializeOwned, K: Keyring + ?Sized>(
     keyring: &K,
     sealed: &Sealed<E>,
     binding: &Binding<'_>,
+    indexed: bool,
 ) -> Result<E::Plain, Error> {
-    sealed.open(keyring, binding)?.decrypt(keyring)
+    let child = open(keyring, sealed, binding, Nonce::Random)?;
+    let _member = enter_member(binding.field(), indexed)?;
+    child.decrypt(keyring)
 }
 
 /// Partial decryption of a `#[encrypt(nested, key)]` field.
@@ -138,12 +191,14 @@ pub fn open_nested_partial<E: Decrypt + DeserializeOwned, K: Keyring + ?Sized>(
     keyring: &K,
     sealed: &Sealed<E>,
     binding: &Binding<'_>,
+    indexed: bool,
     inaccessible: &mut BTreeSet<String>,
 ) -> Result<MaybeSealed<E::Partial, E>, Error> {
     if keyring.opening_key_set(binding.alias()).is_none() {
         return keep_sealed(keyring, sealed, binding, inaccessible);
     }
-    let child = sealed.open(keyring, binding)?;
+    let child = open(keyring, sealed, binding, Nonce::Random)?;
+    let _member = enter_member(binding.field(), indexed)?;
     child
         .decrypt_partial_into(keyring, inaccessible)
         .map(MaybeSealed::Open)
@@ -154,12 +209,13 @@ pub fn reseal_nested<P: Encrypt, K: Keyring + ?Sized>(
     keyring: &K,
     field: &MaybeSealed<P, P::Encrypted>,
     binding: &Binding<'_>,
+    indexed: bool,
 ) -> Result<Sealed<P::Encrypted>, Error>
 where
     P::Encrypted: Serialize,
 {
     match field {
-        MaybeSealed::Open(partial) => seal_nested(keyring, partial, binding),
+        MaybeSealed::Open(partial) => seal_nested(keyring, partial, binding, indexed),
         MaybeSealed::Sealed(sealed) => Ok(sealed.clone()),
     }
 }
@@ -177,18 +233,75 @@ pub fn rotate_nested<E, K: Keyring + ?Sized>(
     keyring: &K,
     sealed: &mut Sealed<E>,
     binding: &Binding<'_>,
+    indexed: bool,
 ) -> Result<usize, Error>
 where
     E: Decrypt + Serialize + DeserializeOwned,
 {
-    let mut child = sealed.open(keyring, binding)?;
-    match child.reencrypt(keyring)? {
+    let mut child = open(keyring, sealed, binding, Nonce::Random)?;
+    let changed = {
+        let _member = enter_member(binding.field(), indexed)?;
+        child.reencrypt(keyring)?
+    };
+    match changed {
         0 => rotate(keyring, sealed, binding, Nonce::Random),
         changed => {
-            *sealed = Sealed::seal(keyring, binding, &child)?;
+            *sealed = seal(keyring, &child, binding, Nonce::Random)?;
             Ok(changed + 1)
         }
     }
+}
+
+/// The seal of a `#[encrypt(seal)]` or `#[encrypt(sign)]` record, once
+/// every field of `record` (the companion) is sealed.
+pub fn seal_record<K: Keyring + ?Sized, T: Serialize>(
+    keyring: &K,
+    record: &T,
+    spec: &SealSpec<'_>,
+) -> Result<RecordSeal, Error> {
+    record::seal(keyring, record, spec)
+}
+
+/// Checks a record's seal before any field is opened.
+pub fn verify_record<K: Keyring + ?Sized, T: Serialize>(
+    keyring: &K,
+    record: &T,
+    seal: &Option<RecordSeal>,
+    spec: &SealSpec<'_>,
+) -> Result<(), Error> {
+    record::verify(keyring, record, seal.as_ref(), spec)
+}
+
+/// Checks a record's seal if this keyring can; else records its alias.
+pub fn verify_record_partial<K: Keyring + ?Sized, T: Serialize>(
+    keyring: &K,
+    record: &T,
+    seal: &Option<RecordSeal>,
+    spec: &SealSpec<'_>,
+    inaccessible: &mut BTreeSet<String>,
+) -> Result<(), Error> {
+    record::verify_partial(keyring, record, seal.as_ref(), spec, inaccessible)
+}
+
+/// The seal of a record re-sealed from its partial form.
+pub fn reseal_record<K: Keyring + ?Sized, T: Serialize>(
+    keyring: &K,
+    record: &T,
+    old: &Option<RecordSeal>,
+    spec: &SealSpec<'_>,
+) -> Result<Option<RecordSeal>, Error> {
+    record::reseal(keyring, record, old.as_ref(), spec)
+}
+
+/// A new seal after re-encryption, if one is due.
+pub fn rotate_record_seal<K: Keyring + ?Sized, T: Serialize>(
+    keyring: &K,
+    record: &T,
+    old: &Option<RecordSeal>,
+    changed: bool,
+    spec: &SealSpec<'_>,
+) -> Result<Option<RecordSeal>, Error> {
+    record::rotate(keyring, record, old.as_ref(), changed, spec)
 }
 
 /// Stands in for the companion type when the derive reports an error,

@@ -33,7 +33,8 @@ pub struct Sealed<T> {
 /// What [`Sealed::inspect`] reads from an envelope without a key.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EnvelopeInfo {
-    /// The format version (1).
+    /// The format version: 1, or 2 for an envelope bound to a record or
+    /// position.
     pub version: u8,
     /// The id of the key that sealed it.
     pub key_id: KeyId,
@@ -72,6 +73,7 @@ impl<T: Serialize> Sealed<T> {
         nonce: Nonce,
     ) -> Result<Self, Error> {
         let mut key_id = None;
+        let binding = &sealing_binding(binding, nonce);
         let sealed = primary(keyring, binding).and_then(|key| {
             key_id = Some(key.id());
             envelope::seal(key, binding, nonce, |buf| write_json(buf, value, binding))
@@ -92,6 +94,7 @@ impl<T: Serialize> Sealed<T> {
         binding: &Binding<'_>,
         value: &T,
     ) -> Result<Vec<Self>, Error> {
+        let binding = &binding.unscoped();
         let sealed = keyring
             .key_set(binding.alias())
             .ok_or_else(|| missing_alias(keyring, binding))
@@ -182,7 +185,7 @@ impl<T> Sealed<T> {
     pub fn inspect(&self) -> Result<EnvelopeInfo, Error> {
         let parts = envelope::parse(self.as_bytes()).map_err(parse_error)?;
         Ok(EnvelopeInfo {
-            version: envelope::VERSION_1,
+            version: parts.version,
             key_id: parts.key_id,
             plaintext_len: parts.ciphertext.len(),
         })
@@ -210,8 +213,10 @@ impl<T> Sealed<T> {
         nonce: Nonce,
     ) -> Result<bool, Error> {
         let old_id = self.key_id();
+        let binding = &sealing_binding(binding, nonce);
+        let up_to_date = self.as_bytes().first() == Some(&expected_version(binding));
         let rotated = primary(keyring, binding).and_then(|key| {
-            if old_id == Some(key.id()) {
+            if old_id == Some(key.id()) && up_to_date {
                 return Ok(None);
             }
             // The plaintext bytes are carried over as they are.
@@ -233,6 +238,16 @@ impl<T> Sealed<T> {
         };
         audit::record(Op::Rotate, binding, || key_id, &outcome);
         outcome
+    }
+}
+
+/// What a new envelope is bound to: a deterministic one never to a record
+/// or position, since equal values must give equal envelopes across
+/// records (the record seal covers them instead).
+fn sealing_binding<'a>(binding: &Binding<'a>, nonce: Nonce) -> Binding<'a> {
+    match nonce {
+        Nonce::Random => *binding,
+        Nonce::Deterministic => binding.unscoped(),
     }
 }
 
@@ -279,6 +294,7 @@ fn open_with<K: Keyring + ?Sized, R>(
             .at(binding));
     }
     let parts = envelope::parse(envelope).map_err(|e| parse_error(e).at(binding))?;
+    check_version(parts.version, binding)?;
     let key = keyring
         .opening_key_set(binding.alias())
         .ok_or_else(|| missing_alias(keyring, binding))?
@@ -291,13 +307,45 @@ fn open_with<K: Keyring + ?Sized, R>(
     envelope::open(key, &parts, binding, read)
 }
 
+/// The version a binding expects: 2 when it names a record or position.
+fn expected_version(binding: &Binding<'_>) -> u8 {
+    if binding.is_scoped() {
+        envelope::VERSION_2
+    } else {
+        envelope::VERSION_1
+    }
+}
+
+/// Refuses an envelope of another version than the binding expects: the
+/// version says which AAD to rebuild, so no key is tried in vain. A
+/// version-1 envelope where a record binding belongs could have been moved
+/// from another record, and is refused unless the binding accepts unbound
+/// envelopes (a migration). Either way it is a version this field does
+/// not read: `UnsupportedVersion`, as for a version no field reads.
+fn check_version(version: u8, binding: &Binding<'_>) -> Result<(), Error> {
+    let expected = expected_version(binding);
+    if version == expected || (version == envelope::VERSION_1 && binding.accepts_unbound()) {
+        return Ok(());
+    }
+    let detail = if version == envelope::VERSION_1 {
+        "sealed without the record or position binding this field has (format version 1): \
+         it may come from another record"
+    } else {
+        "sealed with a record or position binding (format version 2) this field does not have"
+    };
+    Err(Error::new(ErrorKind::UnsupportedVersion)
+        .detail(detail)
+        .at(binding))
+}
+
 fn parse_error(error: ParseError) -> Error {
     match error {
         ParseError::TooShort(len) => Error::new(ErrorKind::MalformedEnvelope)
             .detail(format!("{len} bytes is shorter than any envelope")),
         ParseError::Version(v) => Error::new(ErrorKind::UnsupportedVersion).detail(format!(
-            "version {v}; this build reads version {}",
-            envelope::VERSION_1
+            "version {v}; this build reads versions {} and {}",
+            envelope::VERSION_1,
+            envelope::VERSION_2
         )),
     }
 }

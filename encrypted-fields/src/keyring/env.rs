@@ -9,6 +9,21 @@ use crate::key::{Key, KeySet};
 
 /// Prefix of the variables [`EnvKeyring`] reads.
 const PREFIX: &str = "ENCRYPTED_FIELDS_KEY_";
+/// Prefix of the variables holding record-signing keys (feature
+/// `signatures`): Ed25519 seeds, the first one signs.
+pub const SIGNING_PREFIX: &str = "ENCRYPTED_FIELDS_SIGNING_KEY_";
+/// Prefix of the variables holding record-verifying keys.
+pub const VERIFYING_PREFIX: &str = "ENCRYPTED_FIELDS_VERIFYING_KEY_";
+/// What every variable this keyring reads starts with.
+const COMMON_PREFIX: &str = "ENCRYPTED_FIELDS_";
+
+/// Which kind of key a variable holds.
+#[derive(Clone, Copy, PartialEq)]
+enum Kind {
+    Keys,
+    Signing,
+    Verifying,
+}
 /// Suffix of a variable that names a file holding the value.
 const FILE_SUFFIX: &str = "_FILE";
 
@@ -39,13 +54,17 @@ impl EnvKeyring {
         // Values are key material: hold them in zeroizing strings.
         let mut vars: Vec<(String, Zeroizing<String>)> = Vec::new();
         for (name, value) in std::env::vars_os() {
-            if !name.as_encoded_bytes().starts_with(PREFIX.as_bytes()) {
+            let bytes = name.as_encoded_bytes();
+            let ours = [PREFIX, SIGNING_PREFIX, VERIFYING_PREFIX]
+                .iter()
+                .any(|prefix| bytes.starts_with(prefix.as_bytes()));
+            if !ours {
                 continue;
             }
             let Some(name) = name.to_str() else {
                 // Skipping it would drop a key the operator meant to set.
                 return Err(Error::new(ErrorKind::InvalidKey).detail(format!(
-                    "a variable named {PREFIX}... is not UTF-8: {}",
+                    "a variable named {COMMON_PREFIX}... is not UTF-8: {}",
                     name.to_string_lossy()
                 )));
             };
@@ -84,10 +103,17 @@ impl EnvKeyring {
         V: AsRef<str>,
     {
         let mut keyring = MemoryKeyring::new();
-        let mut seen: Vec<(String, String)> = Vec::new();
+        let mut seen: Vec<(Kind, String, String)> = Vec::new();
         for (name, value) in vars {
             let name = name.as_ref();
-            let Some(suffix) = name.strip_prefix(PREFIX) else {
+            let found = [
+                (PREFIX, Kind::Keys),
+                (SIGNING_PREFIX, Kind::Signing),
+                (VERIFYING_PREFIX, Kind::Verifying),
+            ]
+            .into_iter()
+            .find_map(|(prefix, kind)| name.strip_prefix(prefix).map(|suffix| (suffix, kind)));
+            let Some((suffix, kind)) = found else {
                 continue;
             };
             let invalid = |detail: &str| {
@@ -103,7 +129,7 @@ impl EnvKeyring {
                 ));
             }
             let alias = alias_part.to_ascii_lowercase();
-            if let Some((_, other)) = seen.iter().find(|(a, _)| *a == alias) {
+            if let Some((_, _, other)) = seen.iter().find(|(k, a, _)| *k == kind && *a == alias) {
                 return Err(invalid(&format!(
                     "alias `{alias}` is also set by {other}; set only one"
                 )));
@@ -115,9 +141,17 @@ impl EnvKeyring {
             } else {
                 value.as_ref()
             };
-            let keys = parse_keys(value).map_err(|e| e.prefixed(name))?;
-            keyring.insert(&alias, keys).map_err(|e| e.prefixed(name))?;
-            seen.push((alias, name.to_owned()));
+            match kind {
+                Kind::Keys => {
+                    let keys = parse_keys(value).map_err(|e| e.prefixed(name))?;
+                    keyring.insert(&alias, keys).map_err(|e| e.prefixed(name))?;
+                }
+                Kind::Signing | Kind::Verifying => {
+                    add_signature_keys(&mut keyring, kind, &alias, value)
+                        .map_err(|e| e.prefixed(name))?;
+                }
+            }
+            seen.push((kind, alias, name.to_owned()));
         }
         Ok(EnvKeyring(keyring))
     }
@@ -216,6 +250,51 @@ fn read_named_file(var: &str, path: &str) -> Result<Zeroizing<String>, Error> {
     }
 }
 
+/// Adds the signing keys (the first signs; all verify) or verifying keys in
+/// `value` to `alias`.
+#[cfg(feature = "signatures")]
+fn add_signature_keys(
+    keyring: &mut MemoryKeyring,
+    kind: Kind,
+    alias: &str,
+    value: &str,
+) -> Result<(), Error> {
+    use crate::signing::{SigningKey, VerifyingKeys};
+    if kind == Kind::Verifying {
+        return keyring.insert_verifying_keys(alias, VerifyingKeys::from_base64_list(value)?);
+    }
+    if value.trim_ascii().is_empty() {
+        return Err(Error::new(ErrorKind::InvalidKey).detail("value is empty"));
+    }
+    let mut keys = Vec::new();
+    for (i, part) in value.split(',').enumerate() {
+        let prefix = format!("key {}", i + 1);
+        if part.trim_ascii().is_empty() {
+            return Err(Error::new(ErrorKind::InvalidKey).detail(format!("{prefix} is empty")));
+        }
+        keys.push(SigningKey::from_base64(part).map_err(|e| e.prefixed(&prefix))?);
+    }
+    // Older signing keys only verify: their public keys stay known, so
+    // records signed before a rotation keep verifying.
+    let mut older = VerifyingKeys::default();
+    for key in keys.iter().skip(1) {
+        older.push(key.public())?;
+    }
+    let mut keys = keys.into_iter();
+    if let Some(primary) = keys.next() {
+        keyring.insert_signing_key(alias, primary)?;
+    }
+    keyring.insert_verifying_keys(alias, older)
+}
+
+/// Without the `signatures` feature, signing and verifying keys are not
+/// used; a variable that holds them is refused rather than ignored.
+#[cfg(not(feature = "signatures"))]
+fn add_signature_keys(_: &mut MemoryKeyring, _: Kind, _: &str, _: &str) -> Result<(), Error> {
+    Err(Error::new(ErrorKind::InvalidKey)
+        .detail("record signatures need the `signatures` feature of encrypted-fields"))
+}
+
 /// Parses a comma-separated list of base64 keys, primary first.
 pub(crate) fn parse_keys(value: &str) -> Result<KeySet, Error> {
     if value.trim_ascii().is_empty() {
@@ -268,6 +347,16 @@ fn normalize(alias: &str) -> Cow<'_, str> {
 impl Keyring for EnvKeyring {
     fn key_set(&self, alias: &str) -> Option<&KeySet> {
         self.0.key_set(&normalize(alias))
+    }
+
+    #[cfg(feature = "signatures")]
+    fn signing_key(&self, alias: &str) -> Option<&crate::signing::SigningKey> {
+        self.0.signing_key(&normalize(alias))
+    }
+
+    #[cfg(feature = "signatures")]
+    fn verifying_keys(&self, alias: &str) -> Option<&crate::signing::VerifyingKeys> {
+        self.0.verifying_keys(&normalize(alias))
     }
 }
 

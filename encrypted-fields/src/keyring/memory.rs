@@ -4,12 +4,18 @@ use std::fmt;
 use super::Keyring;
 use crate::error::{Error, ErrorKind};
 use crate::key::KeySet;
+#[cfg(feature = "signatures")]
+use crate::signing::{SigningKey, VerifyingKeys};
 
 /// A keyring held in memory: for tests, and as the storage behind keyrings
 /// that load from other secret stores.
 #[derive(Default)]
 pub struct MemoryKeyring {
     sets: HashMap<Box<str>, KeySet>,
+    #[cfg(feature = "signatures")]
+    signing: HashMap<Box<str>, SigningKey>,
+    #[cfg(feature = "signatures")]
+    verifying: HashMap<Box<str>, VerifyingKeys>,
 }
 
 impl MemoryKeyring {
@@ -25,12 +31,43 @@ impl MemoryKeyring {
     /// [`ErrorKind::InvalidKey`] if the alias is not a valid alias name
     /// (`[a-z0-9][a-z0-9_.-]*`).
     pub fn insert(&mut self, alias: &str, keys: KeySet) -> Result<(), Error> {
-        if !is_valid_alias(alias) {
-            return Err(Error::new(ErrorKind::InvalidKey)
-                .alias(alias)
-                .detail("aliases are lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit, not ending in `_file`"));
-        }
+        check_alias(alias)?;
         self.sets.insert(alias.into(), keys);
+        Ok(())
+    }
+
+    /// Makes `key` the key that signs records under `alias`; its verifying
+    /// key joins the alias's verifying keys (feature `signatures`).
+    ///
+    /// # Errors
+    ///
+    /// As [`insert`](Self::insert), and [`ErrorKind::InvalidKey`] if the
+    /// alias already has a key with its id.
+    #[cfg(feature = "signatures")]
+    pub fn insert_signing_key(&mut self, alias: &str, key: SigningKey) -> Result<(), Error> {
+        check_alias(alias)?;
+        let verifying = self.verifying.entry(alias.into()).or_default();
+        if verifying.get(key.id()).is_none() {
+            verifying.push(key.public())?;
+        }
+        self.signing.insert(alias.into(), key);
+        Ok(())
+    }
+
+    /// Adds verifying keys for records signed under `alias` (feature
+    /// `signatures`).
+    ///
+    /// # Errors
+    ///
+    /// As [`insert`](Self::insert), and [`ErrorKind::InvalidKey`] for a key
+    /// the alias has already.
+    #[cfg(feature = "signatures")]
+    pub fn insert_verifying_keys(&mut self, alias: &str, keys: VerifyingKeys) -> Result<(), Error> {
+        check_alias(alias)?;
+        let verifying = self.verifying.entry(alias.into()).or_default();
+        for key in keys.keys() {
+            verifying.push(key.clone())?;
+        }
         Ok(())
     }
 
@@ -56,13 +93,47 @@ impl Keyring for MemoryKeyring {
     fn key_set(&self, alias: &str) -> Option<&KeySet> {
         self.sets.get(alias)
     }
+
+    #[cfg(feature = "signatures")]
+    fn signing_key(&self, alias: &str) -> Option<&SigningKey> {
+        self.signing.get(alias)
+    }
+
+    #[cfg(feature = "signatures")]
+    fn verifying_keys(&self, alias: &str) -> Option<&VerifyingKeys> {
+        self.verifying.get(alias)
+    }
+}
+
+fn check_alias(alias: &str) -> Result<(), Error> {
+    if is_valid_alias(alias) {
+        return Ok(());
+    }
+    Err(Error::new(ErrorKind::InvalidKey)
+        .alias(alias)
+        .detail("aliases are lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit, not ending in `_file`"))
 }
 
 impl fmt::Debug for MemoryKeyring {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         // Sorted, so the output is stable; key sets show ids and sizes only.
         let sorted: BTreeMap<&str, &KeySet> = self.sets.iter().map(|(a, s)| (&**a, s)).collect();
-        f.debug_map().entries(sorted).finish()
+        let mut map = f.debug_map();
+        map.entries(sorted);
+        #[cfg(feature = "signatures")]
+        {
+            let signing: BTreeMap<&str, &SigningKey> =
+                self.signing.iter().map(|(a, k)| (&**a, k)).collect();
+            let verifying: BTreeMap<&str, &VerifyingKeys> =
+                self.verifying.iter().map(|(a, k)| (&**a, k)).collect();
+            if !signing.is_empty() {
+                map.entry(&"signing", &signing);
+            }
+            if !verifying.is_empty() {
+                map.entry(&"verifying", &verifying);
+            }
+        }
+        map.finish()
     }
 }
 

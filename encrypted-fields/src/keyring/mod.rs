@@ -14,6 +14,8 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::key::KeySet;
+#[cfg(feature = "signatures")]
+use crate::signing::{SigningKey, VerifyingKeys};
 
 /// A source of keys, looked up by alias.
 ///
@@ -64,6 +66,22 @@ pub trait Keyring: Send + Sync {
         None
     }
 
+    /// The key that signs records under `alias` (`#[encrypt(sign =
+    /// "alias")]`), if this service may sign them. By default `None`.
+    #[cfg(feature = "signatures")]
+    fn signing_key(&self, alias: &str) -> Option<&SigningKey> {
+        let _ = alias;
+        None
+    }
+
+    /// The keys that verify records signed under `alias`. By default
+    /// `None`.
+    #[cfg(feature = "signatures")]
+    fn verifying_keys(&self, alias: &str) -> Option<&VerifyingKeys> {
+        let _ = alias;
+        None
+    }
+
     /// Checks that every alias in `aliases` is present, so a service fails
     /// at start-up rather than on its first request. Pass the
     /// `KEY_ALIASES` of the types the service handles.
@@ -99,6 +117,16 @@ impl<K: Keyring + ?Sized> Keyring for &K {
     fn load_failure(&self, alias: &str) -> Option<&Error> {
         (**self).load_failure(alias)
     }
+
+    #[cfg(feature = "signatures")]
+    fn signing_key(&self, alias: &str) -> Option<&SigningKey> {
+        (**self).signing_key(alias)
+    }
+
+    #[cfg(feature = "signatures")]
+    fn verifying_keys(&self, alias: &str) -> Option<&VerifyingKeys> {
+        (**self).verifying_keys(alias)
+    }
 }
 
 impl<K: Keyring + ?Sized> Keyring for Box<K> {
@@ -113,6 +141,16 @@ impl<K: Keyring + ?Sized> Keyring for Box<K> {
     fn load_failure(&self, alias: &str) -> Option<&Error> {
         (**self).load_failure(alias)
     }
+
+    #[cfg(feature = "signatures")]
+    fn signing_key(&self, alias: &str) -> Option<&SigningKey> {
+        (**self).signing_key(alias)
+    }
+
+    #[cfg(feature = "signatures")]
+    fn verifying_keys(&self, alias: &str) -> Option<&VerifyingKeys> {
+        (**self).verifying_keys(alias)
+    }
 }
 
 impl<K: Keyring + ?Sized> Keyring for Arc<K> {
@@ -126,5 +164,15 @@ impl<K: Keyring + ?Sized> Keyring for Arc<K> {
 
     fn load_failure(&self, alias: &str) -> Option<&Error> {
         (**self).load_failure(alias)
+    }
+
+    #[cfg(feature = "signatures")]
+    fn signing_key(&self, alias: &str) -> Option<&SigningKey> {
+        (**self).signing_key(alias)
+    }
+
+    #[cfg(feature = "signatures")]
+    fn verifying_keys(&self, alias: &str) -> Option<&VerifyingKeys> {
+        (**self).verifying_keys(alias)
     }
 }

@@ -1,0 +1,122 @@
+//! What comes with the conversions: lookup methods for deterministic
+//! fields, and the redacted `Debug`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::WhereClause;
+use syn::ext::IdentExt;
+use syn::spanned::Spanned;
+
+use super::{Names, arms, binding};
+use crate::ast::{Container, Mode};
+use crate::bound;
+
+/// `lookup_<field>` on the companion for each deterministic field.
+pub(super) fn lookup_impl(
+    container: &Container<'_>,
+    names: &Names,
+    bounds: &Option<WhereClause>,
+) -> TokenStream {
+    let vis = &container.input.vis;
+    let companion = &names.companion;
+    let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
+    let methods: Vec<TokenStream> = container
+        .fields()
+        .filter_map(|f| f.lookup_method().map(|method| (f, method)))
+        .map(|(field, method)| {
+            let method = format_ident!("{}", method, span = field.ty().span());
+            let ty = field.sealed_ty();
+            let binding = binding(container, field);
+            let doc = format!(
+                "The envelopes `{}` holds for `value`, under each key of its alias (primary first): match them with `IN (...)` while a rotation is under way.",
+                field.aad_name
+            );
+            quote! {
+                #[doc = #doc]
+                #[allow(dead_code)]
+                #vis fn #method<__EncryptedFieldsKeyring: ::encrypted_fields::Keyring + ?::core::marker::Sized>(
+                    keyring: &__EncryptedFieldsKeyring,
+                    value: &#ty,
+                ) -> ::core::result::Result<
+                    ::encrypted_fields::__private::Vec<::encrypted_fields::Sealed<#ty>>,
+                    ::encrypted_fields::Error,
+                > {
+                    ::encrypted_fields::__private::lookup(keyring, value, &#binding)
+                }
+            }
+        })
+        .collect();
+    if methods.is_empty() {
+        return TokenStream::new();
+    }
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #companion #ty_generics #bounds {
+            #(#methods)*
+        }
+    }
+}
+
+/// `RedactedDebug` for the plain type: its fields with encrypted ones as
+/// `<redacted>`, nested children through their own `RedactedDebug`, so a
+/// redacted parent shows no encrypted field at any depth. Every derived
+/// type has it; `#[encrypt(redact_debug)]` also makes it the `Debug`.
+pub(super) fn debug_impls(container: &Container<'_>) -> TokenStream {
+    let ident = &container.input.ident;
+    let private = quote!(::encrypted_fields::__private);
+    let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
+    let bounds = bound::with_predicates(
+        &container.input.generics,
+        container.fields().filter_map(|f| {
+            let ty = f.ty();
+            match f.mode() {
+                Mode::Plain => Some((ty, quote_spanned!(ty.span()=> #ty: ::core::fmt::Debug))),
+                Mode::Nested { .. } => {
+                    Some((ty, quote_spanned!(ty.span()=> #ty: #private::RedactedDebug)))
+                }
+                Mode::Sealed { .. } | Mode::NestedSealed { .. } => None,
+            }
+        }),
+    );
+    let body = arms(container, |name, fields| {
+        let values = fields.iter().map(|(field, var)| match field.mode() {
+            Mode::Plain => quote!(#var),
+            // A child that does not derive `Encrypt` itself (a hand-written
+            // impl) has no field-wise form: it prints as `<redacted>`.
+            Mode::Nested { .. } => quote!((&#private::Nested(#var)).redacted()),
+            Mode::Sealed { .. } | Mode::NestedSealed { .. } => quote!(&#private::Redacted),
+        });
+        let name = name.unraw().to_string();
+        match fields.first().map(|(f, _)| f.original.ident.is_some()) {
+            None => quote!(::core::fmt::Formatter::write_str(__f, #name)),
+            Some(true) => {
+                let names = fields.iter().map(|(f, _)| f.member_name());
+                quote!(::core::fmt::Formatter::debug_struct(__f, #name) #(.field(#names, #values))* .finish())
+            }
+            Some(false) => {
+                quote!(::core::fmt::Formatter::debug_tuple(__f, #name) #(.field(#values))* .finish())
+            }
+        }
+    });
+    let debug = container.attrs.redact_debug.then(|| {
+        quote! {
+            #[automatically_derived]
+            impl #impl_generics ::core::fmt::Debug for #ident #ty_generics #bounds {
+                fn fmt(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    #private::RedactedDebug::fmt_redacted(self, __f)
+                }
+            }
+        }
+    });
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #private::RedactedDebug for #ident #ty_generics #bounds {
+            fn fmt_redacted(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                #[allow(unused_imports)]
+                use #private::{OpaqueChild as _, RedactedChild as _};
+                match self { #body }
+            }
+        }
+        #debug
+    }
+}
