@@ -46,6 +46,13 @@ pub struct FieldArgs {
     /// stderr), instead of failing.
     #[arg(long)]
     pub allow_missing: bool,
+    /// `encrypt` only: leave a field that already holds an envelope opening
+    /// under its binding as it is, instead of refusing the document. Only
+    /// for re-running on your own output: on input a client influences it
+    /// lets the client plant another record's envelope, which a later
+    /// `decrypt` would show it.
+    #[arg(long)]
+    pub skip_sealed: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -72,6 +79,7 @@ impl FieldSpec {
                     None => (rest, Nonce::Random),
                 };
                 let (alias, context) = match rest.split_once('@') {
+                    Some((_, "")) => return None,
                     Some((alias, context)) => (alias, Some(context.to_owned())),
                     None => (rest, None),
                 };
@@ -105,6 +113,7 @@ pub struct Fields {
     /// sealed inside a field, which no pointer reaches.
     primaries: Vec<KeyId>,
     allow_missing: bool,
+    skip_sealed: bool,
 }
 
 /// Something `apply` leaves as it was, for the caller to report.
@@ -150,6 +159,7 @@ impl Fields {
             keyring,
             primaries,
             allow_missing: args.allow_missing,
+            skip_sealed: args.skip_sealed,
         })
     }
 
@@ -194,6 +204,12 @@ impl Fields {
             let replacement = match direction {
                 Direction::Encrypt => {
                     if already_sealed(&*self.keyring, &binding, value).map_err(|e| fail(&e))? {
+                        if !self.skip_sealed {
+                            return Err(fail(
+                                &"already holds an envelope: refusing to seal it again \
+                                  (--skip-sealed leaves it, for re-running on your own output)",
+                            ));
+                        }
                         note(Note::AlreadySealed(&spec.pointer));
                         continue;
                     }
@@ -427,8 +443,9 @@ impl<'de: 'a, 'a> serde::Deserialize<'de> for Entries<'a> {
                 mut map: M,
             ) -> Result<Self::Value, M::Error> {
                 let mut entries: Vec<(String, &'a RawValue)> = Vec::new();
+                let mut seen = std::collections::HashSet::new();
                 while let Some((key, value)) = map.next_entry::<String, &'de RawValue>()? {
-                    if entries.iter().any(|(k, _)| *k == key) {
+                    if !seen.insert(key.clone()) {
                         return Err(serde::de::Error::custom(format_args!(
                             "duplicate key `{key}`"
                         )));

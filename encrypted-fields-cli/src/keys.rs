@@ -209,10 +209,15 @@ fn read_arg(arg: &str) -> Result<Zeroizing<String>, Box<dyn std::error::Error>> 
     if arg == "-" {
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)?;
     } else if let Some(path) = arg.strip_prefix('@') {
-        let mut file = std::fs::File::open(path).map_err(|e| format!("{path}: {e}"))?;
-        std::io::Read::read_to_string(&mut file, &mut text).map_err(|e| format!("{path}: {e}"))?;
+        // Neither the path nor the name is echoed: a key pasted after `@`
+        // or `env:` by mistake would reach the terminal and CI logs.
+        let unreadable =
+            |e: std::io::Error| format!("the file after `@` cannot be read: {}", e.kind());
+        let mut file = std::fs::File::open(path).map_err(unreadable)?;
+        std::io::Read::read_to_string(&mut file, &mut text).map_err(unreadable)?;
     } else if let Some(name) = arg.strip_prefix("env:") {
-        let value = std::env::var(name).map_err(|_| format!("{name} is not set (or not UTF-8)"))?;
+        let value = std::env::var(name)
+            .map_err(|_| "the variable after `env:` is not set (or not UTF-8)".to_owned())?;
         text = Zeroizing::new(value);
     } else if arg.trim_ascii().starts_with("kms1:") {
         text.push_str(arg);

@@ -261,6 +261,7 @@ fn next_line(
     line.clear();
     let mut read = 0;
     let mut overflowed = false;
+    let mut line_ended = false;
     loop {
         let chunk = input.fill_buf()?;
         if chunk.is_empty() {
@@ -272,7 +273,8 @@ fn next_line(
         };
         if overflowed {
             errors.write(part)?;
-        } else if line.len() + part.len() > cap {
+        } else if line.len() + part.len() > cap.saturating_add(1) {
+            // (One byte over the cap is kept: it may be a CR, checked below.)
             overflowed = true;
             errors.write(line)?;
             errors.write(part)?;
@@ -284,13 +286,23 @@ fn next_line(
         input.consume(used);
         read += used;
         if done.is_some() {
+            line_ended = true;
             break;
         }
+    }
+    let content = line.strip_suffix(b"\r").unwrap_or(line);
+    if !overflowed && content.len() > cap {
+        overflowed = true;
+        errors.write(line)?;
+        line.clear();
     }
     Ok(match (read, overflowed) {
         (0, _) => Line::End,
         (read, true) => {
-            errors.write(b"\n")?;
+            // Verbatim: a newline only if the input had one.
+            if line_ended {
+                errors.write(b"\n")?;
+            }
             Line::TooLong(read)
         }
         (read, false) => Line::Record(read),

@@ -742,6 +742,13 @@ fn keysets_are_refused_as_arguments_and_read_from_stdin_files_or_env() {
         .output()
         .unwrap();
     assert_eq!(text(&from_env.stdout), expected);
+
+    // A key pasted after `@` or `env:` by mistake is not echoed back.
+    for arg in [format!("@{k}"), format!("env:{k}")] {
+        let out = cli(none).args(["keyset", "show", &arg]).output().unwrap();
+        assert_eq!(out.status.code(), Some(1), "{arg}");
+        assert!(!text(&out.stderr).contains(&k), "{}", text(&out.stderr));
+    }
 }
 
 /// Before, encrypting a document twice sealed the envelope again, and
@@ -751,17 +758,27 @@ fn encrypt_leaves_fields_that_are_already_sealed() {
     let env = key_env(&key(), &key());
     let keys = keyring(&env);
     let plain = serde_json::to_string(&customer(1)).unwrap();
-    let encrypt = |doc: &str| {
+    let encrypt = |doc: &str, extra: &[&str]| {
         run(
             cli(&env)
                 .args(["encrypt", "--context", "customer"])
+                .args(extra)
                 .args(FIELDS),
             doc,
         )
     };
-    let once = encrypt(&plain);
+    let once = encrypt(&plain, &[]);
     assert!(once.status.success(), "{}", text(&once.stderr));
-    let twice = encrypt(&text(&once.stdout));
+    // By default an envelope already in place is refused: on input a client
+    // influences, leaving it would let the client plant another record's.
+    let by_default = encrypt(&text(&once.stdout), &[]);
+    assert_eq!(by_default.status.code(), Some(1));
+    assert!(
+        text(&by_default.stderr).contains("--skip-sealed"),
+        "{}",
+        text(&by_default.stderr)
+    );
+    let twice = encrypt(&text(&once.stdout), &["--skip-sealed"]);
     assert!(twice.status.success(), "{}", text(&twice.stderr));
     assert_eq!(twice.stdout, once.stdout, "left as it was");
     assert!(text(&twice.stderr).contains("/email is already sealed"));
@@ -772,7 +789,10 @@ fn encrypt_leaves_fields_that_are_already_sealed() {
     let foreign = customer(1)
         .encrypt(&keyring(&key_env(&key(), &key())))
         .unwrap();
-    let refused = encrypt(&serde_json::to_string(&foreign).unwrap());
+    let refused = encrypt(
+        &serde_json::to_string(&foreign).unwrap(),
+        &["--skip-sealed"],
+    );
     assert_eq!(refused.status.code(), Some(1));
     assert!(
         text(&refused.stderr).contains("refusing to seal it again"),
@@ -813,6 +833,28 @@ fn rotate_sends_records_over_the_cap_to_the_errors_file_and_goes_on() {
         std::fs::read_to_string(&errors).unwrap(),
         format!("{long}\n")
     );
+
+    // Verbatim both ways: a CRLF record at the cap is a record (the CR does
+    // not count), and a last line over the cap gains no newline.
+    let filler = "x".repeat(10_000 - good.len() - r#""pad":"","#.len());
+    let at_cap = good.replacen('{', &format!(r#"{{"pad":"{filler}","#), 1);
+    assert_eq!(at_cap.len(), 10_000);
+    std::fs::remove_file(&errors).unwrap();
+    let out = run(
+        cli(&env)
+            .args(["rotate", "-", "--max-record-bytes", "10000", "--errors"])
+            .arg(&errors)
+            .args(["--context", "customer"])
+            .args(FIELDS),
+        &format!("{at_cap}\r\n{long}"),
+    );
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("line 2: longer than 10000 bytes"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("line 1"), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&errors).unwrap(), long);
 }
 
 #[test]
@@ -833,6 +875,17 @@ fn pointers_follow_rfc_6901_and_name_object_members() {
     let out = fail("/emails/1=pii", r#"{"emails": ["a@x", "b@x"]}"#);
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("names an array element"));
+    // A context after `@` cannot be empty.
+    let out = fail("/a=pii@", r#"{"a": 1}"#);
+    assert_eq!(out.status.code(), Some(2));
+    // A document with a duplicate member is refused, whatever its size.
+    let out = fail("/a=pii", r#"{"a": 1, "b": 2, "a": 3}"#);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("duplicate key `a`"),
+        "{}",
+        text(&out.stderr)
+    );
     // A member whose name holds `=` can be addressed.
     let out = fail("/a=b=pii", r#"{"a=b": "secret"}"#);
     assert!(out.status.success(), "{}", text(&out.stderr));
