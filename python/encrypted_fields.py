@@ -161,11 +161,13 @@ class Key:
     def from_base64(cls, text: str) -> "Key":
         """A key written as standard padded base64, as in the variables."""
         text = text.strip(_ASCII_WHITESPACE)
+        # Errors are raised outside any `except`: a decoding exception kept
+        # as __context__ would carry the key text along.
         try:
             raw = base64.b64decode(text, validate=True)
         except (binascii.Error, ValueError):
-            raise InvalidKey("invalid key configuration: key is not standard padded base64") from None
-        if base64.b64encode(raw).decode() != text:
+            raw = None
+        if raw is None or base64.b64encode(raw).decode() != text:
             raise InvalidKey("invalid key configuration: key is not standard padded base64")
         return cls(raw)
 
@@ -223,10 +225,13 @@ def _read_named_file(path: str, invalid) -> str:
         raise invalid(f"cannot read the file it names: {_io_reason(e)}") from None
     if len(raw) > MAX_SECRET_FILE_LEN:
         raise invalid(too_big)
+    # Raised outside the `except`: UnicodeDecodeError.object is the file's
+    # bytes (key material), and would stay reachable as __context__.
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
-        raise invalid("cannot read the file it names: invalid data") from None
+        pass
+    raise invalid("cannot read the file it names: invalid data")
 
 
 def _normalize(alias: str) -> str:
@@ -283,10 +288,15 @@ class Keyring:
                 raise invalid(f"alias `{alias}` is also set by {seen[alias]}; set only one")
             if from_file:
                 value = _read_named_file(value, invalid)
+            # os.environ's surrogate escapes of non-UTF-8 bytes; raised outside
+            # the `except`, whose UnicodeEncodeError.object is the value.
             try:
                 value.encode("utf-8")
-            except UnicodeEncodeError:  # os.environ's surrogate escapes of non-UTF-8 bytes
-                raise invalid("value is not UTF-8") from None
+                utf8 = True
+            except UnicodeEncodeError:
+                utf8 = False
+            if not utf8:
+                raise invalid("value is not UTF-8")
             if not value.strip(_ASCII_WHITESPACE):
                 raise invalid("value is empty")
             keys = []
@@ -295,9 +305,11 @@ class Keyring:
                     raise invalid(f"key {i + 1} is empty")
                 try:
                     keys.append(Key.from_base64(text))
+                    detail = None
                 except InvalidKey as e:
                     detail = str(e).removeprefix("invalid key configuration: ")
-                    raise invalid(f"key {i + 1}: {detail}") from None
+                if detail is not None:
+                    raise invalid(f"key {i + 1}: {detail}")
             try:
                 keyring.insert(alias, keys)
             except InvalidKey as e:

@@ -386,10 +386,16 @@ async fn forbidden() -> impl IntoResponse {
     (StatusCode::FORBIDDEN, EncryptedJson(customer()))
 }
 
+async fn failed() -> impl IntoResponse {
+    (StatusCode::INTERNAL_SERVER_ERROR, EncryptedJson(customer()))
+}
+
 async fn inner_layer(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert("x-inner-layer", "kept".parse().unwrap());
+    let headers = response.headers_mut();
+    headers.insert("x-inner-layer", "kept".parse().unwrap());
+    // Describing a body the layer never saw: must not survive sealing.
+    headers.insert(header::ETAG, "\"placeholder\"".parse().unwrap());
+    headers.insert(header::CONTENT_ENCODING, "gzip".parse().unwrap());
     response
 }
 
@@ -402,6 +408,7 @@ fn sealed_responses_keep_their_status_and_headers() {
         Router::new()
             .route("/created", post(created))
             .route("/forbidden", get(forbidden))
+            .route("/failed", get(failed))
             .route("/customers/42", get(show))
             .layer(map_response(inner_layer))
             .layer(from_fn_with_state(state.clone(), encrypt_responses))
@@ -431,6 +438,16 @@ fn sealed_responses_keep_their_status_and_headers() {
     let (status, head, _) = request(addr, "GET", "/customers/42", "application/json", "");
     assert_eq!(status, 200, "{head}");
     assert!(head.contains("x-inner-layer: kept"), "{head}");
+    for dropped in ["etag:", "content-encoding:"] {
+        assert!(!head.contains(dropped), "{dropped} kept in {head}");
+    }
+
+    // A handler's own 500 stays a 500 (before, it was taken for the
+    // placeholder and became 200).
+    let (status, head, body) = request(addr, "GET", "/failed", "application/json", "");
+    assert_eq!(status, 500, "{head}");
+    let wire: EncryptedCustomer = serde_json::from_str(&body).unwrap();
+    assert_eq!(wire.decrypt(&keyring()).unwrap(), customer());
 }
 
 #[test]

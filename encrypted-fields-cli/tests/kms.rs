@@ -317,3 +317,37 @@ fn a_failed_alias_is_an_error_in_partial_decryption() {
     let partial = wire.decrypt_partial(&pii_only).unwrap();
     assert_eq!(partial.inaccessible, ["banking"]);
 }
+
+/// Before, text that named no alias was only listed with `allow_partial`,
+/// so the alias it was meant for read as "not this service's"; and a
+/// deadline of `Duration::MAX` panicked on overflow.
+#[test]
+fn text_naming_no_alias_fails_even_a_partial_load() {
+    let fake = support::FakeKms::start(|_, _| support::Reply::Keyset(key()));
+    let error = runtime()
+        .block_on(
+            KmsKeyring::builder(fake.client())
+                .keyset(support::fake_wrapped("pii"))
+                .keyset("not a wrapped keyset")
+                .allow_partial(true)
+                .deadline(std::time::Duration::MAX)
+                .load(),
+        )
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::MalformedEnvelope, "{error}");
+    assert!(error.to_string().contains("keyset 2"), "{error}");
+
+    // Malformed after a valid alias: that alias failed, and stays an error.
+    let keyring = runtime()
+        .block_on(
+            KmsKeyring::builder(fake.client())
+                .keyset(support::fake_wrapped("pii"))
+                .keyset("kms1:banking:not base64!")
+                .allow_partial(true)
+                .deadline(std::time::Duration::MAX)
+                .load(),
+        )
+        .unwrap();
+    assert_eq!(keyring.aliases(), ["pii"]);
+    assert!(encrypted_fields::Keyring::load_failure(&keyring, "banking").is_some());
+}

@@ -147,9 +147,24 @@ type Seal = Box<dyn FnOnce(&dyn Keyring) -> Result<Vec<u8>, Error> + Send>;
 struct PendingEncryption(Arc<Mutex<Option<Seal>>>);
 
 /// The status a pending `EncryptedJson` response carries until
-/// [`encrypt_responses`] seals it. A handler that sets another (`(StatusCode::CREATED,
-/// EncryptedJson(v))`) keeps it; this one becomes `200 OK`.
-const PENDING_STATUS: StatusCode = StatusCode::INTERNAL_SERVER_ERROR;
+/// [`encrypt_responses`] seals it, and then becomes `200 OK`. A handler that
+/// sets another (`(StatusCode::CREATED, EncryptedJson(v))`, or its own
+/// `500`) keeps it. `599` is outside every registered code, so no handler
+/// status is mistaken for it; layers inside the middleware see it.
+pub const PENDING_STATUS: StatusCode = match StatusCode::from_u16(599) {
+    Ok(status) => status,
+    Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+};
+
+/// Headers that describe the placeholder body, not the sealed one: an inner
+/// layer may have set them (a checksum, a compression it never applied).
+const BODY_HEADERS: [header::HeaderName; 5] = [
+    header::CONTENT_LENGTH,
+    header::CONTENT_ENCODING,
+    header::CONTENT_RANGE,
+    header::ETAG,
+    header::HeaderName::from_static("digest"),
+];
 
 impl<T> IntoResponse for EncryptedJson<T>
 where
@@ -163,8 +178,10 @@ where
     /// Without that middleware there is no response: the placeholder body
     /// fails when it is sent, so the connection is closed before a status
     /// line (HTTP/1.1; a proxy in front answers 502), or the stream is
-    /// reset after a `500` (HTTP/2). A handler's own status (`201`) cannot
-    /// turn a missing middleware into a success.
+    /// reset after the status line (HTTP/2). A handler's own status (`201`)
+    /// cannot turn a missing middleware into a success, except where the
+    /// body is never read: the answer to `HEAD`, or a `204`/`304` the
+    /// handler chose, goes out with its status and no body.
     fn into_response(self) -> Response {
         let value = self.0;
         let seal: Seal = Box::new(move |keyring: &dyn Keyring| {
@@ -214,6 +231,11 @@ impl HttpBody for NotSealed {
 ///
 /// A keyring that lacks an alias the value needs is a server error: 500,
 /// code `40002`, naming field and alias.
+///
+/// Layers inside this one see a pending response as [`PENDING_STATUS`]
+/// with a body that cannot be read: put compression, checksums, metrics and
+/// tracing outside it, so they see the sealed response. Headers an inner
+/// layer sets about the body (`content-encoding`, `etag`, ...) are dropped.
 pub async fn encrypt_responses(
     State(keyring): State<Arc<dyn Keyring>>,
     request: Request,
@@ -227,8 +249,9 @@ pub async fn encrypt_responses(
 }
 
 /// Seals a response `EncryptedJson` left pending, keeping its status
-/// (`200` for the placeholder) and every header, with `content-length`
-/// recomputed; any other response passes as is.
+/// (`200` for the placeholder) and every header but those describing the
+/// placeholder body ([`BODY_HEADERS`]; `content-length` is recomputed by
+/// hyper); any other response passes as is.
 fn complete(response: Response, keyring: &dyn Keyring) -> Response {
     let (mut parts, body) = response.into_parts();
     let seal = parts
@@ -243,7 +266,9 @@ fn complete(response: Response, keyring: &dyn Keyring) -> Response {
             if parts.status == PENDING_STATUS {
                 parts.status = StatusCode::OK;
             }
-            parts.headers.remove(header::CONTENT_LENGTH);
+            for name in BODY_HEADERS {
+                parts.headers.remove(name);
+            }
             parts
                 .headers
                 .entry(header::CONTENT_TYPE)

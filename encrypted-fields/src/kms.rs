@@ -58,13 +58,16 @@ const CONCURRENCY: usize = 16;
 /// otherwise: enough for a thousand aliases with throttling, short enough
 /// that a KMS endpoint that never answers stops start-up with an error.
 pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(30);
+/// The longest deadline [`KmsKeyringBuilder::deadline`] takes; longer ones
+/// are cut to it (a start-up that waits an hour for KMS has failed).
+pub const MAX_DEADLINE: Duration = Duration::from_secs(3600);
 /// The first wait after KMS throttles a call, doubled on each retry up to
 /// [`MAX_BACKOFF`], with random jitter.
 const FIRST_BACKOFF: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// Wraps a plain keyset (`ENCRYPTED_FIELDS_KEY_*` syntax) for `alias` under
-/// the KMS key `kms_key_id`.
+/// the KMS key `kms_key_id`, giving up after [`DEFAULT_DEADLINE`].
 ///
 /// # Errors
 ///
@@ -85,9 +88,14 @@ pub async fn wrap_keyset(
         .key_id(kms_key_id)
         .plaintext(Blob::new(keyset.trim_ascii().as_bytes()))
         .encryption_context(CONTEXT_KEY, alias)
+        .customize()
+        .config_override(timeout(DEFAULT_DEADLINE))
         .send()
         .await
-        .map_err(|e| kms_error(alias, "Encrypt", &e))?;
+        .map_err(|e| match &e {
+            SdkError::TimeoutError(_) => no_answer(alias, "Encrypt"),
+            _ => kms_error(alias, "Encrypt", &e),
+        })?;
     let blob = output
         .ciphertext_blob()
         .ok_or_else(|| kms_error(alias, "Encrypt", &Missing("ciphertext")))?;
@@ -119,8 +127,9 @@ impl fmt::Debug for Unwrapped {
     }
 }
 
-/// Unwraps a `kms1:` keyset with one KMS `Decrypt` call. With
-/// `kms_key_id`, KMS also refuses a keyset wrapped under any other key.
+/// Unwraps a `kms1:` keyset with one KMS `Decrypt` call, giving up after
+/// [`DEFAULT_DEADLINE`]. With `kms_key_id`, KMS also refuses a keyset
+/// wrapped under any other key.
 ///
 /// # Errors
 ///
@@ -134,7 +143,7 @@ pub async fn unwrap_keyset(
     wrapped: &str,
     kms_key_id: Option<&str>,
 ) -> Result<Unwrapped, Error> {
-    unwrap_once(client, wrapped, kms_key_id, None)
+    unwrap_once(client, wrapped, kms_key_id, DEFAULT_DEADLINE)
         .await
         .map_err(Failed::into_error)
 }
@@ -154,34 +163,37 @@ impl Failed {
     }
 }
 
-/// One `Decrypt`, given up after `timeout` if there is one.
+/// A whole-operation timeout for one call. The SDK sets no read timeout by
+/// default: a KMS endpoint that accepts the connection and never answers
+/// would hang start-up (or the CLI) for ever.
+fn timeout(limit: Duration) -> aws_sdk_kms::config::Builder {
+    aws_sdk_kms::Config::builder()
+        .timeout_config(TimeoutConfig::builder().operation_timeout(limit).build())
+}
+
+fn no_answer(alias: &str, operation: &str) -> Error {
+    Error::new(ErrorKind::Kms)
+        .alias(alias)
+        .detail(format!("KMS {operation}: no answer before the deadline"))
+}
+
+/// One `Decrypt`, given up after `limit`.
 async fn unwrap_once(
     client: &Client,
     wrapped: &str,
     kms_key_id: Option<&str>,
-    timeout: Option<Duration>,
+    limit: Duration,
 ) -> Result<Unwrapped, Failed> {
     let (alias, blob) = parse_wrapped(wrapped).map_err(Failed::Other)?;
-    let mut request = client
+    let request = client
         .decrypt()
         .ciphertext_blob(Blob::new(blob))
         .encryption_context(CONTEXT_KEY, alias)
         .set_key_id(kms_key_id.map(str::to_owned))
-        .customize();
-    if let Some(timeout) = timeout {
-        // The SDK sets no read timeout by default: a KMS endpoint that
-        // accepts the connection and never answers would hang start-up.
-        request = request.config_override(
-            aws_sdk_kms::Config::builder()
-                .timeout_config(TimeoutConfig::builder().operation_timeout(timeout).build()),
-        );
-    }
+        .customize()
+        .config_override(timeout(limit));
     let mut output = request.send().await.map_err(|e| match &e {
-        SdkError::TimeoutError(_) => Failed::Other(
-            Error::new(ErrorKind::Kms)
-                .alias(alias)
-                .detail("KMS Decrypt: no answer before the load's deadline"),
-        ),
+        SdkError::TimeoutError(_) => Failed::Other(no_answer(alias, "Decrypt")),
         _ if e.code() == Some("ThrottlingException") => {
             Failed::Throttled(kms_error(alias, "Decrypt", &e))
         }
@@ -294,7 +306,7 @@ async fn unwrap_by(
                 .alias(alias)
                 .detail("KMS Decrypt: not loaded before the load's deadline"));
         }
-        match unwrap_once(client, wrapped, kms_key_id, Some(remaining)).await {
+        match unwrap_once(client, wrapped, kms_key_id, remaining).await {
             Ok(unwrapped) => return Ok(unwrapped),
             Err(Failed::Throttled(error)) => {
                 let wait = backoff.mul_f64(rand::random_range(0.5..1.0));
@@ -401,13 +413,20 @@ impl KmsKeyringBuilder {
     /// and its `_FILE` set, a file that cannot be read, or a keyset for
     /// another alias than the variable's name says.
     pub fn keysets_from_env(mut self) -> Result<Self, Error> {
-        let mut names: Vec<String> = std::env::vars_os()
-            .filter_map(|(name, _)| name.into_string().ok())
-            .filter_map(|name| {
-                let base = name.strip_suffix("_FILE").unwrap_or(&name);
-                base.starts_with(VAR_PREFIX).then(|| base.to_owned())
-            })
-            .collect();
+        let mut names = Vec::new();
+        for (name, _) in std::env::vars_os() {
+            if !name.as_encoded_bytes().starts_with(VAR_PREFIX.as_bytes()) {
+                continue;
+            }
+            // Skipping it would drop a keyset the operator meant to set.
+            let Some(name) = name.to_str() else {
+                return Err(Error::new(ErrorKind::InvalidKey).detail(format!(
+                    "a variable named {VAR_PREFIX}... is not UTF-8: {}",
+                    name.to_string_lossy()
+                )));
+            };
+            names.push(name.strip_suffix("_FILE").unwrap_or(name).to_owned());
+        }
         names.sort();
         names.dedup();
         for name in names {
@@ -447,10 +466,11 @@ impl KmsKeyringBuilder {
     }
 
     /// How long the whole load may take ([`DEFAULT_DEADLINE`], 30 s, unless
-    /// set): KMS calls still unanswered then fail, naming their alias.
-    /// Throttled calls are retried with backoff until then.
+    /// set; at most [`MAX_DEADLINE`]): KMS calls still unanswered then fail,
+    /// naming their alias. Throttled calls are retried with backoff until
+    /// then.
     pub fn deadline(mut self, deadline: Duration) -> Self {
-        self.deadline = deadline;
+        self.deadline = deadline.min(MAX_DEADLINE);
         self
     }
 
@@ -461,7 +481,10 @@ impl KmsKeyringBuilder {
     ///
     /// [`ErrorKind::InvalidKey`] if two keysets name the same alias (even
     /// with partial loads: which one to use would be a guess), or if called
-    /// outside a tokio runtime. Unless partial loads are allowed, every
+    /// outside a tokio runtime; [`ErrorKind::MalformedEnvelope`], naming
+    /// where it came from, for text that does not even name an alias (with
+    /// partial loads too: no alias could stay an error where it is used).
+    /// Unless partial loads are allowed, every
     /// failure at once: one failure as it is ([`ErrorKind::Kms`] naming the
     /// alias and the KMS error, or [`ErrorKind::MalformedEnvelope`] /
     /// [`ErrorKind::InvalidKey`] for text that is not a wrapped keyset,
@@ -477,7 +500,13 @@ impl KmsKeyringBuilder {
         let mut valid = Vec::new();
         for (source, wrapped) in &self.wrapped {
             match wrapped_alias(wrapped) {
-                Err(error) => failures.push(error.prefixed(source)),
+                Err(error) => match parse_wrapped(wrapped) {
+                    // Malformed after a valid alias: that alias failed.
+                    Err(named) if named.key_alias().is_some() => {
+                        failures.push(named.prefixed(source));
+                    }
+                    _ => return Err(error.prefixed(source)),
+                },
                 Ok(alias) => {
                     if let Some((_, first)) = seen.iter().find(|(a, _)| a == alias) {
                         return Err(Error::new(ErrorKind::InvalidKey).detail(format!(
@@ -492,22 +521,33 @@ impl KmsKeyringBuilder {
         let deadline = Instant::now() + self.deadline;
         let mut pending = valid.into_iter();
         let mut running = JoinSet::new();
+        // Which alias each task loads, so even a panicked one is named.
+        let mut tasks = std::collections::HashMap::new();
         let mut keys = MemoryKeyring::new();
         loop {
             while running.len() < CONCURRENCY {
                 let Some(wrapped) = pending.next() else { break };
+                let alias = wrapped_alias(&wrapped).unwrap_or_default().to_owned();
                 let client = self.client.clone();
                 let kms_key_id = self.kms_key_id.clone();
-                running.spawn(async move {
+                let task = running.spawn(async move {
                     unwrap_by(&client, &wrapped, kms_key_id.as_deref(), deadline).await
                 });
+                tasks.insert(task.id(), alias);
             }
-            let Some(joined) = running.join_next().await else {
+            let Some(joined) = running.join_next_with_id().await else {
                 break;
             };
-            let loaded = joined
-                .unwrap_or_else(|_| Err(Error::new(ErrorKind::Kms).detail("a KMS call panicked")))
-                .and_then(|unwrapped| keys.insert(&unwrapped.alias, unwrapped.keys));
+            let loaded = match joined {
+                Ok((_, loaded)) => loaded,
+                Err(failed) => Err(Error::new(ErrorKind::Kms)
+                    .alias(tasks.get(&failed.id()).map_or("", String::as_str))
+                    .detail(
+                        "the KMS call panicked (does the tokio runtime have its \
+                         I/O and time drivers? `enable_all`)",
+                    )),
+            }
+            .and_then(|unwrapped| keys.insert(&unwrapped.alias, unwrapped.keys));
             if let Err(error) = loaded {
                 failures.push(error);
             }

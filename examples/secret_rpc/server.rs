@@ -11,6 +11,11 @@
 //! "Encryption Failed": the client re-initializes. The cause goes to the
 //! server's log (stderr), never to the client, so a client cannot tell a
 //! stale session from a forged one.
+//!
+//! Sessions encrypt the transport, they do not authenticate the caller: as
+//! in the spec, anyone who opens a session (anyone who can fetch the public
+//! key) can call `getSecretData` and read the stored secret. A real service
+//! puts its own authentication (mTLS, a token checked by a layer) in front.
 
 use std::sync::{Arc, Mutex, RwLock};
 

@@ -172,6 +172,15 @@ def test_a_key_file_that_is_not_utf8_fails_the_same_way_in_both(rust, tmp_path):
     with pytest.raises(ef.InvalidKey) as raised:
         ef.Keyring.from_vars(sorted(vars.items()))
     assert str(raised.value) == answer["error"]["message"]
+    # Before, the UnicodeDecodeError (holding the file's bytes) rode along.
+    assert raised.value.__context__ is None
+
+
+def test_key_errors_do_not_keep_the_key_text_as_their_context():
+    for value in ["AAEC\udcff" + KEY_128, KEY_128[:-2] + "!!"]:
+        with pytest.raises(ef.InvalidKey) as raised:
+            ef.Keyring.from_vars([("ENCRYPTED_FIELDS_KEY_PII", value)])
+        assert raised.value.__context__ is None, value
 
 
 @pytest.mark.parametrize("kind", ["directory", "device", "fifo", "too big"])
