@@ -204,9 +204,30 @@ pub(crate) fn open<T>(
                 out,
                 parts.tag,
             )
-            .map_err(|_| Error::new(ErrorKind::AuthenticationFailed).at(binding))?;
+            .map_err(|_| authentication_failed(binding))?;
         read(scratch.as_slice())
     })
+}
+
+/// Says what else the envelope is bound to, when the type declares it, so
+/// a moved envelope is recognisable as one (never the bound values).
+fn authentication_failed(binding: &Binding<'_>) -> Error {
+    let error = Error::new(ErrorKind::AuthenticationFailed);
+    let scope = match (
+        binding.record_bytes().is_empty(),
+        binding.position_bytes().is_empty(),
+    ) {
+        (true, true) => None,
+        (false, true) => Some("bound to its record: moved from another record?"),
+        (true, false) => Some("bound to its position: moved from another place in the value?"),
+        (false, false) => {
+            Some("bound to its record and position: moved from another record or place?")
+        }
+    };
+    match scope {
+        Some(scope) => error.detail(scope).at(binding),
+        None => error.at(binding),
+    }
 }
 
 fn name_too_long(binding: &Binding<'_>) -> Error {

@@ -70,6 +70,12 @@ pub fn seal<T: Serialize, K: Keyring + ?Sized>(
     nonce: Nonce,
 ) -> Result<Sealed<T>, Error> {
     in_scope(binding, nonce, |b| {
+        // (Compared, never sent: see `scope::comparing`.)
+        let nonce = if scope::is_comparing() {
+            Nonce::Deterministic
+        } else {
+            nonce
+        };
         Sealed::seal_with(keyring, b, value, nonce)
     })
 }
@@ -283,14 +289,36 @@ pub fn verify_record_partial<K: Keyring + ?Sized, T: Serialize>(
     record::verify_partial(keyring, record, seal.as_ref(), spec, inaccessible)
 }
 
-/// The seal of a record re-sealed from its partial form.
+/// The seal of a record re-sealed from its partial form, by a service
+/// that can make it (`None` only while comparing, see [`forward_record`]).
 pub fn reseal_record<K: Keyring + ?Sized, T: Serialize>(
     keyring: &K,
     record: &T,
-    old: &Option<RecordSeal>,
     spec: &SealSpec<'_>,
 ) -> Result<Option<RecordSeal>, Error> {
-    record::reseal(keyring, record, old.as_ref(), spec)
+    record::reseal(keyring, record, spec)
+}
+
+/// Whether this keyring cannot make the record's seal, so re-sealing a
+/// partial record must forward it as received ([`forward_record`]).
+pub fn must_forward<K: Keyring + ?Sized>(keyring: &K, spec: &SealSpec<'_>) -> bool {
+    !record::can_seal(keyring, spec) && !scope::is_comparing()
+}
+
+/// A partial record re-sealed by a service that cannot make its seal:
+/// the record as received, byte for byte, if nothing in it changed.
+pub fn forward_record<K, P>(
+    keyring: &K,
+    partial: &P,
+    received: Option<&P::Encrypted>,
+    spec: &SealSpec<'_>,
+) -> Result<P::Encrypted, Error>
+where
+    K: Keyring + ?Sized,
+    P: Encrypt,
+    P::Encrypted: Decrypt<Partial = P> + Clone + Serialize,
+{
+    record::forward(keyring, partial, received, spec)
 }
 
 /// A new seal after re-encryption, if one is due.

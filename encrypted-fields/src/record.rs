@@ -19,6 +19,7 @@ use crate::canonical;
 use crate::error::{Error, ErrorKind};
 use crate::key::{KEY_ID_LEN, KeyId};
 use crate::keyring::Keyring;
+use crate::scope;
 use crate::sealed::missing_alias;
 
 const SEAL_VERSION: u8 = 0x01;
@@ -285,28 +286,75 @@ pub(crate) fn verify_partial<K: Keyring + ?Sized, T: Serialize + ?Sized>(
     verify(keyring, record, seal, spec)
 }
 
-/// The seal of a record re-sealed from its partial form: made again by a
-/// service that holds the key; otherwise the old one passed through, which
-/// a signature check confirms still fits where verifying keys are at hand
-/// (a changed record must be re-sealed by someone who can).
+/// The seal of a record re-sealed from its partial form by a service that
+/// holds the key. A service that does not goes through [`forward`]
+/// instead, except while [`forward`] compares (then: no seal).
 pub(crate) fn reseal<K: Keyring + ?Sized, T: Serialize + ?Sized>(
     keyring: &K,
     record: &T,
-    old: Option<&RecordSeal>,
     spec: &SealSpec<'_>,
 ) -> Result<Option<RecordSeal>, Error> {
     if can_seal(keyring, spec) {
         return seal(keyring, record, spec).map(Some);
     }
-    if spec.kind == SealKind::Signature && can_check(keyring, spec) {
-        verify(keyring, record, old, spec).map_err(|_| {
-            spec.fail(
-                ErrorKind::AuthenticationFailed,
-                "the record changed, and this service cannot sign it: only the signing key's holder may change a signed record",
-            )
-        })?;
+    if scope::is_comparing() {
+        return Ok(None);
     }
-    Ok(old.cloned())
+    Err(cannot_reseal(keyring, spec))
+}
+
+/// A partial record re-sealed by a service that cannot make its seal: the
+/// record as it was received (its seal, and the envelopes of the fields
+/// this service opened, byte for byte) if nothing in it changed; an error
+/// if anything did, since only the seal key's holder may change a sealed
+/// record.
+///
+/// "Changed" is decided without trial decryption of the new value: the
+/// received record is opened again as this keyring opens it, and both
+/// partial values are sealed with deterministic nonces ([`scope::comparing`])
+/// and compared.
+pub(crate) fn forward<K, P>(
+    keyring: &K,
+    partial: &P,
+    received: Option<&P::Encrypted>,
+    spec: &SealSpec<'_>,
+) -> Result<P::Encrypted, Error>
+where
+    K: Keyring + ?Sized,
+    P: crate::traits::Encrypt,
+    P::Encrypted: crate::traits::Decrypt<Partial = P> + Clone + Serialize,
+{
+    let received = received.ok_or_else(|| cannot_reseal(keyring, spec))?;
+    let again =
+        crate::traits::Decrypt::decrypt_partial_into(received, keyring, &mut BTreeSet::new())?;
+    let (now, before) = {
+        let _comparing = scope::comparing();
+        (
+            canonical::encode(&partial.encrypt(keyring)?, spec.member)?,
+            canonical::encode(&again.encrypt(keyring)?, spec.member)?,
+        )
+    };
+    if now == before {
+        Ok(received.clone())
+    } else {
+        Err(spec.fail(
+            ErrorKind::AuthenticationFailed,
+            match spec.kind {
+                SealKind::Mac => "the record changed, and this service cannot seal it again: only the holder of the seal key may change a sealed record",
+                SealKind::Signature => "the record changed, and this service cannot sign it again: only the holder of the signing key may change a signed record",
+            },
+        ))
+    }
+}
+
+fn cannot_reseal<K: Keyring + ?Sized>(keyring: &K, spec: &SealSpec<'_>) -> Error {
+    let missing = missing_alias(keyring, &spec.binding());
+    match spec.kind {
+        SealKind::Mac => missing,
+        SealKind::Signature => {
+            missing.prefixed("no signing key (ENCRYPTED_FIELDS_SIGNING_KEY_...)")
+        }
+    }
 }
 
 /// After re-encryption: a new seal if the record changed or its seal is not
@@ -338,7 +386,7 @@ pub(crate) fn rotate<K: Keyring + ?Sized, T: Serialize + ?Sized>(
     Ok(None)
 }
 
-fn can_seal<K: Keyring + ?Sized>(keyring: &K, spec: &SealSpec<'_>) -> bool {
+pub(crate) fn can_seal<K: Keyring + ?Sized>(keyring: &K, spec: &SealSpec<'_>) -> bool {
     match spec.kind {
         SealKind::Mac => keyring.key_set(spec.alias).is_some(),
         SealKind::Signature => signature::current_id(keyring, spec.alias).is_some(),

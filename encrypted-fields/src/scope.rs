@@ -259,6 +259,31 @@ pub(crate) fn enter_key(key: &str) -> Result<Entered, Error> {
     })
 }
 
+thread_local! {
+    static COMPARING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// While held, every field is sealed with a deterministic nonce, so two
+/// values seal to equal bytes exactly when their plaintexts are equal:
+/// how [`record::forward`](crate::record) tells whether a partial record
+/// changed. What is sealed meanwhile is compared and dropped, never sent.
+#[must_use = "comparison lasts as long as this guard"]
+pub(crate) struct Comparing(bool);
+
+impl Drop for Comparing {
+    fn drop(&mut self) {
+        let _ = COMPARING.try_with(|comparing| comparing.set(self.0));
+    }
+}
+
+pub(crate) fn comparing() -> Comparing {
+    Comparing(COMPARING.with(|comparing| comparing.replace(true)))
+}
+
+pub(crate) fn is_comparing() -> bool {
+    COMPARING.with(std::cell::Cell::get)
+}
+
 /// Runs `f` with `binding` in the current scope.
 pub(crate) fn scoped<R>(binding: &Binding<'_>, f: impl FnOnce(&Binding<'_>) -> R) -> R {
     CURRENT.with(|current| match current.try_borrow() {

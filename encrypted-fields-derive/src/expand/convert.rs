@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, WhereClause};
 
-use super::{Names, Op, SEAL_FIELD, arms, binding, nonce};
+use super::{Names, Op, RECEIVED_FIELD, SEAL_FIELD, arms, binding, nonce};
 use crate::ast::{Body, Container, Field, Mode, SealKind};
 use crate::bound;
 
@@ -32,6 +32,7 @@ pub(super) fn encrypt_impl(
     };
     let body = convert(container, companion, op);
     let seal = record_seal_step(container, op);
+    let forward = forward_step(container, op);
     quote! {
         #[automatically_derived]
         impl #impl_generics ::encrypted_fields::Encrypt for #self_ident #ty_generics #bounds {
@@ -42,6 +43,7 @@ pub(super) fn encrypt_impl(
                 &self,
                 __keyring: &__EncryptedFieldsKeyring,
             ) -> ::core::result::Result<Self::Encrypted, ::encrypted_fields::Error> {
+                #forward
                 #[allow(unused_mut)]
                 let mut __encrypted = #body;
                 #seal
@@ -148,8 +150,7 @@ fn record_seal_step(container: &Container<'_>, op: Op) -> TokenStream {
             );
         },
         Op::Reseal => quote! {
-            __encrypted.#field =
-                #private::reseal_record(__keyring, &__encrypted, &self.#field, #how)?;
+            __encrypted.#field = #private::reseal_record(__keyring, &__encrypted, #how)?;
         },
         Op::Decrypt => quote! {
             #private::verify_record(__keyring, self, &self.#field, #how)?;
@@ -157,6 +158,29 @@ fn record_seal_step(container: &Container<'_>, op: Op) -> TokenStream {
         Op::Partial => quote! {
             #private::verify_record_partial(__keyring, self, &self.#field, #how, __inaccessible)?;
         },
+    }
+}
+
+/// Re-sealing a partial sealed record with a keyring that cannot make its
+/// seal: the record as received, if unchanged (`forward_record`).
+fn forward_step(container: &Container<'_>, op: Op) -> TokenStream {
+    let (Some(seal), Op::Reseal) = (container.record_seal(), op) else {
+        return TokenStream::new();
+    };
+    let private = quote!(::encrypted_fields::__private);
+    let received = format_ident!("{}", RECEIVED_FIELD);
+    let (context, alias, member) = (container.context(), seal.alias, seal.member);
+    let kind = seal_kind(seal.kind);
+    quote! {
+        let __spec = #private::SealSpec::new(#kind, #alias, #context, #member);
+        if #private::must_forward(__keyring, &__spec) {
+            return #private::forward_record(
+                __keyring,
+                self,
+                ::core::option::Option::as_deref(&self.#received),
+                &__spec,
+            );
+        }
     }
 }
 
@@ -217,10 +241,15 @@ fn convert(container: &Container<'_>, target: &Ident, op: Op) -> TokenStream {
     let is_enum = matches!(container.body, Body::Enum(_));
     let seal = container.record_seal().map(|_| {
         let field = format_ident!("{}", SEAL_FIELD);
+        let received = format_ident!("{}", RECEIVED_FIELD);
         match op {
             // Set by the seal step once every field is sealed.
             Op::Encrypt | Op::Reseal => quote!(#field: ::core::option::Option::None,),
-            Op::Partial => quote!(#field: ::core::clone::Clone::clone(&self.#field),),
+            Op::Partial => quote! {
+                #received: ::core::option::Option::Some(::std::boxed::Box::new(
+                    ::core::clone::Clone::clone(self),
+                )),
+            },
             Op::Decrypt => quote!(),
         }
     });

@@ -50,6 +50,9 @@ impl Names {
 /// The companion's field holding a record seal (serialized under the
 /// seal's member name).
 pub(crate) const SEAL_FIELD: &str = "__encrypted_fields_seal";
+/// The partial type's field holding a sealed record as it was received, so
+/// a service that cannot make the seal forwards it byte for byte.
+pub(crate) const RECEIVED_FIELD: &str = "__encrypted_fields_received";
 
 #[derive(Clone, Copy, PartialEq)]
 enum Generated {

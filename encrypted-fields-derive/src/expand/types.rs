@@ -7,7 +7,7 @@ use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 use syn::{Ident, WhereClause};
 
-use super::{Generated, SEAL_FIELD};
+use super::{Generated, Names, RECEIVED_FIELD, SEAL_FIELD};
 use crate::ast::{Body, Container, Field, Mode, Shape};
 use crate::bound;
 
@@ -133,22 +133,31 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
     }
 }
 
-/// The field that holds a record seal, in the companion (serialized under
-/// the seal's member name; absent until sealed) and in the partial type.
+/// The field a sealed record's generated types add: in the companion, the
+/// seal (serialized under the seal's member name; absent until sealed); in
+/// the partial type, the record as received.
 fn seal_field(container: &Container<'_>, generated: Generated) -> Option<TokenStream> {
     let seal = container.record_seal()?;
     let vis = &container.input.vis;
-    let name = format_ident!("{}", SEAL_FIELD);
-    let member = &seal.member;
-    let serde = (generated == Generated::Companion).then(|| {
-        quote! {
-            #[serde(rename = #member, default, skip_serializing_if = "::core::option::Option::is_none")]
+    Some(match generated {
+        Generated::Companion => {
+            let name = format_ident!("{}", SEAL_FIELD);
+            let member = &seal.member;
+            quote! {
+                #[doc = "The record seal: a MAC or signature over every other member."]
+                #[serde(rename = #member, default, skip_serializing_if = "::core::option::Option::is_none")]
+                #vis #name: ::core::option::Option<::encrypted_fields::RecordSeal>
+            }
         }
-    });
-    Some(quote! {
-        #[doc = "The record seal: a MAC or signature over every other member."]
-        #serde
-        #vis #name: ::core::option::Option<::encrypted_fields::RecordSeal>
+        Generated::Partial => {
+            let name = format_ident!("{}", RECEIVED_FIELD);
+            let companion = Names::new(&container.input.ident).companion;
+            let (_, ty_generics, _) = container.input.generics.split_for_impl();
+            quote! {
+                #[doc = "The record as received: what a service that cannot make its seal forwards, if nothing changed."]
+                #vis #name: ::core::option::Option<::std::boxed::Box<#companion #ty_generics>>
+            }
+        }
     })
 }
 

@@ -1,0 +1,344 @@
+//! Record seals and record binding alongside partial decryption,
+//! forwarding and rotation (issue 14, item 5): a service that lacks the
+//! seal's key reports its alias and forwards the record byte for byte; one
+//! that changes a record must hold the key that seals it; a seal that is
+//! there to check and wrong is always an error; `reencrypt` rotates seals.
+
+mod common;
+
+use encrypted_fields::{
+    Decrypt, Encrypt, EnvKeyring, ErrorKind, MaybeSealed, RecordSeal, SigningKey,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(seal = "records")]
+struct Account {
+    #[encrypt(bind)]
+    id: u64,
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(key = "banking")]
+    iban: String,
+    balance: i64,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(sign = "records")]
+struct SignedAccount {
+    #[encrypt(bind)]
+    id: u64,
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(key = "banking")]
+    iban: String,
+    balance: i64,
+}
+
+const RECORDS: &str = "cmVjb3Jkcy1rZXktMDAwMDAwMDAwMDAwMDAwMDAwMDA=";
+const RECORDS_NEXT: &str = "bmV4dC1yZWNvcmRzLWtleS0wMDAwMDAwMDAwMDAwMDA=";
+const SIGNING: &str = "c2lnbmluZy1zZWVkLTAwMDAwMDAwMDAwMDAwMDAwMDA=";
+const SIGNING_NEXT: &str = "bmV4dC1zaWduaW5nLXNlZWQtMDAwMDAwMDAwMDAwMDA=";
+
+/// A keyring of the named parts: `pii`, `banking`, `records` (MAC key),
+/// `sign` (signing key), `verify` (verifying key only).
+fn keyring(parts: &[&str]) -> EnvKeyring {
+    let mut vars: Vec<(&str, String)> = Vec::new();
+    for part in parts {
+        match *part {
+            "pii" => vars.push(("ENCRYPTED_FIELDS_KEY_PII", common::PII_256.into())),
+            "banking" => vars.push((
+                "ENCRYPTED_FIELDS_KEY_BANKING",
+                common::payments::BANKING.into(),
+            )),
+            "records" => vars.push(("ENCRYPTED_FIELDS_KEY_RECORDS", RECORDS.into())),
+            "sign" => vars.push(("ENCRYPTED_FIELDS_SIGNING_KEY_RECORDS", SIGNING.into())),
+            "verify" => vars.push((
+                "ENCRYPTED_FIELDS_VERIFYING_KEY_RECORDS",
+                SigningKey::from_base64(SIGNING).unwrap().verifying_key(),
+            )),
+            other => panic!("no part {other}"),
+        }
+    }
+    EnvKeyring::from_vars(vars).unwrap()
+}
+
+fn account(id: u64) -> Account {
+    Account {
+        id,
+        email: format!("user{id}@example.com"),
+        iban: format!("DE8937040044053201300{id}"),
+        balance: 1_000,
+    }
+}
+
+fn signed(id: u64) -> SignedAccount {
+    let Account {
+        id,
+        email,
+        iban,
+        balance,
+    } = account(id);
+    SignedAccount {
+        id,
+        email,
+        iban,
+        balance,
+    }
+}
+
+fn seal_of(json: &str) -> RecordSeal {
+    let value: Value = serde_json::from_str(json).unwrap();
+    serde_json::from_value(value["_seal"].clone()).unwrap()
+}
+
+#[test]
+fn a_service_without_the_seal_key_lists_it_and_forwards_byte_for_byte() {
+    let sent = serde_json::to_string(
+        &account(1)
+            .encrypt(&keyring(&["pii", "banking", "records"]))
+            .unwrap(),
+    )
+    .unwrap();
+    let wire: EncryptedAccount = serde_json::from_str(&sent).unwrap();
+    let pii_only = keyring(&["pii"]);
+    let partial = wire.decrypt_partial(&pii_only).unwrap();
+    assert_eq!(partial.inaccessible, ["banking", "records"]);
+    assert_eq!(
+        partial.value.email.open().map(String::as_str),
+        Some("user1@example.com")
+    );
+    let forwarded = serde_json::to_string(&partial.value.encrypt(&pii_only).unwrap()).unwrap();
+    assert_eq!(forwarded, sent, "forwarded byte for byte");
+
+    // The same with a signature and a service holding no verifying key.
+    let producer = keyring(&["pii", "banking", "sign"]);
+    let sent = serde_json::to_string(&signed(1).encrypt(&producer).unwrap()).unwrap();
+    let wire: EncryptedSignedAccount = serde_json::from_str(&sent).unwrap();
+    let partial = wire.decrypt_partial(&pii_only).unwrap();
+    assert_eq!(partial.inaccessible, ["banking", "records"]);
+    let forwarded = serde_json::to_string(&partial.value.encrypt(&pii_only).unwrap()).unwrap();
+    assert_eq!(forwarded, sent);
+    let consumer = keyring(&["pii", "banking", "verify"]);
+    let back: EncryptedSignedAccount = serde_json::from_str(&forwarded).unwrap();
+    assert_eq!(back.decrypt(&consumer).unwrap(), signed(1));
+}
+
+#[test]
+fn a_wrong_seal_is_an_error_wherever_it_can_be_checked() {
+    let full = keyring(&["pii", "banking", "records"]);
+    let sent = serde_json::to_value(account(1).encrypt(&full).unwrap()).unwrap();
+    let mut edited = sent.clone();
+    edited["balance"] = 1_000_000.into();
+    let mut no_seal = sent.clone();
+    no_seal.as_object_mut().unwrap().remove("_seal");
+    let mut other_seal = sent.clone();
+    other_seal["_seal"] =
+        serde_json::to_value(account(2).encrypt(&full).unwrap()).unwrap()["_seal"].clone();
+    // A service holding the MAC key but neither field key still checks.
+    let checkers = [full, keyring(&["pii", "records"]), keyring(&["records"])];
+    for (case, attacked) in [
+        ("edited", &edited),
+        ("no seal", &no_seal),
+        ("other seal", &other_seal),
+    ] {
+        let wire: EncryptedAccount = serde_json::from_value(attacked.clone()).unwrap();
+        for checker in &checkers {
+            let error = wire.decrypt_partial(checker).unwrap_err();
+            assert_eq!(
+                error.kind(),
+                ErrorKind::AuthenticationFailed,
+                "{case}: {error}"
+            );
+            assert_eq!(error.key_alias(), Some("records"), "{case}");
+            let message = error.to_string();
+            assert!(!message.contains("user1"), "{message}");
+        }
+    }
+    // A signature checked with the verifying key alone.
+    let producer = keyring(&["pii", "banking", "sign"]);
+    let mut edited = serde_json::to_value(signed(1).encrypt(&producer).unwrap()).unwrap();
+    edited["balance"] = 0.into();
+    let wire: EncryptedSignedAccount = serde_json::from_value(edited).unwrap();
+    let error = wire.decrypt_partial(&keyring(&["verify"])).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AuthenticationFailed, "{error}");
+}
+
+#[test]
+fn a_service_that_changes_a_record_must_hold_its_sealing_key() {
+    let full = keyring(&["pii", "banking", "records"]);
+    let wire = account(1).encrypt(&full).unwrap();
+
+    // Holding `pii` and the MAC key: the change is sealed again.
+    let editor = keyring(&["pii", "records"]);
+    let mut view = wire.decrypt_partial(&editor).unwrap().value;
+    view.email = MaybeSealed::Open("new@example.com".into());
+    view.balance = 5;
+    let changed = view.encrypt(&editor).unwrap();
+    let back = changed.decrypt(&full).unwrap();
+    assert_eq!((back.email.as_str(), back.balance), ("new@example.com", 5));
+
+    // Without the MAC key a changed record cannot be sent on: it is refused
+    // where it is changed, not only downstream.
+    let pii_only = keyring(&["pii"]);
+    let mut view = wire.decrypt_partial(&pii_only).unwrap().value;
+    view.balance = 5;
+    let error = view.encrypt(&pii_only).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AuthenticationFailed, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("only the holder of the seal key"),
+        "{error}"
+    );
+    // An opened field set to another value is a change too.
+    let mut view = wire.decrypt_partial(&pii_only).unwrap().value;
+    view.email = MaybeSealed::Open("user2@example.com".into());
+    assert!(view.encrypt(&pii_only).is_err());
+
+    // A signed record: a service with field keys and the verifying key,
+    // but not the signing key, cannot send a changed record on.
+    let producer = keyring(&["pii", "banking", "sign"]);
+    let wire = signed(1).encrypt(&producer).unwrap();
+    let reader = keyring(&["pii", "banking", "verify"]);
+    let mut view = wire.decrypt_partial(&reader).unwrap().value;
+    view.iban = MaybeSealed::Open("GB33BUKB20201555555555".into());
+    let error = view.encrypt(&reader).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AuthenticationFailed, "{error}");
+    assert!(
+        error
+            .to_string()
+            .contains("only the holder of the signing key"),
+        "{error}"
+    );
+    // Unchanged, it forwards.
+    let view = wire.decrypt_partial(&reader).unwrap().value;
+    assert_eq!(
+        view.encrypt(&reader).unwrap().decrypt(&reader).unwrap(),
+        signed(1)
+    );
+}
+
+#[test]
+fn reencrypt_rotates_the_seal_with_the_fields() {
+    let old = keyring(&["pii", "banking", "records"]);
+    let mut wire = account(1).encrypt(&old).unwrap();
+    let old_seal = seal_of(&serde_json::to_string(&wire).unwrap());
+
+    let rotating = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", common::PII_256.to_owned()),
+        (
+            "ENCRYPTED_FIELDS_KEY_BANKING",
+            common::payments::BANKING.to_owned(),
+        ),
+        (
+            "ENCRYPTED_FIELDS_KEY_RECORDS",
+            format!("{RECORDS_NEXT},{RECORDS}"),
+        ),
+    ])
+    .unwrap();
+    assert_eq!(
+        wire.reencrypt(&rotating).unwrap(),
+        1,
+        "the seal alone changed"
+    );
+    let new_seal = seal_of(&serde_json::to_string(&wire).unwrap());
+    assert_ne!(new_seal.key_id(), old_seal.key_id());
+    let new_only = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", common::PII_256.to_owned()),
+        (
+            "ENCRYPTED_FIELDS_KEY_BANKING",
+            common::payments::BANKING.to_owned(),
+        ),
+        ("ENCRYPTED_FIELDS_KEY_RECORDS", RECORDS_NEXT.to_owned()),
+    ])
+    .unwrap();
+    assert_eq!(wire.decrypt(&new_only).unwrap(), account(1));
+    assert_eq!(
+        wire.reencrypt(&rotating).unwrap(),
+        0,
+        "nothing left to rotate"
+    );
+
+    // A new signing key: the record is signed again, and consumers holding
+    // both verifying keys read old and new records.
+    let producer = keyring(&["pii", "banking", "sign"]);
+    let mut wire = signed(1).encrypt(&producer).unwrap();
+    let unrotated = wire.clone();
+    let next = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", common::PII_256.to_owned()),
+        (
+            "ENCRYPTED_FIELDS_KEY_BANKING",
+            common::payments::BANKING.to_owned(),
+        ),
+        (
+            "ENCRYPTED_FIELDS_SIGNING_KEY_RECORDS",
+            format!("{SIGNING_NEXT},{SIGNING}"),
+        ),
+    ])
+    .unwrap();
+    assert_eq!(wire.reencrypt(&next).unwrap(), 1);
+    let both = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", common::PII_256.to_owned()),
+        (
+            "ENCRYPTED_FIELDS_KEY_BANKING",
+            common::payments::BANKING.to_owned(),
+        ),
+        (
+            "ENCRYPTED_FIELDS_VERIFYING_KEY_RECORDS",
+            format!(
+                "{},{}",
+                SigningKey::from_base64(SIGNING_NEXT)
+                    .unwrap()
+                    .verifying_key(),
+                SigningKey::from_base64(SIGNING).unwrap().verifying_key()
+            ),
+        ),
+    ])
+    .unwrap();
+    assert_eq!(wire.decrypt(&both).unwrap(), signed(1));
+    assert_eq!(unrotated.decrypt(&both).unwrap(), signed(1));
+    let error = wire
+        .decrypt(&keyring(&["pii", "banking", "verify"]))
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::UnknownKeyId, "{error}");
+}
+
+/// An envelope pasted into another record's JSON fails naming the field.
+#[test]
+fn an_envelope_moved_to_another_record_names_the_field() {
+    let full = keyring(&["pii", "banking", "records"]);
+    // Bound but unsealed, so only the binding stands in the way.
+    #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+    struct Customer {
+        #[encrypt(bind)]
+        id: u64,
+        #[encrypt(key = "pii")]
+        email: String,
+    }
+    let one = serde_json::to_value(
+        Customer {
+            id: 1,
+            email: "a@example.com".into(),
+        }
+        .encrypt(&full)
+        .unwrap(),
+    )
+    .unwrap();
+    let mut two = serde_json::to_value(
+        Customer {
+            id: 2,
+            email: "b@example.com".into(),
+        }
+        .encrypt(&full)
+        .unwrap(),
+    )
+    .unwrap();
+    two["email"] = one["email"].clone();
+    let wire: EncryptedCustomer = serde_json::from_value(two).unwrap();
+    let error = wire.decrypt(&full).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AuthenticationFailed, "{error}");
+    assert_eq!(error.field(), Some("email"));
+    assert!(error.to_string().contains("record"), "{error}");
+}
