@@ -8,7 +8,9 @@ use std::ops::Range;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use encrypted_fields::{Binding, KeyId, Keyring, Nonce, Sealed};
+use encrypted_fields::{
+    Binding, KeyId, Keyring, Nonce, RecordBinding, RecordSeal, SealKind, SealSpec, Sealed,
+};
 use serde_json::value::RawValue;
 
 use crate::{Outcome, Usage, keys};
@@ -53,6 +55,103 @@ pub struct FieldArgs {
     /// `decrypt` would show it.
     #[arg(long)]
     pub skip_sealed: bool,
+    /// Binds every random field's envelope to the record: the value at this
+    /// pointer (a top-level member, such as `/id`), as the library's
+    /// `#[encrypt(bind)]` on that field does for the --context type. An
+    /// envelope moved to another record then fails to open. Repeatable.
+    #[arg(long = "bind", value_name = "POINTER")]
+    pub bind: Vec<String>,
+    /// Seals the whole record with a MAC under ALIAS (as the library's
+    /// `#[encrypt(seal = "ALIAS")]` on the --context type), in the member
+    /// --seal-member: `decrypt` and `rotate` check it, so an edited,
+    /// added, removed or swapped member is refused.
+    #[arg(long, value_name = "ALIAS", conflicts_with = "sign")]
+    pub seal: Option<String>,
+    /// As --seal, with an Ed25519 signature: `encrypt` needs the signing key
+    /// (ENCRYPTED_FIELDS_SIGNING_KEY_<ALIAS>), `decrypt` a verifying key
+    /// (ENCRYPTED_FIELDS_VERIFYING_KEY_<ALIAS>, or the signing key).
+    #[arg(long, value_name = "ALIAS")]
+    pub sign: Option<String>,
+    /// The member that holds the seal.
+    #[arg(long, value_name = "NAME", default_value = "_seal")]
+    pub seal_member: String,
+}
+
+/// What --bind, --seal and --sign declare for the record.
+struct RecordOptions {
+    context: String,
+    /// Top-level member names whose values identify the record.
+    bind: Vec<String>,
+    seal: Option<(SealKind, String)>,
+    member: String,
+}
+
+impl RecordOptions {
+    fn new(args: &FieldArgs) -> Result<Option<Self>, Usage> {
+        let seal = match (&args.seal, &args.sign) {
+            (Some(alias), _) => Some((SealKind::Mac, alias.clone())),
+            (_, Some(alias)) => Some((SealKind::Signature, alias.clone())),
+            (None, None) => None,
+        };
+        if args.bind.is_empty() && seal.is_none() {
+            return Ok(None);
+        }
+        let context = args.context.clone().ok_or_else(|| {
+            Usage("--bind, --seal and --sign need --context: the record's type".to_owned())
+        })?;
+        if let Some((_, alias)) = &seal
+            && !encrypted_fields::is_valid_alias(alias)
+        {
+            return Err(Usage(format!("`{alias}` is not an alias")));
+        }
+        let bind = args
+            .bind
+            .iter()
+            .map(|pointer| match pointer.strip_prefix('/').map(unescape) {
+                Some(Some(name)) if !pointer[1..].contains('/') => Ok(name),
+                _ => Err(Usage(format!(
+                    "--bind {pointer}: expected a top-level member, such as /id"
+                ))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(Some(RecordOptions {
+            context,
+            bind,
+            seal,
+            member: args.seal_member.clone(),
+        }))
+    }
+
+    fn spec(&self) -> Option<SealSpec<'_>> {
+        let (kind, alias) = self.seal.as_ref()?;
+        Some(SealSpec::new(*kind, alias, &self.context, &self.member))
+    }
+
+    /// The record binding of `text`: each bound member's value as JSON text,
+    /// written as the library writes it.
+    fn record(&self, text: &str) -> Result<RecordBinding, String> {
+        let mut values = Vec::new();
+        for name in &self.bind {
+            let pointer = format!("/{}", name.replace('~', "~0").replace('/', "~1"));
+            let located = locate(text, &pointer).map_err(|e| format!("{pointer}: {e}"))?;
+            let Some(located) = located else {
+                return Err(format!(
+                    "{pointer}: the record has no such value to bind to"
+                ));
+            };
+            let value = plaintext(&text[located.span], Nonce::Deterministic)
+                .map_err(|e| format!("{pointer}: {e}"))?;
+            values.push((name.as_str(), value));
+        }
+        let fields: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.get())).collect();
+        let mut record = RecordBinding::new();
+        if !fields.is_empty() {
+            record
+                .push_type(&self.context, &fields)
+                .map_err(|e| e.to_string())?;
+        }
+        Ok(record)
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -114,6 +213,7 @@ pub struct Fields {
     primaries: Vec<KeyId>,
     allow_missing: bool,
     skip_sealed: bool,
+    record: Option<RecordOptions>,
 }
 
 /// Something `apply` leaves as it was, for the caller to report.
@@ -136,6 +236,7 @@ pub enum Direction {
 
 impl Fields {
     pub fn new(args: FieldArgs) -> Result<Self, Box<dyn std::error::Error>> {
+        let record = RecordOptions::new(&args)?;
         let specs: Vec<(FieldSpec, String)> = args
             .specs
             .into_iter()
@@ -152,14 +253,27 @@ impl Fields {
         let (keyring, primaries) = keys::keyring(args.kms)?;
         // A missing alias is configuration, not a bad record: stop before
         // the first one rather than fail every record.
-        let aliases: Vec<&str> = specs.iter().map(|(spec, _)| spec.alias.as_str()).collect();
+        let mut aliases: Vec<&str> = specs.iter().map(|(spec, _)| spec.alias.as_str()).collect();
+        if let Some((SealKind::Mac, alias)) = record.as_ref().and_then(|r| r.seal.as_ref()) {
+            aliases.push(alias);
+        }
         keyring.require(&aliases)?;
+        if let Some((SealKind::Signature, alias)) = record.as_ref().and_then(|r| r.seal.as_ref())
+            && keyring.verifying_keys(alias).is_none()
+        {
+            return Err(format!(
+                "no signing or verifying key for alias `{alias}` \
+                 (ENCRYPTED_FIELDS_SIGNING_KEY_* or ENCRYPTED_FIELDS_VERIFYING_KEY_*)"
+            )
+            .into());
+        }
         Ok(Fields {
             specs,
             keyring,
             primaries,
             allow_missing: args.allow_missing,
             skip_sealed: args.skip_sealed,
+            record,
         })
     }
 
@@ -178,8 +292,23 @@ impl Fields {
     ) -> Result<(String, usize), String> {
         let mut text = text.to_owned();
         let mut changed = 0;
+        let record = match &self.record {
+            Some(options) => options.record(&text)?,
+            None => RecordBinding::new(),
+        };
+        let spec = self.record.as_ref().and_then(RecordOptions::spec);
+        let received_seal = match &spec {
+            Some(spec) => self.check_seal(&text, spec, direction)?,
+            None => None,
+        };
         for (spec, context) in &self.specs {
             let binding = Binding::new(&spec.alias, context, &spec.field);
+            // Deterministic fields stay unbound, as in the library: equal
+            // values must match across records.
+            let binding = match spec.nonce {
+                Nonce::Random => binding.in_record(&record),
+                Nonce::Deterministic => binding,
+            };
             let fail = |error: &dyn std::fmt::Display| format!("{}: {error}", spec.pointer);
             let Some(located) = locate(&text, &spec.pointer).map_err(|e| fail(&e))? else {
                 if !self.allow_missing {
@@ -254,8 +383,143 @@ impl Fields {
                 changed += 1;
             }
         }
+        if let Some(spec) = &spec {
+            changed += self.finish_seal(&mut text, spec, direction, received_seal)?;
+        }
         Ok((text, changed))
     }
+
+    /// The seal the document arrives with: checked for `decrypt` and
+    /// `rotate` (before any field is touched); for `encrypt`, a document
+    /// that has one is refused unless --skip-sealed (then checked, and
+    /// kept).
+    fn check_seal(
+        &self,
+        text: &str,
+        spec: &SealSpec<'_>,
+        direction: Direction,
+    ) -> Result<Option<(Range<usize>, RecordSeal)>, String> {
+        let member = spec.member();
+        let fail = |error: &dyn std::fmt::Display| format!("the record seal ({member}): {error}");
+        let pointer = format!("/{}", member.replace('~', "~0").replace('/', "~1"));
+        let located = locate(text, &pointer).map_err(|e| fail(&e))?;
+        let seal = match &located {
+            Some(located) => Some(
+                serde_json::from_str::<RecordSeal>(&text[located.span.clone()])
+                    .map_err(|_| fail(&"not a record seal"))?,
+            ),
+            None => None,
+        };
+        if matches!(direction, Direction::Encrypt) && seal.is_some() && !self.skip_sealed {
+            return Err(fail(
+                &"the record is already sealed: refusing to seal it again \
+                  (--skip-sealed keeps it, for re-running on your own output)",
+            ));
+        }
+        if seal.is_some() || !matches!(direction, Direction::Encrypt) {
+            spec.verify_json(&*self.keyring, text, seal.as_ref())
+                .map_err(|e| fail(&e))?;
+        }
+        Ok(located.map(|l| l.span).zip(seal))
+    }
+
+    /// The seal after the fields: made (`encrypt`), made again if anything
+    /// changed or it is not under the current key (`rotate`), or removed,
+    /// as the plain record has none (`decrypt`). Returns 1 if it changed.
+    fn finish_seal(
+        &self,
+        text: &mut String,
+        spec: &SealSpec<'_>,
+        direction: Direction,
+        received: Option<(Range<usize>, RecordSeal)>,
+    ) -> Result<usize, String> {
+        let fail =
+            |error: &dyn std::fmt::Display| format!("the record seal ({}): {error}", spec.member());
+        let seal_text = |seal: &RecordSeal| serde_json::to_string(seal).map_err(|e| fail(&e));
+        match (direction, received) {
+            (Direction::Decrypt, Some((span, _))) => {
+                remove_member(text, span).ok_or_else(|| fail(&"cannot remove the member"))?;
+                Ok(0)
+            }
+            (Direction::Decrypt, None) => Ok(0),
+            (Direction::Encrypt, Some(_)) => Ok(0),
+            (Direction::Encrypt, None) => {
+                let seal = spec.seal_json(&*self.keyring, text).map_err(|e| fail(&e))?;
+                let member = serde_json::to_string(spec.member()).map_err(|e| fail(&e))?;
+                append_member(text, &member, &seal_text(&seal)?)
+                    .ok_or_else(|| fail(&"the record is not a JSON object"))?;
+                Ok(1)
+            }
+            (Direction::Rotate, received) => {
+                let seal = spec.seal_json(&*self.keyring, text).map_err(|e| fail(&e))?;
+                match received {
+                    Some((_, old)) if old == seal => Ok(0),
+                    Some((span, _)) => {
+                        text.replace_range(span, &seal_text(&seal)?);
+                        Ok(1)
+                    }
+                    None => Err(fail(&"missing")),
+                }
+            }
+        }
+    }
+}
+
+/// Adds `"name": value` as the last member of the top-level object.
+fn append_member(text: &mut String, name: &str, value: &str) -> Option<()> {
+    let end = text.trim_end().len();
+    let close = end
+        .checked_sub(1)
+        .filter(|&at| text.as_bytes()[at] == b'}')?;
+    let body = text[..close].trim_end();
+    let empty = body.trim_start().ends_with('{');
+    let separator = if empty { "" } else { "," };
+    text.insert_str(close, &format!("{separator}{name}:{value}"));
+    Some(())
+}
+
+/// Removes the top-level member whose value spans `value`, with its name
+/// and one separating comma, leaving every other byte as it was.
+fn remove_member(text: &mut String, value: Range<usize>) -> Option<()> {
+    let bytes = text.as_bytes();
+    let skip_back = |mut at: usize| {
+        while at > 0 && bytes[at - 1].is_ascii_whitespace() {
+            at -= 1;
+        }
+        at
+    };
+    // Back over `:` to the name's closing quote, then to its opening one
+    // (a quote preceded by an even number of backslashes).
+    let colon = skip_back(value.start).checked_sub(1)?;
+    (bytes[colon] == b':').then_some(())?;
+    let close = skip_back(colon).checked_sub(1)?;
+    (bytes[close] == b'"').then_some(())?;
+    let open = (0..close).rev().find(|&at| {
+        bytes[at] == b'"'
+            && bytes[..at]
+                .iter()
+                .rev()
+                .take_while(|&&b| b == b'\\')
+                .count()
+                % 2
+                == 0
+    })?;
+    let mut after = value.end;
+    while after < bytes.len() && bytes[after].is_ascii_whitespace() {
+        after += 1;
+    }
+    let range = if bytes.get(after) == Some(&b',') {
+        open..after + 1
+    } else {
+        // The last member: take the comma before it instead.
+        let before = skip_back(open);
+        match before.checked_sub(1).map(|at| bytes[at]) {
+            Some(b',') => before - 1..value.end,
+            _ => open..value.end,
+        }
+    };
+    text.replace_range(range, "");
+    Some(())
 }
 
 /// What a value is sealed as: its exact text, never a reparsed copy (a

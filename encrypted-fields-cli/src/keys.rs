@@ -179,7 +179,34 @@ pub fn keyring(kms: bool) -> Result<(Box<dyn Keyring>, Vec<KeyId>), Box<dyn std:
             .await
     })?;
     let ids = primaries(&keyring, keyring.aliases());
-    Ok((Box::new(keyring), ids))
+    let signing = EnvKeyring::from_env()?;
+    Ok((Box::new(KmsWithSigning { keyring, signing }), ids))
+}
+
+/// The KMS keysets, with the signing and verifying keys of the environment
+/// (`ENCRYPTED_FIELDS_SIGNING_KEY_*`, `..._VERIFYING_KEY_*`), which KMS
+/// does not wrap.
+struct KmsWithSigning {
+    keyring: KmsKeyring,
+    signing: EnvKeyring,
+}
+
+impl Keyring for KmsWithSigning {
+    fn key_set(&self, alias: &str) -> Option<&encrypted_fields::KeySet> {
+        self.keyring.key_set(alias)
+    }
+
+    fn load_failure(&self, alias: &str) -> Option<&encrypted_fields::Error> {
+        self.keyring.load_failure(alias)
+    }
+
+    fn signing_key(&self, alias: &str) -> Option<&encrypted_fields::SigningKey> {
+        self.signing.signing_key(alias)
+    }
+
+    fn verifying_keys(&self, alias: &str) -> Option<&encrypted_fields::VerifyingKeys> {
+        self.signing.verifying_keys(alias)
+    }
 }
 
 /// A KMS client configured the standard AWS way (environment, profile;

@@ -1001,3 +1001,174 @@ fn rotate_fails_a_record_whose_inner_envelopes_it_cannot_reach() {
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(context = "customer", seal = "records")]
+struct SealedCustomer {
+    #[encrypt(bind)]
+    id: u64,
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(key = "banking")]
+    account: Account,
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(context = "customer", sign = "records")]
+struct SignedCustomer {
+    #[encrypt(bind)]
+    id: u64,
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(key = "banking")]
+    account: Account,
+}
+
+/// `--bind`, `--seal` and `--sign` make what the library's `bind`, `seal`
+/// and `sign` make: each side opens the other's records, and the attacks
+/// they stop are refused by the command too.
+#[test]
+fn bound_and_sealed_records_interoperate_with_the_library() {
+    let (_, signing) = encrypted_fields::SigningKey::generate();
+    let mut env = key_env(&key(), &key());
+    env.push(("ENCRYPTED_FIELDS_KEY_RECORDS".into(), key()));
+    env.push((
+        "ENCRYPTED_FIELDS_SIGNING_KEY_RECORDS".into(),
+        signing.expose_secret().to_owned(),
+    ));
+    let keys = keyring(&env);
+    let plain = |id: u64| serde_json::to_string(&customer(id)).unwrap();
+    let with = |command: &str, mode: &[&str], doc: &str| {
+        run(
+            cli(&env)
+                .args([command, "--context", "customer", "--bind", "/id"])
+                .args(mode)
+                .args(FIELDS),
+            doc,
+        )
+    };
+    let mac = ["--seal", "records"];
+    let sig = ["--sign", "records"];
+
+    // Command to library.
+    let out = with("encrypt", &mac, &plain(1));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let wire: EncryptedSealedCustomer = serde_json::from_slice(&out.stdout).unwrap();
+    let back = wire.decrypt(&keys).unwrap();
+    assert_eq!((back.id, back.email), (1, customer(1).email));
+    let out = with("encrypt", &sig, &plain(1));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let wire: EncryptedSignedCustomer = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(wire.decrypt(&keys).unwrap().email, customer(1).email);
+
+    // Library to command: the seal is checked and removed.
+    let sealed = |id: u64| {
+        let c = customer(id);
+        let value = SealedCustomer {
+            id: c.id,
+            email: c.email,
+            account: c.account,
+        };
+        serde_json::to_value(value.encrypt(&keys).unwrap()).unwrap()
+    };
+    let out = with("decrypt", &mac, &sealed(2).to_string());
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let opened: Customer = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(opened, customer(2));
+    assert!(!text(&out.stdout).contains("_seal"));
+
+    // Attacks: an envelope from another record, an edited plain member, a
+    // removed seal. Each is refused, naming what failed.
+    let mut moved = sealed(3);
+    moved["email"] = sealed(4)["email"].clone();
+    let mut edited = sealed(3);
+    edited["id"] = 4.into();
+    let mut unsealed = sealed(3);
+    unsealed.as_object_mut().unwrap().remove("_seal");
+    for (case, doc, expect) in [
+        ("moved", &moved, "record seal"),
+        ("edited", &edited, "record seal"),
+        ("unsealed", &unsealed, "missing"),
+    ] {
+        let out = with("decrypt", &mac, &doc.to_string());
+        assert_eq!(out.status.code(), Some(1), "{case}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expect), "{case}: {stderr}");
+        assert!(!stderr.contains("example.com"), "{case}: {stderr}");
+    }
+    // Without the seal, binding alone stops the moved envelope.
+    let bound_only = |id: u64| {
+        let out = run(
+            cli(&env)
+                .args(["encrypt", "--context", "customer", "--bind", "/id"])
+                .args(FIELDS),
+            &plain(id),
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let mut moved = bound_only(5);
+    moved["email"] = bound_only(6)["email"].clone();
+    let out = run(
+        cli(&env)
+            .args(["decrypt", "--context", "customer", "--bind", "/id"])
+            .args(FIELDS),
+        &moved.to_string(),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("/email"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stderr).contains("record"),
+        "{}",
+        text(&out.stderr)
+    );
+
+    // Encrypting a sealed record again is refused; --skip-sealed keeps it.
+    let once = text(&with("encrypt", &mac, &plain(7)).stdout);
+    assert_eq!(with("encrypt", &mac, &once).status.code(), Some(1));
+    let again = run(
+        cli(&env)
+            .args([
+                "encrypt",
+                "--context",
+                "customer",
+                "--bind",
+                "/id",
+                "--skip-sealed",
+            ])
+            .args(mac)
+            .args(FIELDS),
+        &once,
+    );
+    assert!(again.status.success(), "{}", text(&again.stderr));
+    assert_eq!(text(&again.stdout), once);
+
+    // Rotation re-seals under the new primary, and the library reads it.
+    let mut rotated_env = env.clone();
+    let old_records = env[2].1.clone();
+    rotated_env[2].1 = format!("{},{old_records}", key());
+    let out = run(
+        cli(&rotated_env)
+            .args(["rotate", "-", "--context", "customer", "--bind", "/id"])
+            .args(mac)
+            .args(FIELDS)
+            .arg("--errors")
+            .arg(tempfile::tempdir().unwrap().path().join("e.jsonl")),
+        &format!("{}\n", sealed(8)),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let wire: EncryptedSealedCustomer = serde_json::from_slice(&out.stdout).unwrap();
+    let mut new_only = rotated_env.clone();
+    new_only[2].1 = rotated_env[2].1.split(',').next().unwrap().to_owned();
+    assert_eq!(wire.decrypt(&keyring(&new_only)).unwrap().id, 8);
+
+    // --bind, --seal and --sign need the record's type.
+    let out = run(
+        cli(&env).args(["encrypt", "--seal", "records", "--field", "/email=pii@c"]),
+        "{}",
+    );
+    assert_eq!(out.status.code(), Some(2));
+}

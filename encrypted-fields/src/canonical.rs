@@ -16,6 +16,7 @@
 //! serde_json would write the value, then sorts members.
 
 use serde::ser::{self, Serialize};
+use serde_json::value::RawValue;
 
 use crate::error::{Error, ErrorKind};
 
@@ -34,15 +35,101 @@ enum Value {
 /// The canonical encoding of `value`, leaving out the top-level member
 /// `skip` (the seal's own member).
 pub(crate) fn encode<T: Serialize + ?Sized>(value: &T, skip: &str) -> Result<Vec<u8>, Error> {
-    let mut tree = value
+    let tree = value
         .serialize(Builder)
         .map_err(|e| Error::new(ErrorKind::Serialize).detail(format!("record seal: {}", e.0)))?;
+    finish(tree, skip)
+}
+
+/// The canonical encoding of a record given as JSON text: what [`encode`]
+/// gives for the Rust value serde_json wrote as this text. A number
+/// without `.`, `e` or `E` is an integer and keeps its digits, except `-0`,
+/// which serde_json reads as the float -0.0; any other number is a
+/// binary64. Values readers refuse (FORMAT.md section 5) are refused.
+pub(crate) fn encode_json(text: &str, skip: &str) -> Result<Vec<u8>, Error> {
+    let raw: &RawValue = serde_json::from_str(text).map_err(|_| not_json())?;
+    finish(from_json(raw, 0)?, skip)
+}
+
+fn finish(mut tree: Value, skip: &str) -> Result<Vec<u8>, Error> {
     if let Value::Object(members) = &mut tree {
         members.retain(|(name, _)| name != skip);
     }
     let mut out = Vec::new();
     write(&tree, &mut out)?;
     Ok(out)
+}
+
+fn parse<'a, T: serde::Deserialize<'a>>(text: &'a str) -> Result<T, Error> {
+    serde_json::from_str(text).map_err(|_| not_json())
+}
+
+fn not_json() -> Error {
+    Error::new(ErrorKind::Deserialize)
+        .detail("record seal: the record is not JSON that readers take (FORMAT.md section 5)")
+}
+
+fn from_json(raw: &RawValue, depth: usize) -> Result<Value, Error> {
+    if depth > crate::json::MAX_DEPTH {
+        return Err(not_json());
+    }
+    let text = raw.get();
+    Ok(match text.as_bytes().first() {
+        Some(b'{') => {
+            let Members(members) = parse(text)?;
+            let members = members
+                .into_iter()
+                .map(|(name, value)| Ok((name, from_json(value, depth + 1)?)))
+                .collect::<Result<_, Error>>()?;
+            Value::Object(members)
+        }
+        Some(b'[') => {
+            let items: Vec<&RawValue> = parse(text)?;
+            let items = items
+                .into_iter()
+                .map(|item| from_json(item, depth + 1))
+                .collect::<Result<_, Error>>()?;
+            Value::Array(items)
+        }
+        Some(b'"') => Value::String(parse(text)?),
+        Some(b't') => Value::Bool(true),
+        Some(b'f') => Value::Bool(false),
+        Some(b'n') => Value::Null,
+        _ if text == "-0" || text.contains(['.', 'e', 'E']) => {
+            let number: f64 = text.parse().map_err(|_| not_json())?;
+            if !number.is_finite() {
+                return Err(not_json());
+            }
+            Value::Float(number)
+        }
+        _ => Value::Integer(text.to_owned()),
+    })
+}
+
+/// An object's members in order; duplicates are refused when written.
+struct Members<'a>(Vec<(String, &'a RawValue)>);
+
+impl<'de: 'a, 'a> serde::Deserialize<'de> for Members<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor<'a>(std::marker::PhantomData<&'a ()>);
+        impl<'de: 'a, 'a> serde::de::Visitor<'de> for Visitor<'a> {
+            type Value = Members<'a>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<M: serde::de::MapAccess<'de>>(
+                self,
+                mut map: M,
+            ) -> Result<Members<'a>, M::Error> {
+                let mut members = Vec::new();
+                while let Some(member) = map.next_entry::<String, &'de RawValue>()? {
+                    members.push(member);
+                }
+                Ok(Members(members))
+            }
+        }
+        deserializer.deserialize_map(Visitor(std::marker::PhantomData))
+    }
 }
 
 fn write(value: &Value, out: &mut Vec<u8>) -> Result<(), Error> {
@@ -391,7 +478,71 @@ impl ser::SerializeStructVariant for Variant<Map> {
 
 #[cfg(test)]
 mod tests {
-    use super::encode;
+    use super::{encode, encode_json};
+
+    /// The seal a tool computes from the JSON text equals the one the
+    /// derive computes from the Rust value that serde_json wrote as it.
+    #[test]
+    fn json_text_and_rust_values_encode_alike() {
+        #[derive(serde::Serialize)]
+        struct Inner {
+            z: Vec<f32>,
+            a: std::collections::BTreeMap<String, i128>,
+        }
+        #[derive(serde::Serialize)]
+        struct R {
+            big: u128,
+            neg: i64,
+            zero: f64,
+            minus_zero: f64,
+            tiny: f64,
+            huge: f64,
+            nan: f64,
+            text: &'static str,
+            none: Option<u8>,
+            unit: (),
+            inner: Inner,
+            _seal: &'static str,
+        }
+        let r = R {
+            big: u128::MAX,
+            neg: i64::MIN,
+            zero: 0.0,
+            minus_zero: -0.0,
+            tiny: 5e-324,
+            huge: 1e300,
+            nan: f64::NAN,
+            text: "\u{1F600} \"quoted\" \u{7f}",
+            none: None,
+            unit: (),
+            inner: Inner {
+                z: vec![0.1, -3.4e38, 1.0],
+                a: [("b".into(), i128::MIN), ("a".into(), 0)].into(),
+            },
+            _seal: "left out",
+        };
+        let json = serde_json::to_string(&r).unwrap();
+        assert_eq!(
+            encode_json(&json, "_seal").unwrap(),
+            encode(&r, "_seal").unwrap()
+        );
+        // Whitespace, member order and escapes do not matter.
+        let value: serde_json::Value =
+            serde_json::from_str(r#"{"b": [1, 2.5], "a": "\u0041"}"#).unwrap();
+        assert_eq!(
+            encode_json(" {\"a\":\"A\" , \"b\":[1,2.5]}\n", "_seal").unwrap(),
+            encode(&value, "_seal").unwrap()
+        );
+        // What readers refuse is refused.
+        for bad in [
+            "{\"a\": 1e400}",
+            "{\"a\": \"\\ud800\"}",
+            "[",
+            &"[".repeat(200),
+        ] {
+            assert!(encode_json(bad, "_seal").is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn encoding_follows_the_json_a_reader_sees() {

@@ -76,7 +76,7 @@ pub use keyring::{EnvKeyring, Keyring, MemoryKeyring, is_valid_alias};
 pub use limits::{DEFAULT_MAX_ENVELOPE_LEN, max_envelope_len, set_max_envelope_len};
 pub use nonce::Nonce;
 pub use partial::{MaybeSealed, PartialDecryption};
-pub use record::RecordSeal;
+pub use record::{RecordSeal, SealKind, SealSpec};
 pub use scope::{Position, RecordBinding};
 pub use sealed::{EnvelopeInfo, Sealed};
 /// Re-exported so users can read a [`generate_key`] result without

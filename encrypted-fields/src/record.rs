@@ -68,8 +68,54 @@ impl<'a> SealSpec<'a> {
         Binding::new(self.alias, self.context, self.member)
     }
 
+    /// Seals a record given as JSON text (its seal member, if any, left
+    /// out), as the derive seals the type whose JSON it is: for tools that
+    /// have no Rust type for the record, such as the command-line tool.
+    ///
+    /// # Errors
+    ///
+    /// As the derive's `encrypt` for the seal, and
+    /// [`ErrorKind::Deserialize`] for text that is not JSON readers take.
+    pub fn seal_json<K: Keyring + ?Sized>(
+        &self,
+        keyring: &K,
+        json: &str,
+    ) -> Result<RecordSeal, Error> {
+        let canonical =
+            canonical::encode_json(json, self.member).map_err(|e| e.at(&self.binding()))?;
+        seal_message(keyring, self.message_of(canonical)?, self)
+    }
+
+    /// Checks the seal of a record given as JSON text against `seal`.
+    ///
+    /// # Errors
+    ///
+    /// As the derive's `decrypt` for the seal, and
+    /// [`ErrorKind::Deserialize`] for text that is not JSON readers take.
+    pub fn verify_json<K: Keyring + ?Sized>(
+        &self,
+        keyring: &K,
+        json: &str,
+        seal: Option<&RecordSeal>,
+    ) -> Result<(), Error> {
+        let canonical =
+            canonical::encode_json(json, self.member).map_err(|e| e.at(&self.binding()))?;
+        verify_message(keyring, || self.message_of(canonical), seal, self)
+    }
+
+    /// The member that holds the seal.
+    pub fn member(&self) -> &'a str {
+        self.member
+    }
+
     /// The bytes the MAC or signature covers.
     fn message<T: Serialize + ?Sized>(&self, record: &T) -> Result<Vec<u8>, Error> {
+        let canonical =
+            canonical::encode(record, self.member).map_err(|e| e.at(&self.binding()))?;
+        self.message_of(canonical)
+    }
+
+    fn message_of(&self, canonical: Vec<u8>) -> Result<Vec<u8>, Error> {
         let domain = match self.kind {
             SealKind::Mac => MAC_DOMAIN,
             SealKind::Signature => SIGNATURE_DOMAIN,
@@ -82,7 +128,7 @@ impl<'a> SealSpec<'a> {
             message.extend_from_slice(&len.to_be_bytes());
             message.extend_from_slice(name.as_bytes());
         }
-        message.extend(canonical::encode(record, self.member).map_err(|e| e.at(&self.binding()))?);
+        message.extend(canonical);
         Ok(message)
     }
 
@@ -215,7 +261,14 @@ pub(crate) fn seal<K: Keyring + ?Sized, T: Serialize + ?Sized>(
     record: &T,
     spec: &SealSpec<'_>,
 ) -> Result<RecordSeal, Error> {
-    let message = spec.message(record)?;
+    seal_message(keyring, spec.message(record)?, spec)
+}
+
+fn seal_message<K: Keyring + ?Sized>(
+    keyring: &K,
+    message: Vec<u8>,
+    spec: &SealSpec<'_>,
+) -> Result<RecordSeal, Error> {
     match spec.kind {
         SealKind::Mac => {
             let key = keyring
@@ -239,6 +292,16 @@ pub(crate) fn verify<K: Keyring + ?Sized, T: Serialize + ?Sized>(
     seal: Option<&RecordSeal>,
     spec: &SealSpec<'_>,
 ) -> Result<(), Error> {
+    verify_message(keyring, || spec.message(record), seal, spec)
+}
+
+/// [`verify`], the message computed only once the seal is found well formed.
+fn verify_message<K: Keyring + ?Sized>(
+    keyring: &K,
+    message: impl FnOnce() -> Result<Vec<u8>, Error>,
+    seal: Option<&RecordSeal>,
+    spec: &SealSpec<'_>,
+) -> Result<(), Error> {
     let seal = seal.ok_or_else(|| {
         spec.fail(
             ErrorKind::AuthenticationFailed,
@@ -246,7 +309,7 @@ pub(crate) fn verify<K: Keyring + ?Sized, T: Serialize + ?Sized>(
         )
     })?;
     let (key_id, tag) = seal.parts(spec)?;
-    let message = spec.message(record)?;
+    let message = message()?;
     let valid = match spec.kind {
         SealKind::Mac => {
             let key = keyring
