@@ -586,3 +586,77 @@ fn public_key_sessions_on_rest_routes_read_and_answer_under_the_session_key() {
         assert_eq!(json["code"], 40002, "{case}: {answer}");
     }
 }
+
+#[derive(
+    encrypted_fields::Encrypt, serde::Serialize, serde::Deserialize, Clone, PartialEq, Debug,
+)]
+#[encrypt(seal = "records")]
+struct Payment {
+    #[encrypt(bind)]
+    id: u64,
+    #[encrypt(key = "pii")]
+    payee: String,
+    amount_cents: i64,
+}
+
+const RECORDS: &str = "cmVjb3Jkcy1rZXktMDAwMDAwMDAwMDAwMDAwMDAwMDA=";
+
+async fn pay(EncryptedJson(payment): EncryptedJson<Payment>) -> String {
+    format!("{} {}", payment.id, payment.amount_cents)
+}
+
+async fn forward(
+    PartialEncryptedJson(payment): PartialEncryptedJson<PartialPayment>,
+) -> PartialEncryptedJson<PartialPayment> {
+    PartialEncryptedJson(payment)
+}
+
+/// The extractors check record seals: an edited amount or a missing seal
+/// is refused like a tampered field; a service without the seal key reads
+/// what it can and forwards the record byte for byte.
+#[test]
+fn extractors_check_record_seals() {
+    let full: Arc<dyn Keyring> = Arc::new(
+        EnvKeyring::from_vars([
+            ("ENCRYPTED_FIELDS_KEY_PII", PII_256),
+            ("ENCRYPTED_FIELDS_KEY_RECORDS", RECORDS),
+        ])
+        .unwrap(),
+    );
+    let pii_only: Arc<dyn Keyring> =
+        Arc::new(EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_PII", PII_256)]).unwrap());
+    let routes = |keyring: Arc<dyn Keyring>| {
+        let state = AppState::new(keyring);
+        serve_app(
+            Router::new()
+                .route("/pay", post(pay))
+                .route("/forward", post(forward))
+                .layer(from_fn_with_state(state.clone(), encrypt_responses))
+                .with_state(state),
+        )
+    };
+    let (checker, forwarder) = (routes(full.clone()), routes(pii_only));
+    let payment = Payment {
+        id: 7,
+        payee: "Ada Lovelace".into(),
+        amount_cents: 1_250,
+    };
+    let sent = serde_json::to_value(payment.encrypt(&*full).unwrap()).unwrap();
+    let (status, body) = post_to(checker, "/pay", "application/json", &sent.to_string());
+    assert_eq!((status, body.as_str()), (200, "7 1250"));
+
+    let mut edited = sent.clone();
+    edited["amount_cents"] = 1_250_000.into();
+    let mut unsealed = sent.clone();
+    unsealed.as_object_mut().unwrap().remove("_seal");
+    for attacked in [&edited, &unsealed] {
+        let (status, body) = post_to(checker, "/pay", "application/json", &attacked.to_string());
+        assert_eq!(status, 422, "{body}");
+        assert_eq!(serde_json::from_str::<Value>(&body).unwrap()["code"], 40002);
+        assert_clean(&body);
+    }
+
+    let (status, body) = post_to(forwarder, "/forward", "application/json", &sent.to_string());
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), sent);
+}
