@@ -4,11 +4,11 @@
 //!
 //! Without `KAFKA_BROKERS` it starts a throwaway Tansu broker (in-memory,
 //! free loopback port), and it always makes throwaway keys; it says so. A
-//! producer publishes 100 sealed transactions as JSON and as postcard; the
-//! `ledger` group (pii + banking) opens them all; the `screening` group
-//! (banking only) reads the bank accounts and forwards every event to a
-//! third topic with the pii envelopes unchanged; the demo prints what each
-//! keyring can read on that topic.
+//! producer publishes 100 sealed transactions, signed, as JSON and as
+//! postcard; the `ledger` group (pii + banking + the verifying key) checks
+//! and opens them all; the `screening` group (banking + the verifying key)
+//! reads the bank accounts and forwards every event to a third topic as the
+//! producer signed it; the demo prints what each keyring can read there.
 #![forbid(unsafe_code)]
 
 mod broker;
@@ -16,7 +16,7 @@ mod model;
 mod pipeline;
 
 use encrypted_fields::{
-    Decrypt, Encrypt, EnvKeyring, ExposeSecret, KeySize, Keyring, generate_key,
+    Decrypt, Encrypt, EnvKeyring, ExposeSecret, KeySize, Keyring, SigningKey, generate_key,
 };
 use pipeline::{Failure, Format};
 
@@ -42,20 +42,35 @@ fn run() -> Result<(), Failure> {
             (Some(broker), brokers)
         }
     };
-    println!("making throwaway demo keys for this run only (pii, banking)\n");
+    println!(
+        "making throwaway demo keys for this run only (pii, banking, the producer's signing key)\n"
+    );
     let (pii, banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
+    let (signing_key, signing) = SigningKey::generate();
+    let verifying = signing_key.verifying_key();
+    let producer = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
+        (
+            "ENCRYPTED_FIELDS_SIGNING_KEY_EVENTS",
+            signing.expose_secret(),
+        ),
+    ])?;
     let full = EnvKeyring::from_vars([
         ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
         ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
+        ("ENCRYPTED_FIELDS_VERIFYING_KEY_EVENTS", &verifying),
     ])?;
-    let banking_only =
-        EnvKeyring::from_vars([("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret())])?;
+    let banking_only = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
+        ("ENCRYPTED_FIELDS_VERIFYING_KEY_EVENTS", &verifying),
+    ])?;
     let no_keys = EnvKeyring::from_vars(Vec::<(String, String)>::new())?;
 
     pipeline::create_topics(&brokers)?;
-    let events: Vec<_> = model::transactions(EVENTS)
+    let events: Vec<_> = model::events(EVENTS)
         .iter()
-        .map(|tx| tx.encrypt(&full))
+        .map(|event| event.encrypt(&producer))
         .collect::<Result<_, _>>()?;
     for format in [Format::Json, Format::Postcard] {
         let sent = pipeline::produce(&brokers, format, format.topic(), &events)?;
@@ -63,11 +78,11 @@ fn run() -> Result<(), Failure> {
     }
     let opened = pipeline::ledger(&brokers, &full, events.len())?;
     println!(
-        "ledger (pii + banking): opened {} events, all as sent: {}",
+        "ledger (pii + banking): checked the signature of and opened {} events, all as sent: {}",
         opened.len(),
         opened
             .chunks(events.len())
-            .all(|chunk| chunk == model::transactions(EVENTS))
+            .all(|chunk| chunk == model::events(EVENTS))
     );
     let forwarded = pipeline::screening(&brokers, &banking_only, events.len())?;
     println!(
@@ -97,15 +112,20 @@ fn run() -> Result<(), Failure> {
     let unchanged = screened
         .iter()
         .zip(events.iter().chain(events.iter()))
-        .all(|(bytes, sent)| {
-            Format::Json.decode(bytes).is_ok_and(|got| {
-                got.sender.email == sent.sender.email
-                    && got.receiver.mailing_address == sent.receiver.mailing_address
-            })
-        });
+        .all(|(bytes, sent)| Format::Json.encode(sent).is_ok_and(|sent| *bytes == sent));
     println!(
-        "\npii envelopes forwarded byte for byte: {}",
+        "\nevents forwarded byte for byte, signature included: {}",
         if unchanged { "yes" } else { "NO" }
+    );
+    // A consumer refuses an event whose amount was changed on the way.
+    let mut tampered = Format::Json.decode(&screened[0])?;
+    tampered.transaction.amount_cents += 1;
+    println!(
+        "an event whose amount was changed after signing: {}",
+        match tampered.decrypt(&full) {
+            Ok(_) => "accepted (WRONG)".to_owned(),
+            Err(error) => format!("refused ({:?})", error.kind()),
+        }
     );
     Ok(())
 }

@@ -2,10 +2,11 @@
 //!
 //! `transactions.json` and `transactions.postcard` carry the same events,
 //! sealed, as JSON (envelopes as base64url text) and as postcard
-//! (envelopes as raw bytes). The `ledger` group holds `pii` and `banking`
-//! and opens everything; the `screening` group holds only `banking`, reads
-//! the bank accounts, and forwards each event to `transactions.screened`
-//! with the `pii` envelopes exactly as they came.
+//! (envelopes as raw bytes), each signed by the producer. The `ledger`
+//! group holds `pii`, `banking` and the verifying key, and opens
+//! everything; the `screening` group holds only `banking` and the verifying
+//! key, reads the bank accounts, and forwards each event to
+//! `transactions.screened` exactly as the producer signed it.
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -19,7 +20,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
 use rdkafka::{Message, Offset, TopicPartitionList};
 
-use crate::model::{EncryptedTransaction, Transaction};
+use crate::model::{EncryptedEvent, Event};
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
@@ -42,14 +43,14 @@ impl Format {
         }
     }
 
-    pub fn encode(self, event: &EncryptedTransaction) -> Result<Vec<u8>, Failure> {
+    pub fn encode(self, event: &EncryptedEvent) -> Result<Vec<u8>, Failure> {
         Ok(match self {
             Format::Json => serde_json::to_vec(event)?,
             Format::Postcard => postcard::to_allocvec(event)?,
         })
     }
 
-    pub fn decode(self, bytes: &[u8]) -> Result<EncryptedTransaction, Failure> {
+    pub fn decode(self, bytes: &[u8]) -> Result<EncryptedEvent, Failure> {
         Ok(match self {
             Format::Json => serde_json::from_slice(bytes)?,
             Format::Postcard => postcard::from_bytes(bytes)?,
@@ -113,7 +114,7 @@ pub fn produce(
     brokers: &str,
     format: Format,
     topic: &str,
-    events: &[EncryptedTransaction],
+    events: &[EncryptedEvent],
 ) -> Result<usize, Failure> {
     let producer: BaseProducer<Deliveries> = config(brokers)
         .set("linger.ms", "5")
@@ -202,12 +203,13 @@ pub fn consume(
     Ok(payloads)
 }
 
-/// The `ledger` group: opens every event of both topics.
+/// The `ledger` group: checks the producer's signature on every event of
+/// both topics and opens it.
 pub fn ledger(
     brokers: &str,
     keyring: &dyn Keyring,
     per_topic: usize,
-) -> Result<Vec<Transaction>, Failure> {
+) -> Result<Vec<Event>, Failure> {
     let mut opened = Vec::new();
     for format in [Format::Json, Format::Postcard] {
         for payload in consume(brokers, "ledger", format.topic(), per_topic)? {
@@ -217,17 +219,26 @@ pub fn ledger(
     Ok(opened)
 }
 
-/// The `screening` group: reads the bank accounts it holds the key for and
-/// forwards every event, JSON, to the screened topic; returns how many.
+/// The `screening` group: checks each event's signature, reads the bank
+/// accounts it holds the key for and forwards every event, JSON, to the
+/// screened topic; returns how many. It holds no signing key, so what it
+/// forwards is the event as the producer signed it, byte for byte.
 pub fn screening(brokers: &str, keyring: &dyn Keyring, per_topic: usize) -> Result<usize, Failure> {
     let mut forwarded = Vec::new();
     for format in [Format::Json, Format::Postcard] {
         for payload in consume(brokers, "screening", format.topic(), per_topic)? {
             let partial = format.decode(&payload)?.decrypt_partial(keyring)?;
-            if partial.value.sender.bank_account.open().is_none() {
+            if partial
+                .value
+                .transaction
+                .sender
+                .bank_account
+                .open()
+                .is_none()
+            {
                 return Err("screening cannot read the bank accounts".into());
             }
-            // Re-sealing passes the `pii` envelopes through byte for byte.
+            // Unchanged, so re-sealing gives back the signed event itself.
             forwarded.push(partial.value.encrypt(keyring)?);
         }
     }
