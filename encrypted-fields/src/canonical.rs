@@ -1,4 +1,4 @@
-//! The canonical encoding of a record (FORMAT.md section 11.2): what a
+//! The canonical encoding of a record (FORMAT.md section 13.2): what a
 //! record seal's MAC or signature covers. It is defined on the JSON data
 //! model, not on JSON text, so any reader of the JSON (in any language)
 //! gets the same bytes whatever the whitespace, member order or escapes:

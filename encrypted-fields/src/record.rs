@@ -1,4 +1,4 @@
-//! Record seals (FORMAT.md section 11): one more member of a sealed
+//! Record seals (FORMAT.md section 13): one more member of a sealed
 //! record's JSON, holding a MAC (`seal = "alias"`) or an Ed25519 signature
 //! (`sign = "alias"`) over the canonical encoding of every other member, so
 //! deleting, nulling, adding, editing or swapping any of them is detected.

@@ -410,6 +410,8 @@ canon("a seal member in a nested object is kept",
       "{\"child\":{\"_seal\":\"AQE\",\"x\":1},\"_seal\":\"AQE\"}")
 canon("another seal member name", "{\"sig\":\"AQI\",\"_seal\":true}", member="sig")
 canon("a top-level array: nothing is left out", "[{\"_seal\":1}]")
+canon("the worked example of section 13.2",
+      "{\"b\":[true,null],\"a\":\"é\",\"_seal\":\"AQE\",\"n\":-5,\"x\":1.5}")
 
 # --- sections 13.1, 13.3, 13.4: record seals --------------------------------
 

@@ -105,7 +105,7 @@ async fn demo() -> Result<(), Failure> {
 
     let found = store::find_by_email(&db, &keyring, "user42@example.com").await?;
     println!(
-        "WHERE email = ANY(<envelopes under every pii key>) found: {:?}",
+        "WHERE email_lookup = ANY(<envelopes under every pii key>) found: {:?}",
         names(&found)
     );
 

@@ -1,21 +1,31 @@
-//! The `customers` table: the companion type's envelopes in text columns
-//! (`email` deterministic, so it can be looked up; `address` randomized)
-//! and in a `bytea` column (`iban`, the raw envelope bytes), a lookup that
-//! matches every key version, and a rotation job that re-encrypts the table
-//! in batches, each in one transaction with its checkpoint.
+//! The `customers` table: the companion type's envelopes, each bound to its
+//! row's `id`, in text columns (`email`, `address`) and in a `bytea` column
+//! (`iban`, the raw envelope bytes); a deterministic `email_lookup` column
+//! to find rows by email, matching every key version; and a rotation job
+//! that re-encrypts the table in batches, each in one transaction with its
+//! checkpoint.
+//!
+//! Why two email columns: a deterministic envelope is the same in every
+//! row, so it cannot be bound to one (lookups would stop matching). The
+//! bound `email` envelope is what the row's email is; `email_lookup` only
+//! finds candidate rows, and a row is returned only if its bound email is
+//! the one looked up. Moving an envelope to another row (`UPDATE ... SET
+//! email = (SELECT email ... WHERE id = 2) WHERE id = 1`) makes that row
+//! fail to decrypt, naming it and the field.
 
 use std::time::Duration;
 
-use encrypted_fields::{Binding, Decrypt, Encrypt, Keyring, Nonce, Sealed};
+use encrypted_fields::{Binding, Decrypt, Encrypt, Keyring, Nonce, RecordBinding, Sealed};
 use serde::{Deserialize, Serialize};
 use tokio_postgres::{Client, NoTls, Row};
 
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
 #[encrypt(context = "customer")]
 pub struct Customer {
+    #[encrypt(bind)]
     pub id: i64,
     pub name: String,
-    #[encrypt(key = "pii", deterministic)]
+    #[encrypt(key = "pii")]
     pub email: String,
     #[encrypt(key = "pii")]
     pub address: String,
@@ -23,8 +33,11 @@ pub struct Customer {
     pub iban: String,
 }
 
-/// The binding of the `email` column, as the derive binds the field.
+/// The bindings of the columns, as the derive binds the fields (then in
+/// the row's record, see `record`); `email_lookup` is the deterministic
+/// lookup column, bound to no row.
 const EMAIL: Binding<'static> = Binding::new("pii", "customer", "email");
+const EMAIL_LOOKUP: Binding<'static> = Binding::new("pii", "customer", "email_lookup");
 const ADDRESS: Binding<'static> = Binding::new("pii", "customer", "address");
 const IBAN: Binding<'static> = Binding::new("banking", "customer", "iban");
 const JOB: &str = "rotate-customers";
@@ -60,11 +73,12 @@ pub async fn create_schema(db: &Client) -> Result<(), Failure> {
         "CREATE TABLE IF NOT EXISTS customers (
              id      BIGINT PRIMARY KEY,
              name    TEXT NOT NULL,
-             email   TEXT NOT NULL,   -- deterministic envelope, base64url
-             address TEXT NOT NULL,   -- randomized envelope, base64url
-             iban    BYTEA NOT NULL   -- randomized envelope, raw bytes
+             email   TEXT NOT NULL,   -- envelope bound to the row, base64url
+             address TEXT NOT NULL,   -- envelope bound to the row, base64url
+             iban    BYTEA NOT NULL,  -- envelope bound to the row, raw bytes
+             email_lookup TEXT NOT NULL -- deterministic envelope, for lookups
          );
-         CREATE INDEX IF NOT EXISTS customers_email ON customers (email);
+         CREATE INDEX IF NOT EXISTS customers_email_lookup ON customers (email_lookup);
          CREATE TABLE IF NOT EXISTS rotation_checkpoints (
              job     TEXT PRIMARY KEY,
              target  TEXT NOT NULL,   -- the primary key ids it rotates to
@@ -83,11 +97,18 @@ pub async fn insert(
 ) -> Result<(), Failure> {
     let statement = db
         .prepare(
-            "INSERT INTO customers (id, name, email, address, iban) VALUES ($1, $2, $3, $4, $5)",
+            "INSERT INTO customers (id, name, email, address, iban, email_lookup)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
         .await?;
     for customer in customers {
         let row = customer.encrypt(keyring)?;
+        let lookup = Sealed::seal_with(
+            keyring,
+            &EMAIL_LOOKUP,
+            &customer.email,
+            Nonce::Deterministic,
+        )?;
         db.execute(
             &statement,
             &[
@@ -96,11 +117,28 @@ pub async fn insert(
                 &row.email.to_text(),
                 &row.address.to_text(),
                 &row.iban.as_bytes(),
+                &lookup.to_text(),
             ],
         )
         .await?;
     }
     Ok(())
+}
+
+/// What the row's envelopes are bound to: its `id`, as `#[encrypt(bind)]`
+/// binds it (the JSON text of the value).
+fn record(id: i64) -> Result<RecordBinding, encrypted_fields::Error> {
+    let mut record = RecordBinding::new();
+    record.push_type("customer", &[("id", &id.to_string())])?;
+    Ok(record)
+}
+
+/// Decrypts a row; an error names the row, and the field that failed.
+fn open(row: &Row, keyring: &dyn Keyring) -> Result<Customer, Failure> {
+    let id: i64 = row.try_get("id")?;
+    Ok(sealed(row)?
+        .decrypt(keyring)
+        .map_err(|e| format!("customer {id}: {e}"))?)
 }
 
 /// The companion value a row holds.
@@ -115,48 +153,53 @@ fn sealed(row: &Row) -> Result<EncryptedCustomer, Failure> {
     })
 }
 
-/// The customers with this email: the deterministic envelope under every
-/// key of `pii`, so rows not yet rotated are found too.
+/// The customers with this email: rows whose lookup envelope is the
+/// email's under any key of `pii` (so rows not yet rotated are found too),
+/// kept only if their bound `email` opens to it.
 pub async fn find_by_email(
     db: &Client,
     keyring: &dyn Keyring,
     email: &str,
 ) -> Result<Vec<Customer>, Failure> {
-    let texts: Vec<String> = Sealed::seal_for_lookup(keyring, &EMAIL, &email.to_owned())?
+    let texts: Vec<String> = Sealed::seal_for_lookup(keyring, &EMAIL_LOOKUP, &email.to_owned())?
         .iter()
         .map(Sealed::to_text)
         .collect();
     let rows = db
         .query(
-            "SELECT * FROM customers WHERE email = ANY($1) ORDER BY id",
+            "SELECT * FROM customers WHERE email_lookup = ANY($1) ORDER BY id",
             &[&texts],
         )
         .await?;
-    rows.iter()
-        .map(|row| Ok(sealed(row)?.decrypt(keyring)?))
-        .collect()
+    let mut found = Vec::new();
+    for row in &rows {
+        let customer = open(row, keyring)?;
+        if customer.email == email {
+            found.push(customer);
+        }
+    }
+    Ok(found)
 }
 
 /// Every customer, decrypted, in id order.
 pub async fn all(db: &Client, keyring: &dyn Keyring) -> Result<Vec<Customer>, Failure> {
     let rows = db.query("SELECT * FROM customers ORDER BY id", &[]).await?;
-    rows.iter()
-        .map(|row| Ok(sealed(row)?.decrypt(keyring)?))
-        .collect()
+    rows.iter().map(|row| open(row, keyring)).collect()
 }
 
 /// One stored row as text, to show what the database holds.
 pub async fn raw_row(db: &Client, id: i64) -> Result<String, Failure> {
     let row = db
-        .query_one("SELECT id, name, email, address, encode(iban, 'hex') AS iban FROM customers WHERE id = $1", &[&id])
+        .query_one("SELECT id, name, email, address, encode(iban, 'hex') AS iban, email_lookup FROM customers WHERE id = $1", &[&id])
         .await?;
     Ok(format!(
-        "id={} name={} email={} address={} iban=\\x{}",
+        "id={} name={} email={} address={} iban=\\x{} email_lookup={}",
         row.get::<_, i64>(0),
         row.get::<_, String>(1),
         row.get::<_, String>(2),
         row.get::<_, String>(3),
         row.get::<_, String>(4),
+        row.get::<_, String>(5),
     ))
 }
 
@@ -240,30 +283,39 @@ pub async fn rotate(
         let mut rewritten = 0;
         for row in &rows {
             let mut customer = sealed(row)?;
+            let mut lookup: Sealed<String> =
+                Sealed::from_text(&row.try_get::<_, String>("email_lookup")?)?;
             let id = customer.id;
             let fail = |e: encrypted_fields::Error| format!("customer {id}: {e}");
+            let record = record(id).map_err(fail)?;
+            let bound = |binding: Binding<'static>| binding.in_record(&record);
             let changed = [
                 customer
                     .email
-                    .rotate(keyring, &EMAIL, Nonce::Deterministic)
+                    .rotate(keyring, &bound(EMAIL), Nonce::Random)
                     .map_err(fail)?,
                 customer
                     .address
-                    .rotate(keyring, &ADDRESS, Nonce::Random)
+                    .rotate(keyring, &bound(ADDRESS), Nonce::Random)
                     .map_err(fail)?,
                 customer
                     .iban
-                    .rotate(keyring, &IBAN, Nonce::Random)
+                    .rotate(keyring, &bound(IBAN), Nonce::Random)
+                    .map_err(fail)?,
+                lookup
+                    .rotate(keyring, &EMAIL_LOOKUP, Nonce::Deterministic)
                     .map_err(fail)?,
             ];
             if changed.contains(&true) {
                 tx.execute(
-                    "UPDATE customers SET email = $2, address = $3, iban = $4 WHERE id = $1",
+                    "UPDATE customers SET email = $2, address = $3, iban = $4, email_lookup = $5
+                     WHERE id = $1",
                     &[
                         &id,
                         &customer.email.to_text(),
                         &customer.address.to_text(),
                         &customer.iban.as_bytes(),
+                        &lookup.to_text(),
                     ],
                 )
                 .await?;

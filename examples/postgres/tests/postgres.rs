@@ -1,6 +1,7 @@
 //! Encrypted columns in a real PostgreSQL, started by the test on a free
-//! loopback port: lookups across key versions, and a rotation job killed
-//! half way that resumes without losing or double-encrypting a row.
+//! loopback port: lookups across key versions, envelopes bound to their
+//! row, and a rotation job killed half way that resumes without losing or
+//! double-encrypting a row.
 
 #[path = "../src/server.rs"]
 mod server;
@@ -92,7 +93,7 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
             .iter()
             .map(|row| row.get(0))
             .collect();
-        assert_eq!(types, ["bigint", "text", "text", "text", "bytea"]);
+        assert_eq!(types, ["bigint", "text", "text", "text", "bytea", "text"]);
 
         assert_eq!(find(&db, keys.old()).await, [store::customers(200)[41].clone()]);
         // New primaries: rows not yet rotated are still found.
@@ -231,4 +232,55 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
     let stderr = String::from_utf8_lossy(&pii_only.stderr);
     assert!(stderr.contains("`banking`"), "{stderr}");
     assert!(pii_only.stdout.is_empty(), "no batch committed");
+}
+
+/// Each envelope is bound to its row's `id`: one moved to another row with
+/// SQL fails to decrypt, naming the row and the field; a lookup column
+/// moved to another row finds nothing, as the row's bound email differs.
+#[test]
+fn an_envelope_moved_to_another_row_fails_naming_the_row_and_field() {
+    let server = server::Postgres::start().unwrap();
+    let keys = Keys::new();
+    runtime().block_on(async {
+        let db = store::connect(&server.url).await.unwrap();
+        store::create_schema(&db).await.unwrap();
+        store::insert(&db, &keyring(keys.old()), &store::customers(3))
+            .await
+            .unwrap();
+        let swap = |column: &str| {
+            format!(
+                "UPDATE customers AS c SET {column} = o.{column} FROM customers AS o
+                 WHERE (c.id, o.id) IN ((1, 2), (2, 1))"
+            )
+        };
+        let restore = |column: &str| swap(column);
+
+        for column in ["email", "address", "iban"] {
+            db.batch_execute(&swap(column)).await.unwrap();
+            let error = store::all(&db, &keyring(keys.old()))
+                .await
+                .unwrap_err()
+                .to_string();
+            assert!(error.starts_with("customer 1: "), "{column}: {error}");
+            assert!(
+                error.contains(&format!("field `{column}`")),
+                "{column}: {error}"
+            );
+            assert!(error.contains("bound to its record"), "{column}: {error}");
+            assert!(!error.contains("example.com"), "{error}");
+            db.batch_execute(&restore(column)).await.unwrap();
+        }
+        assert_eq!(
+            store::all(&db, &keyring(keys.old())).await.unwrap(),
+            store::customers(3)
+        );
+
+        // The lookup column is deterministic and bound to no row, so it can
+        // be moved; the rows it then points to are not returned.
+        db.batch_execute(&swap("email_lookup")).await.unwrap();
+        let found = store::find_by_email(&db, &keyring(keys.old()), "user1@example.com")
+            .await
+            .unwrap();
+        assert!(found.is_empty(), "{found:?}");
+    });
 }
