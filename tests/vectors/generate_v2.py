@@ -198,8 +198,9 @@ envelopes = []
 def ok(description: str, vector: dict) -> dict:
     entry = {"description": description, "result": "ok", **vector}
     kind, value = open_envelope(
-        entry["envelope"], base64.b64decode(entry["key"]), entry["alias"], entry["context"], entry["field"],
-        bytes.fromhex(entry["record_hex"]), bytes.fromhex(entry["position_hex"]), False)
+        entry["envelope"], base64.b64decode(entry["key"]), entry["alias"], entry["context"],
+        entry["field"], bytes.fromhex(entry["record_hex"]), bytes.fromhex(entry["position_hex"]),
+        False)
     assert (kind, value) == ("ok", entry["value"]), description
     envelopes.append(entry)
     return entry
