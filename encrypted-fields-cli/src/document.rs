@@ -403,6 +403,20 @@ impl Fields {
         let fail = |error: &dyn std::fmt::Display| format!("the record seal ({member}): {error}");
         let pointer = format!("/{}", member.replace('~', "~0").replace('/', "~1"));
         let located = locate(text, &pointer).map_err(|e| fail(&e))?;
+        if matches!(direction, Direction::Encrypt) && located.is_some() && !self.skip_sealed {
+            return Err(fail(
+                &"the record already has this member: refusing to seal it again \
+                  (--skip-sealed keeps a valid seal, for re-running on your own output)",
+            ));
+        }
+        // `null` is no seal, as the library's typed reader takes it.
+        let present = located.is_some();
+        let located = located.filter(|located| &text[located.span.clone()] != "null");
+        if matches!(direction, Direction::Encrypt) && present && located.is_none() {
+            return Err(fail(
+                &"the record already has this member, null: refusing to add another",
+            ));
+        }
         let seal = match &located {
             Some(located) => Some(
                 serde_json::from_str::<RecordSeal>(&text[located.span.clone()])
@@ -410,12 +424,6 @@ impl Fields {
             ),
             None => None,
         };
-        if matches!(direction, Direction::Encrypt) && seal.is_some() && !self.skip_sealed {
-            return Err(fail(
-                &"the record is already sealed: refusing to seal it again \
-                  (--skip-sealed keeps it, for re-running on your own output)",
-            ));
-        }
         if seal.is_some() || !matches!(direction, Direction::Encrypt) {
             spec.verify_json(&*self.keyring, text, seal.as_ref())
                 .map_err(|e| fail(&e))?;

@@ -258,6 +258,12 @@ where
     }
 }
 
+/// The canonical encoding of a record given as JSON text (FORMAT.md
+/// section 13.2), for the golden-vector tests.
+pub fn canonical_json(json: &str, skip: &str) -> Result<Vec<u8>, Error> {
+    crate::canonical::encode_json(json, skip)
+}
+
 /// The seal of a `#[encrypt(seal)]` or `#[encrypt(sign)]` record, once
 /// every field of `record` (the companion) is sealed.
 pub fn seal_record<K: Keyring + ?Sized, T: Serialize>(
