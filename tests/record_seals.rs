@@ -342,3 +342,35 @@ fn an_envelope_moved_to_another_record_names_the_field() {
     assert_eq!(error.field(), Some("email"));
     assert!(error.to_string().contains("record"), "{error}");
 }
+
+/// Before, `require(KEY_ALIASES)` of a signed type failed for a consumer
+/// holding only the verifying key, and the same key given as signing and
+/// verifying key loaded or failed depending on the variables' order.
+#[test]
+fn signature_aliases_count_as_held_and_keys_load_in_any_order() {
+    use encrypted_fields::Keyring;
+    let consumer = keyring(&["pii", "banking", "verify"]);
+    consumer.require(SignedAccount::KEY_ALIASES).unwrap();
+    let error = keyring(&["pii", "banking"])
+        .require(SignedAccount::KEY_ALIASES)
+        .unwrap_err();
+    assert_eq!(error.missing(), ["records"]);
+
+    let verifying = SigningKey::from_base64(SIGNING).unwrap().verifying_key();
+    let signing = ("ENCRYPTED_FIELDS_SIGNING_KEY_RECORDS", SIGNING.to_owned());
+    let verify = ("ENCRYPTED_FIELDS_VERIFYING_KEY_RECORDS", verifying);
+    for vars in [[signing.clone(), verify.clone()], [verify, signing]] {
+        let both = EnvKeyring::from_vars(vars).unwrap();
+        both.require(&["records"]).unwrap();
+    }
+}
+
+#[test]
+fn a_truncated_seal_is_malformed() {
+    let full = keyring(&["pii", "banking", "records"]);
+    let mut sent = serde_json::to_value(account(1).encrypt(&full).unwrap()).unwrap();
+    sent["_seal"] = "AQ".into(); // the one byte 01
+    let wire: EncryptedAccount = serde_json::from_value(sent).unwrap();
+    let error = wire.decrypt(&full).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::MalformedEnvelope, "{error}");
+}

@@ -58,6 +58,8 @@ fn check_binding(cx: &Ctxt, container: &Container<'_>) {
             };
             if let Some(problem) = problem {
                 cx.syn_error(syn::Error::new(span, problem));
+            } else {
+                check_ordered(cx, field, "bound", "envelopes are bound to its JSON text");
             }
         }
         if let Some(span) = encrypt.bind_index {
@@ -310,6 +312,13 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
                 span,
                 "`deterministic` needs a key: `#[encrypt(key = \"...\", deterministic)]`",
             ));
+        } else {
+            check_ordered(
+                cx,
+                field,
+                "deterministic",
+                "equal values must seal to equal envelopes",
+            );
         }
     }
     for meta in &field.attrs.serde {
@@ -408,6 +417,28 @@ fn has_default_companion(field: &Field<'_>) -> bool {
 }
 
 /// The first item named `name`, if any.
+/// A bound or deterministic field must write the same JSON every time:
+/// `HashMap` and `HashSet` iterate in a different order in each process.
+fn check_ordered(cx: &Ctxt, field: &Field<'_>, what: &str, why: &str) {
+    struct Finder(Option<proc_macro2::Span>);
+    impl<'ast> syn::visit::Visit<'ast> for Finder {
+        fn visit_path_segment(&mut self, segment: &'ast syn::PathSegment) {
+            if self.0.is_none() && (segment.ident == "HashMap" || segment.ident == "HashSet") {
+                self.0 = Some(segment.ident.span());
+            }
+            syn::visit::visit_path_segment(self, segment);
+        }
+    }
+    let mut finder = Finder(None);
+    syn::visit::Visit::visit_type(&mut finder, field.ty());
+    if let Some(span) = finder.0 {
+        cx.syn_error(syn::Error::new(
+            span,
+            format!("a {what} field must write the same JSON every time ({why}), and `HashMap`/`HashSet` iterate in a different order in each process: use `BTreeMap`/`BTreeSet`"),
+        ));
+    }
+}
+
 fn find<'m>(metas: &'m [Meta], name: &str) -> Option<&'m Meta> {
     metas.iter().find(|m| m.path().is_ident(name))
 }

@@ -1,4 +1,4 @@
-//! Envelope v1: the bytes of one sealed field, its AAD and its text form.
+//! Envelopes (format versions 1 and 2): the bytes of one sealed field, its AAD and its text form.
 //! `docs/FORMAT.md` is the normative description; keep the two in step.
 //!
 //! ```text

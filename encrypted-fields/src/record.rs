@@ -173,6 +173,7 @@ impl RecordSeal {
     fn parts(&self, spec: &SealSpec<'_>) -> Result<(KeyId, &[u8]), Error> {
         let malformed = |detail: &str| spec.fail(ErrorKind::MalformedEnvelope, detail);
         match self.0.as_slice() {
+            [] | [SEAL_VERSION] => Err(malformed("record seal too short")),
             [SEAL_VERSION, kind, rest @ ..] if *kind == spec.kind_byte() => {
                 let (id, tag) = rest
                     .split_first_chunk::<KEY_ID_LEN>()
@@ -194,7 +195,6 @@ impl RecordSeal {
                 ErrorKind::UnsupportedVersion,
                 format!("record seal version {version}; this build reads version 1"),
             )),
-            [] => Err(malformed("empty record seal")),
         }
     }
 }

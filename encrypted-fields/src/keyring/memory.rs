@@ -55,18 +55,20 @@ impl MemoryKeyring {
     }
 
     /// Adds verifying keys for records signed under `alias` (feature
-    /// `signatures`).
+    /// `signatures`). A key the alias has already (its signing key's, say)
+    /// is kept once, so the order keys are added in does not matter.
     ///
     /// # Errors
     ///
-    /// As [`insert`](Self::insert), and [`ErrorKind::InvalidKey`] for a key
-    /// the alias has already.
+    /// As [`insert`](Self::insert).
     #[cfg(feature = "signatures")]
     pub fn insert_verifying_keys(&mut self, alias: &str, keys: VerifyingKeys) -> Result<(), Error> {
         check_alias(alias)?;
         let verifying = self.verifying.entry(alias.into()).or_default();
         for key in keys.keys() {
-            verifying.push(key.clone())?;
+            if verifying.get(key.id()).is_none() {
+                verifying.push(key.clone())?;
+            }
         }
         Ok(())
     }

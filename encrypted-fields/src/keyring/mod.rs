@@ -84,7 +84,9 @@ pub trait Keyring: Send + Sync {
 
     /// Checks that every alias in `aliases` is present, so a service fails
     /// at start-up rather than on its first request. Pass the
-    /// `KEY_ALIASES` of the types the service handles.
+    /// `KEY_ALIASES` of the types the service handles. An alias is present
+    /// if it has keys, or (feature `signatures`) a signing key or
+    /// verifying keys, which is all a `sign` alias has.
     ///
     /// # Errors
     ///
@@ -93,7 +95,7 @@ pub trait Keyring: Send + Sync {
     fn require(&self, aliases: &[&str]) -> Result<(), Error> {
         let mut missing: Vec<String> = aliases
             .iter()
-            .filter(|alias| self.key_set(alias).is_none())
+            .filter(|alias| !holds(self, alias))
             .map(|alias| (*alias).to_owned())
             .collect();
         if missing.is_empty() {
@@ -103,6 +105,15 @@ pub trait Keyring: Send + Sync {
         missing.dedup();
         Err(Error::missing_aliases(missing))
     }
+}
+
+/// Whether `alias` has keys of any kind in `keyring`.
+fn holds<K: Keyring + ?Sized>(keyring: &K, alias: &str) -> bool {
+    #[cfg(feature = "signatures")]
+    if keyring.signing_key(alias).is_some() || keyring.verifying_keys(alias).is_some() {
+        return true;
+    }
+    keyring.key_set(alias).is_some()
 }
 
 impl<K: Keyring + ?Sized> Keyring for &K {
