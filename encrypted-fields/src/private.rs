@@ -29,21 +29,14 @@ use serde::de::DeserializeOwned;
 /// leaves it.
 pub fn enter_type(
     context: &str,
-    record: &[(&str, String)],
+    record: &[(&str, &dyn BoundValue)],
     positions: bool,
     legacy: bool,
 ) -> Result<Entered, Error> {
-    let fields: Vec<(&str, &str)> = record.iter().map(|(n, v)| (*n, v.as_str())).collect();
-    scope::enter_type(context, &fields, positions, legacy)
+    scope::enter_type(context, record, positions, legacy)
 }
 
-/// A bound field's value, as JSON text (FORMAT.md section 4.1).
-pub fn bound_value<T: Serialize + ?Sized>(value: &T) -> Result<String, Error> {
-    serde_json::to_string(value).map_err(|_| {
-        Error::new(crate::error::ErrorKind::Serialize)
-            .detail("a bound field's value cannot be written as JSON")
-    })
-}
+pub use crate::scope::BoundValue;
 
 /// Enters the nested field serialized as `name`; `indexed` binds the list
 /// it holds to element indexes.

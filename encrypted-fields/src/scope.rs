@@ -66,6 +66,27 @@ impl RecordBinding {
     }
 }
 
+/// A bound field's value, written as JSON text (FORMAT.md section 4.1)
+/// into a reused buffer: entering a bound type allocates nothing.
+pub trait BoundValue {
+    /// Appends the value's JSON text to `out`.
+    ///
+    /// # Errors
+    ///
+    /// [`ErrorKind::Serialize`](crate::ErrorKind::Serialize) if the value
+    /// cannot be written as JSON.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error>;
+}
+
+impl<T: serde::Serialize + ?Sized> BoundValue for T {
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), Error> {
+        serde_json::to_writer(out, self).map_err(|_| {
+            Error::new(ErrorKind::Serialize)
+                .detail("a bound field's value cannot be written as JSON")
+        })
+    }
+}
+
 /// Where a value sits inside the outermost value (FORMAT.md section 4.1):
 /// the context of the type that starts position binding, then the fields,
 /// map keys and list indexes on the way down.
@@ -176,12 +197,7 @@ impl Drop for Entered {
 /// Changes the scope with `change` and returns the guard that undoes it.
 fn enter(change: impl FnOnce(&mut Current) -> Result<(), Error>) -> Result<Entered, Error> {
     CURRENT.with(|current| {
-        let mut current = current.try_borrow_mut().map_err(|_| {
-            // Only a `Serialize` impl that encrypts a derived type while
-            // its own field is being sealed gets here.
-            Error::new(ErrorKind::Serialize)
-                .detail("encrypt called from inside a field's Serialize impl")
-        })?;
+        let mut current = current.try_borrow_mut().map_err(|_| reentered())?;
         let entered = Entered {
             record_len: current.record.0.len(),
             position_len: current.position.0.len(),
@@ -198,21 +214,71 @@ fn enter(change: impl FnOnce(&mut Current) -> Result<(), Error>) -> Result<Enter
 /// an enclosing value started it; with `legacy`, version-1 envelopes open.
 pub(crate) fn enter_type(
     context: &str,
-    record: &[(&str, &str)],
+    record: &[(&str, &dyn BoundValue)],
     positions: bool,
     legacy: bool,
 ) -> Result<Entered, Error> {
-    enter(|current| {
-        if !record.is_empty() {
-            current.record.push_type(context, record)?;
+    if record.is_empty() {
+        return enter(|current| {
+            enter_positions(current, context, positions, legacy);
+            Ok(())
+        });
+    }
+    // The values are written first, each as u32be(len) || JSON, outside
+    // the scope's borrow: a `Serialize` that panics or fails leaves the
+    // scope as it was.
+    BOUND_JSON.with(|values| {
+        let mut values = values.try_borrow_mut().map_err(|_| reentered())?;
+        values.clear();
+        for (_, value) in record {
+            let at = values.len();
+            values.extend_from_slice(&[0; 4]);
+            value.write_json(&mut values)?;
+            let len = u32::try_from(values.len() - at - 4).map_err(|_| too_long())?;
+            values[at..at + 4].copy_from_slice(&len.to_be_bytes());
         }
-        if positions && current.position.0.is_empty() {
-            current.position.step(STEP_ROOT, context.as_bytes());
-        }
-        current.index_next = false;
-        current.legacy |= legacy;
-        Ok(())
+        enter(|current| {
+            let out = &mut current.record.0;
+            push_u16(out, context.as_bytes()).ok_or_else(too_long)?;
+            let count = u16::try_from(record.len()).map_err(|_| too_long())?;
+            out.extend_from_slice(&count.to_be_bytes());
+            let mut rest = values.as_slice();
+            for (name, _) in record {
+                push_u16(out, name.as_bytes()).ok_or_else(too_long)?;
+                let (len, _) = rest.split_first_chunk::<4>().ok_or_else(too_long)?;
+                let segment = 4 + u32::from_be_bytes(*len) as usize;
+                out.extend_from_slice(&rest[..segment]);
+                rest = &rest[segment..];
+            }
+            enter_positions(current, context, positions, legacy);
+            Ok(())
+        })
     })
+}
+
+thread_local! {
+    /// The JSON text of the bound values being entered.
+    static BOUND_JSON: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+fn too_long() -> Error {
+    Error::new(ErrorKind::Serialize).detail("a record binding name or value is too long")
+}
+
+fn reentered() -> Error {
+    // Only a `Serialize` impl that encrypts a derived type while its own
+    // field is being sealed gets here.
+    Error::new(ErrorKind::Serialize).detail("encrypt called from inside a field's Serialize impl")
+}
+
+/// With `positions`, position binding starts here unless an enclosing
+/// value started it; with `legacy`, version-1 envelopes open.
+fn enter_positions(current: &mut Current, context: &str, positions: bool, legacy: bool) {
+    if positions && current.position.0.is_empty() {
+        current.position.step(STEP_ROOT, context.as_bytes());
+    }
+    current.index_next = false;
+    current.legacy |= legacy;
 }
 
 /// Enters the nested field serialized as `name`: a position step when

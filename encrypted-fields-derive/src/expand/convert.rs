@@ -226,7 +226,7 @@ fn enter_scope(container: &Container<'_>, fields: &[(&Field<'_>, Ident)]) -> Tok
     let context = container.context();
     let record = fields.iter().filter(|(f, _)| f.bound).map(|(f, var)| {
         let name = &f.aad_name;
-        quote!((#name, #private::bound_value(#var)?))
+        quote!((#name, #var as &dyn #private::BoundValue))
     });
     let positions = container.attrs.bind_positions.is_some();
     let legacy = container.attrs.legacy_unbound.is_some();
