@@ -111,7 +111,7 @@ impl Key {
     }
 
     /// Decodes a key written as standard padded base64, the form used in
-    /// environment variables and by `examples/keygen.rs`.
+    /// environment variables and by `examples/quickstart/src/bin/keygen.rs`.
     ///
     /// # Errors
     ///

@@ -1,10 +1,10 @@
 //! Encrypt two fields of a struct, print the JSON a service would send, and
 //! read it back.
 //!
-//!     cargo run --example quickstart
+//!     cargo run -p quickstart
 //!
 //! Uses `ENCRYPTED_FIELDS_KEY_PII` and `ENCRYPTED_FIELDS_KEY_BANKING` when
-//! both are set (see `examples/keygen.rs`); otherwise makes throwaway demo
+//! both are set (see `src/bin/keygen.rs`); otherwise makes throwaway demo
 //! keys for this run and says so.
 
 use encrypted_fields::{
@@ -73,7 +73,7 @@ fn keyring() -> Result<EnvKeyring, encrypted_fields::Error> {
             println!(
                 "{missing}: generating throwaway demo keys for this run only.\n\
                  To use your own keys:\n  \
-                 export $(cargo run -q --example keygen -- pii) $(cargo run -q --example keygen -- banking)\n"
+                 export $(cargo run -q -p quickstart --bin keygen -- pii) $(cargo run -q -p quickstart --bin keygen -- banking)\n"
             );
             let demo: Vec<(String, encrypted_fields::SecretString)> = Customer::KEY_ALIASES
                 .iter()

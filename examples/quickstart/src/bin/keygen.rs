@@ -1,7 +1,7 @@
 //! Prints one line, `ENCRYPTED_FIELDS_KEY_<ALIAS>=<key>`, for a fresh key:
 //!
-//!     cargo run -q --example keygen -- pii >> .env
-//!     cargo run -q --example keygen -- legacy-partner --bits 128
+//!     cargo run -q -p quickstart --bin keygen -- pii >> .env
+//!     cargo run -q -p quickstart --bin keygen -- legacy-partner --bits 128
 //!
 //! AES-256 by default; `--bits 128` makes the 16-byte keys that existing
 //! integrations use. Nothing but that line goes to stdout.

@@ -1,20 +1,15 @@
-//! The README's examples, run as real processes: `cargo test` builds them
-//! next to this test binary.
+//! The quickstart and keygen programs, run as real processes.
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 use encrypted_fields::{EnvKeyring, Keyring};
 
 fn example(name: &str) -> Command {
-    // target/<profile>/deps/examples-<hash> -> target/<profile>/examples/<name>
-    let exe = std::env::current_exe().expect("test binary path");
-    let dir: PathBuf = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target dir")
-        .join("examples");
-    let mut command = Command::new(dir.join(name));
+    let exe = match name {
+        "quickstart" => env!("CARGO_BIN_EXE_quickstart"),
+        _ => env!("CARGO_BIN_EXE_keygen"),
+    };
+    let mut command = Command::new(exe);
     command
         .env_remove("ENCRYPTED_FIELDS_KEY_PII")
         .env_remove("ENCRYPTED_FIELDS_KEY_BANKING");
