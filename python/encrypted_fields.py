@@ -16,29 +16,30 @@ One field at a time (the binding is alias, context and field; ``record`` and
     value = decrypt_field(keyring, "pii", "Customer", "email", envelope)
 
 Whole records, declared as the Rust derive declares them: a ``Schema`` names
-the type's context and each member, by its serialized name, in declaration
+the type's context and each member by its serialized name, in declaration
 order: ``Plain()`` (kept as it is; ``Plain(float)`` for a Rust ``f64``,
 ``optional=True`` for an ``Option``), ``Encrypted(alias, deterministic=False,
-optional=False)``, or ``Nested(shape, key=None, bind_index=False)`` where
-``shape`` is a child ``Schema`` or ``ListOf(...)``, ``MapOf(...)`` (string
-keys), ``OptionOf(...)`` of one, and ``key`` seals the child whole under an
-alias. Type-level options mirror ``#[encrypt(...)]``: ``bind`` (names of plain
-members), ``bind_positions``, ``legacy_unbound``, ``seal``/``sign`` (an alias)
-and ``seal_member`` (default ``_seal``)::
+optional=False)``, or ``Nested(shape, key=None, bind_index=False)``, where
+``shape`` is a child ``Schema`` or ``ListOf``, ``MapOf`` (string keys) or
+``OptionOf`` of one, and ``key`` also seals the child whole under that alias.
+Type-level options mirror ``#[encrypt(...)]``: ``bind`` (plain members),
+``bind_positions``, ``legacy_unbound``, ``seal`` or ``sign`` (an alias) and
+``seal_member`` (default ``_seal``)::
 
     user = Schema("CashUser", {"cashTag": Plain(str), "bankAccount": Encrypted("banking")})
     tx = Schema("transaction", {"id": Plain(int), "sender": Nested(user),
                                 "witnesses": Nested(ListOf(user), bind_index=True)},
                 bind=["id"], bind_positions=True, seal="records")
-    wire = tx.encrypt(keyring, {"id": 7, "sender": {...}, "witnesses": [...]})
-    plain = tx.decrypt(keyring, wire)            # a dict, or JSON text read by ``loads``
+    wire = tx.encrypt(keyring, {"id": 7, "sender": {"cashTag": "$ada", "bankAccount": "acct-1"},
+                                "witnesses": []})
+    plain = tx.decrypt(keyring, wire)       # or JSON text, read by ``loads``
     partial, inaccessible = tx.decrypt_partial(keyring, wire)
 
-``decrypt_partial`` keeps the fields (and the seal check) of aliases the
-keyring lacks sealed, as ``Envelope`` strings, and lists those aliases.
-``canonical``, ``seal_record`` and ``verify_record`` are the record seals of
-FORMAT.md section 13 on their own; ``loads`` reads JSON text as a record
-reader does (integers of any size stay integers, ``-0`` is a float).
+``decrypt_partial`` leaves the fields of aliases the keyring lacks sealed (as
+``Envelope`` strings), takes a seal it cannot check unchecked, and lists those
+aliases. ``canonical``, ``seal_record`` and ``verify_record`` are the record
+seals of FORMAT.md section 13 on their own; ``loads`` reads JSON text as a
+record reader does (integers of any size stay integers, ``-0`` is a float).
 """
 
 from __future__ import annotations
@@ -394,13 +395,18 @@ def _read_named_file(path: str, invalid) -> str:
         if info.st_size > MAX_SECRET_FILE_LEN:
             raise invalid(too_big)
 
+    # Raised outside the `except`: the OSError names the path, which may be a
+    # key pasted into the variable by mistake.
     try:
         check(os.stat(path))
         with open(path, "rb") as f:
             check(os.fstat(f.fileno()))
             raw = f.read(MAX_SECRET_FILE_LEN + 1)
+        reason = None
     except OSError as e:
-        raise invalid(f"cannot read the file it names: {_io_reason(e)}") from None
+        reason = _io_reason(e)
+    if reason is not None:
+        raise invalid(f"cannot read the file it names: {reason}")
     if len(raw) > MAX_SECRET_FILE_LEN:
         raise invalid(too_big)
     # Raised outside the `except`: UnicodeDecodeError.object is the file's
@@ -476,15 +482,14 @@ class Keyring:
         self._signing[_normalize(alias)] = key
 
     def insert_verifying_keys(self, alias: str, keys: Sequence[VerifyingKey]) -> None:
-        """Adds keys that check records signed under ``alias``; a key id the
-        alias has already fails."""
+        """Adds keys that check records signed under ``alias``. A key the alias
+        has already (its signing key's, say) is kept once, so the order keys
+        are added in does not matter."""
         _check_alias(alias)
         verifying = self._verifying.setdefault(_normalize(alias), [])
         for key in keys:
-            if any(k.id == key.id for k in verifying):
-                raise InvalidKey(f"invalid key configuration: verifying key {key.id.hex()} listed twice",
-                                 alias=alias)
-            verifying.append(key)
+            if all(k.id != key.id for k in verifying):
+                verifying.append(key)
 
     @classmethod
     def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Keyring":
@@ -539,22 +544,20 @@ class Keyring:
         """One variable's keys (FORMAT.md sections 2 and 13.4)."""
         if prefix == PREFIX:
             self.insert(alias, _parse_key_list(value, Key.from_base64))
-        elif prefix == VERIFYING_PREFIX:
-            keys = _parse_key_list(value, VerifyingKey.from_base64)
-            for i, key in enumerate(keys):
-                if any(k.id == key.id for k in keys[:i]):
-                    raise InvalidKey(f"invalid key configuration: verifying key {key.id.hex()} listed twice")
+            return
+        # Two keys with the same key id in one variable fail (FORMAT.md 13.4).
+        keys = _parse_key_list(value, VerifyingKey.from_base64 if prefix == VERIFYING_PREFIX
+                               else SigningKey.from_base64)
+        for i, key in enumerate(keys):
+            if any(k.id == key.id for k in keys[:i]):
+                raise InvalidKey(f"invalid key configuration: verifying key {key.id.hex()} listed twice")
+        if prefix == VERIFYING_PREFIX:
             self.insert_verifying_keys(alias, keys)
         else:
             # The first signs; the older ones only verify, so records signed
             # before a rotation keep verifying.
-            keys = _parse_key_list(value, SigningKey.from_base64)
-            older = [k.public for k in keys[1:]]
-            for i, key in enumerate(older):
-                if any(k.id == key.id for k in older[:i]):
-                    raise InvalidKey(f"invalid key configuration: verifying key {key.id.hex()} listed twice")
             self.insert_signing_key(alias, keys[0])
-            self.insert_verifying_keys(alias, older)
+            self.insert_verifying_keys(alias, [k.public for k in keys[1:]])
 
     def key_set(self, alias: str) -> Optional[Sequence[Key]]:
         """Every key of ``alias``, primary first; ``None`` if this keyring has no such alias."""
@@ -782,14 +785,16 @@ def decrypt_field(key: KeyLike, alias: str, context: str, field: str, envelope: 
     if opening_key is None:
         raise UnknownKeyId(f"keyring has no key with this id for alias `{alias}` (rotated out?): "
                            f"key id {key_id.hex()}", alias, context, field)
+    aad = _aad(key_id, alias, context, field, record, position)
     try:
-        plaintext = opening_key._aead.decrypt(raw[5:HEADER_LEN], raw[HEADER_LEN:],
-                                              _aad(key_id, alias, context, field, record, position))
+        plaintext = opening_key._aead.decrypt(raw[5:HEADER_LEN], raw[HEADER_LEN:], aad)
     except InvalidTag:
+        plaintext = None
+    if plaintext is None:
         raise AuthenticationFailed(
             f"envelope for alias `{alias}` failed authentication "
             "(wrong key, tampered, or moved from another field, type or alias)",
-            alias, context, field) from None
+            alias, context, field)
     value, ok = _read_json_or_fail(plaintext)
     # Raised outside the `except`: the parser's exception quotes the
     # plaintext and would stay reachable as __context__.
@@ -1117,9 +1122,9 @@ def verify_record(keyring: Keyring, kind: str, alias: str, context: str, record:
 
     if raw is None:
         raise fail(AuthenticationFailed, "the record seal is missing")
-    if not raw:
-        raise fail(MalformedEnvelope, "empty record seal")
-    if raw[0] != _SEAL_VERSION or len(raw) == 1:
+    if raw in (b"", bytes([_SEAL_VERSION])):
+        raise fail(MalformedEnvelope, "record seal too short")
+    if raw[0] != _SEAL_VERSION:
         raise fail(UnsupportedVersion, f"record seal version {raw[0]}; this implementation reads version 1")
     if raw[1] != _KIND_BYTE[kind]:
         raise fail(AuthenticationFailed,

@@ -160,7 +160,10 @@ pub fn keyset(step: Step) -> Outcome {
 /// `ENCRYPTED_FIELDS_KMS_KEYSET_*` ones unwrapped through KMS.
 /// Also returns the id of every alias's primary key: `rotate` checks
 /// that envelopes sealed inside a field are under one.
-pub fn keyring(kms: bool) -> Result<(Box<dyn Keyring>, Vec<KeyId>), Box<dyn std::error::Error>> {
+/// A keyring and every alias's primary key id.
+pub type Loaded = (Box<dyn Keyring>, Vec<KeyId>);
+
+pub fn keyring(kms: bool) -> Result<Loaded, Box<dyn std::error::Error>> {
     let primaries = |keyring: &dyn Keyring, aliases: Vec<&str>| -> Vec<KeyId> {
         aliases
             .into_iter()
