@@ -550,7 +550,9 @@ class Keyring:
                                else SigningKey.from_base64)
         for i, key in enumerate(keys):
             if any(k.id == key.id for k in keys[:i]):
-                raise InvalidKey(f"invalid key configuration: verifying key {key.id.hex()} listed twice")
+                what = f"verifying key {key.id.hex()}" if prefix == VERIFYING_PREFIX \
+                    else f"key {i + 1}: signing key {key.id.hex()}"
+                raise InvalidKey(f"invalid key configuration: {what} listed twice")
         if prefix == VERIFYING_PREFIX:
             self.insert_verifying_keys(alias, keys)
         else:
@@ -619,6 +621,11 @@ def _too_large(length: int) -> str:
     return f"{length} bytes is over the {_max_envelope_len}-byte limit (see `set_max_envelope_len`)"
 
 
+# The longest record binding or position (section 4.1): both go into the
+# AAD of every envelope below them.
+MAX_SCOPE_LEN = 4096
+
+
 def _aad(key_id: bytes, alias: str, context: str, field: str,
          record: bytes = b"", position: bytes = b"") -> bytes:
     """The AAD of section 4, or of section 4.1 (version 2) when there is a
@@ -633,8 +640,9 @@ def _aad(key_id: bytes, alias: str, context: str, field: str,
         out += struct.pack(">H", len(raw)) + raw
     if scoped:
         for part in (position, record):
-            if len(part) > 0xFFFFFFFF:
-                raise SerializeError("record or position longer than 2^32 - 1 bytes", alias, context, field)
+            if len(part) > MAX_SCOPE_LEN:
+                raise SerializeError(f"record binding or position longer than {MAX_SCOPE_LEN} bytes",
+                                     alias, context, field)
             out += struct.pack(">I", len(part)) + bytes(part)
     return out
 

@@ -374,3 +374,110 @@ fn a_truncated_seal_is_malformed() {
     let error = wire.decrypt(&full).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::MalformedEnvelope, "{error}");
 }
+
+/// Before, `reencrypt` never checked the seal: a record edited and
+/// unsealed (or edited before a key rotation) came out sealed again, and a
+/// producer's rotation job signed a consumer's forgery.
+#[test]
+fn reencrypt_refuses_a_record_whose_seal_does_not_hold() {
+    let full = keyring(&["pii", "banking", "records"]);
+    let sent = serde_json::to_value(account(1).encrypt(&full).unwrap()).unwrap();
+    let mut unsealed = sent.clone();
+    unsealed["balance"] = 1_000_000.into();
+    unsealed.as_object_mut().unwrap().remove("_seal");
+    let mut edited = sent.clone();
+    edited["balance"] = 1_000_000.into();
+    let rotating = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", common::PII_256.to_owned()),
+        (
+            "ENCRYPTED_FIELDS_KEY_BANKING",
+            common::payments::BANKING.to_owned(),
+        ),
+        (
+            "ENCRYPTED_FIELDS_KEY_RECORDS",
+            format!("{RECORDS_NEXT},{RECORDS}"),
+        ),
+    ])
+    .unwrap();
+    for attacked in [unsealed, edited] {
+        for rotation in [&full, &rotating] {
+            let mut wire: EncryptedAccount = serde_json::from_value(attacked.clone()).unwrap();
+            let error = wire.reencrypt(rotation).unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::AuthenticationFailed, "{error}");
+        }
+    }
+    let producer = keyring(&["pii", "banking", "sign"]);
+    let mut forged = serde_json::to_value(signed(1).encrypt(&producer).unwrap()).unwrap();
+    forged["balance"] = 1_000_000.into();
+    forged.as_object_mut().unwrap().remove("_seal");
+    let mut wire: EncryptedSignedAccount = serde_json::from_value(forged).unwrap();
+    assert!(wire.reencrypt(&producer).is_err());
+}
+
+/// A keyring that can seal a record must check it before sealing it again:
+/// a producer holding only its signing key checks with that key's public
+/// half, and one that can seal a MAC but not open with it is an error.
+#[test]
+fn a_keyring_that_can_seal_checks_first() {
+    let producer = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", common::PII_256),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", common::payments::BANKING),
+        ("ENCRYPTED_FIELDS_SIGNING_KEY_RECORDS", SIGNING),
+    ])
+    .unwrap();
+    let mut forged = serde_json::to_value(signed(1).encrypt(&producer).unwrap()).unwrap();
+    forged["balance"] = 1_000_000.into();
+    let wire: EncryptedSignedAccount = serde_json::from_value(forged).unwrap();
+    let error = wire.decrypt_partial(&producer).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::AuthenticationFailed, "{error}");
+
+    /// Seals under `records` but opens nothing with it.
+    struct SealOnly(EnvKeyring);
+    impl encrypted_fields::Keyring for SealOnly {
+        fn key_set(&self, alias: &str) -> Option<&encrypted_fields::KeySet> {
+            self.0.key_set(alias)
+        }
+        fn opening_key_set(&self, alias: &str) -> Option<&encrypted_fields::KeySet> {
+            (alias != "records")
+                .then(|| self.0.key_set(alias))
+                .flatten()
+        }
+    }
+    let full = keyring(&["pii", "banking", "records"]);
+    let wire = account(1).encrypt(&full).unwrap();
+    let error = wire.decrypt_partial(&SealOnly(full)).unwrap_err();
+    assert_eq!(error.key_alias(), Some("records"), "{error}");
+}
+
+/// A bound value goes into the AAD of every envelope below it: a long one
+/// is refused rather than hashed once per envelope.
+#[test]
+fn bound_values_are_short() {
+    let full = keyring(&["pii", "banking", "records"]);
+    #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+    struct Batch {
+        #[encrypt(bind)]
+        id: String,
+        #[encrypt(key = "pii")]
+        note: String,
+    }
+    let long = Batch {
+        id: "x".repeat(5_000),
+        note: "n".into(),
+    };
+    let error = long.encrypt(&full).unwrap_err();
+    assert!(error.to_string().contains("4096"), "{error}");
+    let short = Batch {
+        id: "x".repeat(1_000),
+        note: "n".into(),
+    };
+    assert_eq!(short.encrypt(&full).unwrap().decrypt(&full).unwrap(), short);
+}
+
+#[test]
+fn a_signing_key_listed_twice_is_refused() {
+    let twice = format!("{SIGNING},{SIGNING_NEXT},{SIGNING}");
+    let error =
+        EnvKeyring::from_vars([("ENCRYPTED_FIELDS_SIGNING_KEY_RECORDS", twice)]).unwrap_err();
+    assert!(error.to_string().contains("listed twice"), "{error}");
+}

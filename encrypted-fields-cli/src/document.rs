@@ -139,11 +139,10 @@ impl RecordOptions {
                     "{pointer}: the record has no such value to bind to"
                 ));
             };
-            let value = plaintext(&text[located.span], Nonce::Deterministic)
-                .map_err(|e| format!("{pointer}: {e}"))?;
+            let value = bound_text(&text[located.span]).map_err(|e| format!("{pointer}: {e}"))?;
             values.push((name.as_str(), value));
         }
-        let fields: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.get())).collect();
+        let fields: Vec<(&str, &str)> = values.iter().map(|(n, v)| (*n, v.as_str())).collect();
         let mut record = RecordBinding::new();
         if !fields.is_empty() {
             record
@@ -250,6 +249,19 @@ impl Fields {
                 },
             )
             .collect::<Result<_, _>>()?;
+        if let Some(options) = &record {
+            for name in &options.bind {
+                if specs.iter().any(|(spec, _)| {
+                    spec.pointer.strip_prefix('/').and_then(unescape).as_deref()
+                        == Some(name.as_str())
+                }) {
+                    return Err(Usage(format!(
+                        "--bind /{name} names a member that --field encrypts: a record is identified by plain members"
+                    ))
+                    .into());
+                }
+            }
+        }
         let (keyring, primaries) = keys::keyring(args.kms)?;
         // A missing alias is configuration, not a bad record: stop before
         // the first one rather than fail every record.
@@ -384,7 +396,7 @@ impl Fields {
             }
         }
         if let Some(spec) = &spec {
-            changed += self.finish_seal(&mut text, spec, direction, received_seal)?;
+            changed += self.finish_seal(&mut text, spec, direction, received_seal, changed)?;
         }
         Ok((text, changed))
     }
@@ -398,7 +410,7 @@ impl Fields {
         text: &str,
         spec: &SealSpec<'_>,
         direction: Direction,
-    ) -> Result<Option<(Range<usize>, RecordSeal)>, String> {
+    ) -> Result<Option<RecordSeal>, String> {
         let member = spec.member();
         let fail = |error: &dyn std::fmt::Display| format!("the record seal ({member}): {error}");
         let pointer = format!("/{}", member.replace('~', "~0").replace('/', "~1"));
@@ -428,48 +440,63 @@ impl Fields {
             spec.verify_json(&*self.keyring, text, seal.as_ref())
                 .map_err(|e| fail(&e))?;
         }
-        Ok(located.map(|l| l.span).zip(seal))
+        Ok(seal)
     }
 
-    /// The seal after the fields: made (`encrypt`), made again if anything
-    /// changed or it is not under the current key (`rotate`), or removed,
-    /// as the plain record has none (`decrypt`). Returns 1 if it changed.
+    /// The seal after the fields (`fields` of them changed): made
+    /// (`encrypt`; again under --skip-sealed if a field was sealed now),
+    /// made again if anything changed or it is not under the current key
+    /// (`rotate`; an unchanged signature stays when this keyring cannot
+    /// sign), or removed, as the plain record has none (`decrypt`).
+    /// Returns 1 if it changed.
     fn finish_seal(
         &self,
         text: &mut String,
         spec: &SealSpec<'_>,
         direction: Direction,
-        received: Option<(Range<usize>, RecordSeal)>,
+        received: Option<RecordSeal>,
+        fields: usize,
     ) -> Result<usize, String> {
         let fail =
             |error: &dyn std::fmt::Display| format!("the record seal ({}): {error}", spec.member());
         let seal_text = |seal: &RecordSeal| serde_json::to_string(seal).map_err(|e| fail(&e));
-        match (direction, received) {
-            (Direction::Decrypt, Some((span, _))) => {
-                remove_member(text, span).ok_or_else(|| fail(&"cannot remove the member"))?;
-                Ok(0)
+        // Located again: the fields before it may have changed length.
+        let pointer = format!("/{}", spec.member().replace('~', "~0").replace('/', "~1"));
+        let span = locate(text, &pointer)
+            .map_err(|e| fail(&e))?
+            .map(|located| located.span);
+        let Some(old) = received else {
+            if !matches!(direction, Direction::Encrypt) {
+                return Err(fail(&"missing"));
             }
-            (Direction::Decrypt, None) => Ok(0),
-            (Direction::Encrypt, Some(_)) => Ok(0),
-            (Direction::Encrypt, None) => {
-                let seal = spec.seal_json(&*self.keyring, text).map_err(|e| fail(&e))?;
-                let member = serde_json::to_string(spec.member()).map_err(|e| fail(&e))?;
-                append_member(text, &member, &seal_text(&seal)?)
-                    .ok_or_else(|| fail(&"the record is not a JSON object"))?;
-                Ok(1)
-            }
-            (Direction::Rotate, received) => {
-                let seal = spec.seal_json(&*self.keyring, text).map_err(|e| fail(&e))?;
-                match received {
-                    Some((_, old)) if old == seal => Ok(0),
-                    Some((span, _)) => {
-                        text.replace_range(span, &seal_text(&seal)?);
-                        Ok(1)
-                    }
-                    None => Err(fail(&"missing")),
-                }
-            }
+            let seal = spec.seal_json(&*self.keyring, text).map_err(|e| fail(&e))?;
+            let member = serde_json::to_string(spec.member()).map_err(|e| fail(&e))?;
+            append_member(text, &member, &seal_text(&seal)?)
+                .ok_or_else(|| fail(&"the record is not a JSON object"))?;
+            return Ok(1);
+        };
+        let span = span.ok_or_else(|| fail(&"missing"))?;
+        if matches!(direction, Direction::Decrypt) {
+            remove_member(text, span).ok_or_else(|| fail(&"cannot remove the member"))?;
+            return Ok(0);
         }
+        let cannot_sign =
+            spec.kind() == SealKind::Signature && self.keyring.signing_key(spec.alias()).is_none();
+        if cannot_sign {
+            return match fields {
+                0 => Ok(0),
+                _ => Err(fail(
+                    &"fields changed, and this keyring cannot sign the record again \
+                      (ENCRYPTED_FIELDS_SIGNING_KEY_...)",
+                )),
+            };
+        }
+        let seal = spec.seal_json(&*self.keyring, text).map_err(|e| fail(&e))?;
+        if seal == old {
+            return Ok(0);
+        }
+        text.replace_range(span, &seal_text(&seal)?);
+        Ok(1)
     }
 }
 
@@ -528,6 +555,27 @@ fn remove_member(text: &mut String, value: Range<usize>) -> Option<()> {
     };
     text.replace_range(range, "");
     Some(())
+}
+
+/// A bound member's value as the library binds it: as serde_json writes the
+/// typed value it reads (`"\u0061"` as `"a"`, `1.50` as `1.5`); integers
+/// keep their digits. Objects and arrays are refused: their text depends
+/// on the Rust type's field order, which the command cannot know.
+fn bound_text(value: &str) -> Result<String, String> {
+    let refuse = || "a bound member must hold a string, a number, a boolean or null".to_owned();
+    match value.as_bytes().first() {
+        Some(b'{' | b'[') | None => Err(refuse()),
+        Some(b'"') => serde_json::from_str::<String>(value)
+            .and_then(|text| serde_json::to_string(&text))
+            .map_err(|_| refuse()),
+        Some(b't' | b'f' | b'n') => Ok(value.to_owned()),
+        _ if value != "-0" && !value.contains(['.', 'e', 'E']) => Ok(value.to_owned()),
+        _ => serde_json::from_str::<f64>(value)
+            .ok()
+            .filter(|number| number.is_finite())
+            .and_then(|number| serde_json::to_string(&number).ok())
+            .ok_or_else(refuse),
+    }
 }
 
 /// What a value is sealed as: its exact text, never a reparsed copy (a

@@ -1172,3 +1172,117 @@ fn bound_and_sealed_records_interoperate_with_the_library() {
     );
     assert_eq!(out.status.code(), Some(2));
 }
+
+/// Attack review: --skip-sealed seals new fields and then the record
+/// again; --bind on an encrypted member is refused; bound values are
+/// written as the library writes them; rotate keeps an unchanged signature
+/// when it cannot sign.
+#[test]
+fn record_options_agree_with_the_library_at_their_edges() {
+    let (signing_key, signing) = encrypted_fields::SigningKey::generate();
+    let mut env = key_env(&key(), &key());
+    env.push(("ENCRYPTED_FIELDS_KEY_RECORDS".into(), key()));
+    let run_with =
+        |env: &[(String, String)], args: &[&str], doc: &str| run(cli(env).args(args), doc);
+    let doc = r#"{"id": 1.50, "email": "a@x", "memo": "rent"}"#;
+    let base = ["--context", "c", "--bind", "/id", "--seal", "records"];
+    let once = run_with(
+        &env,
+        &[&["encrypt"][..], &base, &["--field", "/email=pii"]].concat(),
+        doc,
+    );
+    assert!(once.status.success(), "{}", text(&once.stderr));
+    let twice = run_with(
+        &env,
+        &[
+            &["encrypt", "--skip-sealed"][..],
+            &base,
+            &["--field", "/email=pii", "--field", "/memo=pii"],
+        ]
+        .concat(),
+        &text(&once.stdout),
+    );
+    assert!(twice.status.success(), "{}", text(&twice.stderr));
+    let opened = run_with(
+        &env,
+        &[
+            &["decrypt"][..],
+            &base,
+            &["--field", "/email=pii", "--field", "/memo=pii"],
+        ]
+        .concat(),
+        &text(&twice.stdout),
+    );
+    assert!(opened.status.success(), "{}", text(&opened.stderr));
+    // The id was written 1.50: bound as the library binds an f64 1.5.
+    let value: serde_json::Value = serde_json::from_slice(&opened.stdout).unwrap();
+    assert_eq!(value["memo"], "rent");
+    let binding = encrypted_fields::Binding::new("pii", "c", "email");
+    let mut record = encrypted_fields::RecordBinding::new();
+    record.push_type("c", &[("id", "1.5")]).unwrap();
+    let sealed: serde_json::Value = serde_json::from_slice(&twice.stdout).unwrap();
+    let email = Sealed::<String>::from_text(sealed["email"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        email
+            .open(&keyring(&env), &binding.in_record(&record))
+            .unwrap(),
+        "a@x"
+    );
+
+    let bind_encrypted = run_with(
+        &env,
+        &[
+            "encrypt",
+            "--context",
+            "c",
+            "--bind",
+            "/id",
+            "--field",
+            "/id=pii",
+        ],
+        r#"{"id": 1}"#,
+    );
+    assert_eq!(
+        bind_encrypted.status.code(),
+        Some(2),
+        "{}",
+        text(&bind_encrypted.stderr)
+    );
+
+    // Signed by the producer; rotated by a job holding only the verifying
+    // key: unchanged records keep their signature.
+    let mut producer = env.clone();
+    producer.push((
+        "ENCRYPTED_FIELDS_SIGNING_KEY_RECORDS".into(),
+        signing.expose_secret().to_owned(),
+    ));
+    let sign = [
+        "--context",
+        "c",
+        "--sign",
+        "records",
+        "--field",
+        "/email=pii",
+    ];
+    let signed = run_with(
+        &producer,
+        &[&["encrypt"][..], &sign].concat(),
+        r#"{"email": "a@x"}"#,
+    );
+    assert!(signed.status.success(), "{}", text(&signed.stderr));
+    let mut verifier = env.clone();
+    verifier.push((
+        "ENCRYPTED_FIELDS_VERIFYING_KEY_RECORDS".into(),
+        signing_key.verifying_key(),
+    ));
+    let dir = tempfile::tempdir().unwrap();
+    let rotated = run(
+        cli(&verifier)
+            .args(["rotate", "-", "--errors"])
+            .arg(dir.path().join("errors.jsonl"))
+            .args(sign),
+        &format!("{}\n", text(&signed.stdout)),
+    );
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    assert_eq!(text(&rotated.stdout), format!("{}\n", text(&signed.stdout)));
+}

@@ -385,7 +385,7 @@ fn serialize_name(metas: &[Meta], name: &str) -> Option<String> {
 
 /// The value `name = "..."` or `name(side = "...")` gives for `side`
 /// (`serialize` or `deserialize`).
-fn side_name(metas: &[Meta], name: &str, side: &str) -> Option<String> {
+pub(crate) fn side_name(metas: &[Meta], name: &str, side: &str) -> Option<String> {
     metas
         .iter()
         .filter(|m| m.path().is_ident(name))
@@ -403,7 +403,7 @@ fn side_name(metas: &[Meta], name: &str, side: &str) -> Option<String> {
         })
 }
 
-fn lit_str(expr: &Expr) -> Option<String> {
+pub(crate) fn lit_str(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Lit(ExprLit {
             lit: Lit::Str(s), ..

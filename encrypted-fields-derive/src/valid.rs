@@ -123,7 +123,28 @@ fn check_record_seal(cx: &Ctxt, container: &Container<'_>) {
     }
     let member = &seal.member;
     let spanned = attrs.seal_member.as_ref().or(alias);
-    if member.is_empty() || container.fields().any(|f| &f.aad_name == member) {
+    // Every name a field is read under: a member the seal field should
+    // take must not go to a field instead.
+    let read_as = |f: &Field<'_>| {
+        let mut names = vec![f.aad_name.clone()];
+        names.extend(crate::attr::side_name(
+            &f.attrs.serde,
+            "rename",
+            "deserialize",
+        ));
+        names.extend(
+            f.attrs
+                .serde
+                .iter()
+                .filter(|m| m.path().is_ident("alias"))
+                .filter_map(|m| match m {
+                    Meta::NameValue(nv) => crate::attr::lit_str(&nv.value),
+                    _ => None,
+                }),
+        );
+        names
+    };
+    if member.is_empty() || container.fields().any(|f| read_as(f).contains(member)) {
         if let Some(spanned) = spanned {
             cx.error_spanned_by(
                 spanned,
@@ -134,15 +155,31 @@ fn check_record_seal(cx: &Ctxt, container: &Container<'_>) {
         }
     }
     for field in container.fields() {
-        if let Some(flatten) = field
-            .attrs
-            .serde
-            .iter()
-            .find(|m| m.path().is_ident("flatten"))
-        {
+        for meta in &field.attrs.serde {
+            let name = meta_name(meta);
+            let reason = match name.as_str() {
+                "flatten" => {
+                    "the seal covers exactly the members the type declares, and flattening takes members it does not"
+                }
+                // Skipping only the one empty value (`None`, an empty list
+                // or map) loses nothing the reader could be shown instead.
+                "skip_serializing_if"
+                    if matches!(meta, Meta::NameValue(nv) if crate::attr::lit_str(&nv.value)
+                        .is_some_and(|p| p.ends_with("::is_none") || p.ends_with("::is_empty"))) =>
+                {
+                    continue;
+                }
+                "skip" | "skip_serializing" | "skip_deserializing" | "skip_serializing_if" => {
+                    "the seal covers the record as the type writes it, so a member the type reads but does not write (or writes but does not read) would escape it"
+                }
+                "with" | "serialize_with" | "deserialize_with" => {
+                    "the seal covers the record as the type writes it, and custom (de)serialization could take edited input to the same value"
+                }
+                _ => continue,
+            };
             cx.error_spanned_by(
-                flatten.path(),
-                "`#[serde(flatten)]` cannot apply in a sealed record: the seal covers exactly the members the type declares, and flattening takes members it does not",
+                meta.path(),
+                format!("`#[serde({name})]` cannot apply in a sealed record: {reason}"),
             );
         }
     }

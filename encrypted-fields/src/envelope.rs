@@ -66,6 +66,11 @@ pub(crate) fn parse(envelope: &[u8]) -> Result<Parts<'_>, ParseError> {
 /// Associated data fits on the stack up to this size: every real binding.
 const AAD_INLINE: usize = 192;
 
+/// The longest record binding or position (FORMAT.md section 4.1). Both go
+/// into the AAD of every envelope below them, so without a bound one long
+/// id in a record of many fields would be hashed once per field.
+pub(crate) const MAX_SCOPE_LEN: usize = 4096;
+
 /// The associated data that binds an envelope to its place, built on the
 /// stack (no allocation) unless the names are unusually long.
 pub(crate) struct Aad {
@@ -102,6 +107,9 @@ impl Aad {
         }
         if version == VERSION_2 {
             for part in scope {
+                if part.len() > MAX_SCOPE_LEN {
+                    return None;
+                }
                 let len = u32::try_from(part.len()).ok()?;
                 aad.push(&len.to_be_bytes());
                 aad.push(part);
@@ -232,7 +240,10 @@ fn authentication_failed(binding: &Binding<'_>) -> Error {
 
 fn name_too_long(binding: &Binding<'_>) -> Error {
     Error::new(ErrorKind::Serialize)
-        .detail("alias, context or field name longer than 65535 bytes")
+        .detail(format!(
+            "alias, context or field name longer than 65535 bytes, or a record binding or \
+             position longer than {MAX_SCOPE_LEN} bytes (FORMAT.md section 4.1)"
+        ))
         .at(binding)
 }
 

@@ -47,7 +47,11 @@ pub fn enter_member(name: &str, indexed: bool) -> Result<Entered, Error> {
 
 /// The binding of a field in the current scope: a deterministic field's
 /// stays unscoped, so equal values match across records.
-fn in_scope<R>(binding: &Binding<'_>, nonce: Nonce, f: impl FnOnce(&Binding<'_>) -> R) -> R {
+fn in_scope<R>(
+    binding: &Binding<'_>,
+    nonce: Nonce,
+    f: impl FnOnce(&Binding<'_>) -> Result<R, Error>,
+) -> Result<R, Error> {
     match nonce {
         Nonce::Random => scoped(binding, f),
         Nonce::Deterministic => f(binding),

@@ -108,6 +108,16 @@ impl<'a> SealSpec<'a> {
         self.member
     }
 
+    /// Whether it is a MAC or a signature.
+    pub fn kind(&self) -> SealKind {
+        self.kind
+    }
+
+    /// The alias whose keys make and check it.
+    pub fn alias(&self) -> &'a str {
+        self.alias
+    }
+
     /// The bytes the MAC or signature covers.
     fn message<T: Serialize + ?Sized>(&self, record: &T) -> Result<Vec<u8>, Error> {
         let canonical =
@@ -343,6 +353,14 @@ pub(crate) fn verify_partial<K: Keyring + ?Sized, T: Serialize + ?Sized>(
     inaccessible: &mut BTreeSet<String>,
 ) -> Result<(), Error> {
     if !can_check(keyring, spec) && keyring.load_failure(spec.alias).is_none() {
+        // A keyring that could seal the record again must check it first,
+        // or it would seal an edit it never looked at.
+        if can_seal(keyring, spec) {
+            return Err(spec.fail(
+                ErrorKind::UnknownAlias,
+                "this keyring can seal records of the alias but not check them: give it the keys that open (or verify) them too",
+            ));
+        }
         inaccessible.insert(spec.alias.to_owned());
         return Ok(());
     }
@@ -501,10 +519,19 @@ mod signature {
         signature: &[u8],
         spec: &SealSpec<'_>,
     ) -> Result<bool, Error> {
-        let keys = keyring
-            .verifying_keys(spec.alias)
-            .ok_or_else(|| missing_alias(keyring, &spec.binding()))?;
-        let key = keys.get(key_id).ok_or_else(|| unknown_key(spec, key_id))?;
+        let listed = keyring.verifying_keys(spec.alias);
+        // The signing key's own public half checks too: a signer that is
+        // given no verifying keys still checks before it signs again.
+        let own = keyring
+            .signing_key(spec.alias)
+            .map(crate::signing::SigningKey::public);
+        if listed.is_none() && own.is_none() {
+            return Err(missing_alias(keyring, &spec.binding()));
+        }
+        let key = listed
+            .and_then(|keys| keys.get(key_id).cloned())
+            .or_else(|| own.filter(|key| key.id() == key_id))
+            .ok_or_else(|| unknown_key(spec, key_id))?;
         Ok(key.verify(message, signature))
     }
 
@@ -513,7 +540,7 @@ mod signature {
     }
 
     pub(super) fn can_verify<K: Keyring + ?Sized>(keyring: &K, alias: &str) -> bool {
-        keyring.verifying_keys(alias).is_some()
+        keyring.verifying_keys(alias).is_some() || keyring.signing_key(alias).is_some()
     }
 }
 

@@ -195,16 +195,22 @@ impl Drop for Entered {
 }
 
 /// Changes the scope with `change` and returns the guard that undoes it.
+/// The guard exists before the change and the borrow ends first, so an
+/// error or a panic in `change` leaves the scope as it was.
 fn enter(change: impl FnOnce(&mut Current) -> Result<(), Error>) -> Result<Entered, Error> {
-    CURRENT.with(|current| {
-        let mut current = current.try_borrow_mut().map_err(|_| reentered())?;
-        let entered = Entered {
-            record_len: current.record.0.len(),
-            position_len: current.position.0.len(),
-            index_next: current.index_next,
-            legacy: current.legacy,
+    CURRENT.with(|cell| {
+        let entered = {
+            let current = cell.try_borrow().map_err(|_| reentered())?;
+            Entered {
+                record_len: current.record.0.len(),
+                position_len: current.position.0.len(),
+                index_next: current.index_next,
+                legacy: current.legacy,
+            }
         };
+        let mut current = cell.try_borrow_mut().map_err(|_| reentered())?;
         change(&mut current)?;
+        drop(current);
         Ok(entered)
     })
 }
@@ -350,13 +356,19 @@ pub(crate) fn is_comparing() -> bool {
     COMPARING.with(std::cell::Cell::get)
 }
 
-/// Runs `f` with `binding` in the current scope.
-pub(crate) fn scoped<R>(binding: &Binding<'_>, f: impl FnOnce(&Binding<'_>) -> R) -> R {
+/// Runs `f` with `binding` in the current scope. A scope that cannot be
+/// read (a field's own `Serialize` sealing another value) is an error,
+/// never an unbound envelope.
+pub(crate) fn scoped<R>(
+    binding: &Binding<'_>,
+    f: impl FnOnce(&Binding<'_>) -> Result<R, Error>,
+) -> Result<R, Error> {
     CURRENT.with(|current| match current.try_borrow() {
         Ok(current) if !current.record.0.is_empty() || !current.position.0.is_empty() => {
             f(&binding.with_scope(&current.record.0, &current.position.0, current.legacy))
         }
-        _ => f(binding),
+        Ok(_) => f(binding),
+        Err(_) => Err(reentered()),
     })
 }
 

@@ -95,6 +95,20 @@ pub(super) fn decrypt_impl(
     let verify = record_seal_step(container, Op::Decrypt);
     let verify_partial = record_seal_step(container, Op::Partial);
     let rotate_seal = rotate_record_seal(container);
+    let verify_before_rotation = container.record_seal().map(|seal| {
+        let private = quote!(::encrypted_fields::__private);
+        let field = format_ident!("{}", SEAL_FIELD);
+        let (context, alias, member) = (container.context(), seal.alias, seal.member);
+        let kind = seal_kind(seal.kind);
+        quote! {
+            #private::verify_record(
+                __keyring,
+                &*self,
+                &self.#field,
+                &#private::SealSpec::new(#kind, #alias, #context, #member),
+            )?;
+        }
+    });
     quote! {
         #[automatically_derived]
         impl #impl_generics ::encrypted_fields::Decrypt for #companion #ty_generics #bounds {
@@ -122,6 +136,9 @@ pub(super) fn decrypt_impl(
                 &mut self,
                 __keyring: &__EncryptedFieldsKeyring,
             ) -> ::core::result::Result<usize, ::encrypted_fields::Error> {
+                // A record whose seal does not hold is refused before
+                // anything is re-sealed: rotation must not seal an edit.
+                #verify_before_rotation
                 let mut __changed: usize = 0;
                 match self { #rotate }
                 #rotate_seal

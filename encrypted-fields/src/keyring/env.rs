@@ -272,7 +272,12 @@ fn add_signature_keys(
         if part.trim_ascii().is_empty() {
             return Err(Error::new(ErrorKind::InvalidKey).detail(format!("{prefix} is empty")));
         }
-        keys.push(SigningKey::from_base64(part).map_err(|e| e.prefixed(&prefix))?);
+        let key = SigningKey::from_base64(part).map_err(|e| e.prefixed(&prefix))?;
+        if keys.iter().any(|k: &SigningKey| k.id() == key.id()) {
+            return Err(Error::new(ErrorKind::InvalidKey)
+                .detail(format!("{prefix}: signing key {} listed twice", key.id())));
+        }
+        keys.push(key);
     }
     // Older signing keys only verify: their public keys stay known, so
     // records signed before a rotation keep verifying.
