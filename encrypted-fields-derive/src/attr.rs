@@ -37,6 +37,7 @@ const CONTAINER_OPTIONS: &[(&str, Kind)] = &[
     (SEAL, Kind::Str),
     (SIGN, Kind::Str),
     (SEAL_MEMBER, Kind::Str),
+    (PROTO, Kind::Flag),
 ];
 
 /// Attributes of the struct or enum.
@@ -49,6 +50,8 @@ pub(crate) struct Container {
     pub(crate) bind_positions: Option<Span>,
     /// `#[encrypt(legacy_unbound)]`, where it was written.
     pub(crate) legacy_unbound: Option<Span>,
+    /// `#[encrypt(proto)]`, where it was written: a prost message.
+    pub(crate) proto: Option<Span>,
     /// `#[encrypt(seal = "...")]`: the alias of the record seal's MAC key.
     pub(crate) seal: Option<LitStr>,
     /// `#[encrypt(sign = "...")]`: the alias of the record's signing key.
@@ -89,6 +92,8 @@ pub(crate) struct Field {
     pub(crate) rename: Option<String>,
     /// `#[doc]` and `#[cfg]` attributes, copied to the generated types.
     pub(crate) passthrough: Vec<Attribute>,
+    /// The field's `#[prost(...)]` (a `proto` type's wire layout).
+    pub(crate) prost: Option<Attribute>,
 }
 
 /// A field's `#[encrypt(...)]`.
@@ -153,6 +158,7 @@ impl Container {
             redact_debug: options.flag(REDACT_DEBUG).is_some(),
             bind_positions: options.flag(BIND_POSITIONS),
             legacy_unbound: options.flag(LEGACY_UNBOUND),
+            proto: options.flag(PROTO),
             seal: options.string(SEAL),
             sign: options.string(SIGN),
             seal_member: options.string(SEAL_MEMBER),
@@ -216,6 +222,7 @@ impl Field {
             encrypt,
             rename: serialize_name(&serde, "rename"),
             passthrough: passthrough(attrs),
+            prost: attrs.iter().find(|a| a.path().is_ident("prost")).cloned(),
             serde,
         }
     }

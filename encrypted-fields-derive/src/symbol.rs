@@ -27,3 +27,5 @@ pub(crate) const SEAL: &str = "seal";
 pub(crate) const SIGN: &str = "sign";
 /// `seal_member = "name"`: the JSON member that holds the seal.
 pub(crate) const SEAL_MEMBER: &str = "seal_member";
+/// `proto`: a prost message; the companion is one too, envelopes as bytes.
+pub(crate) const PROTO: &str = "proto";

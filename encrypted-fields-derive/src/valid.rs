@@ -1,6 +1,7 @@
 //! Checks that need the whole parsed input. Every user error the derive
 //! reports comes from here or from parsing, never from expansion.
 
+use quote::ToTokens;
 use syn::{GenericParam, Meta};
 
 use crate::ast::{Body, Container, Field, Mode, Shape};
@@ -17,6 +18,7 @@ pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
     check_lookup_names(cx, container);
     check_binding(cx, container);
     check_record_seal(cx, container);
+    check_proto(cx, container);
     // A field with only `bind` is plain; one whose attribute is incomplete
     // has its own error already.
     let plain = |f: &Field<'_>| match &f.attrs.encrypt {
@@ -454,6 +456,89 @@ fn has_default_companion(field: &Field<'_>) -> bool {
 }
 
 /// The first item named `name`, if any.
+/// `#[encrypt(proto)]`: a prost message, whose companion is a prost message
+/// with the same tags and each envelope as `bytes`. What has no such form
+/// is refused here; a field of another prost type without `proto` too.
+fn check_proto(cx: &Ctxt, container: &Container<'_>) {
+    let Some(span) = container.attrs.proto else {
+        if let Some(prost) = container.fields().find_map(|f| f.attrs.prost.as_ref()) {
+            cx.error_spanned_by(
+                prost,
+                "a prost message needs `#[encrypt(proto)]` (encrypted-fields-build adds it): its companion is then a prost message too",
+            );
+        }
+        return;
+    };
+    let refuse = |spanned: &dyn quote::ToTokens, what: &str| {
+        cx.error_spanned_by(spanned, format!("{what} (`#[encrypt(proto)]`)"));
+    };
+    if !matches!(container.body, Body::Struct(Shape::Named, _)) {
+        cx.syn_error(syn::Error::new(
+            span,
+            "`proto` takes a prost message: a struct with named fields",
+        ));
+        return;
+    }
+    if let Some(seal) = container
+        .attrs
+        .seal
+        .as_ref()
+        .or(container.attrs.sign.as_ref())
+    {
+        refuse(
+            seal,
+            "record seals cover a record's JSON form; a proto message has none yet: seal its fields, or wrap it in a message sealed as JSON",
+        );
+    }
+    if container.attrs.redact_debug {
+        cx.syn_error(syn::Error::new(span, "prost derives the message's `Debug`; `redact_debug` cannot replace it (the companion's `Debug` never shows envelopes)"));
+    }
+    for field in container.fields() {
+        let Some(prost) = &field.attrs.prost else {
+            refuse(
+                &field.original.ty,
+                "every field of a prost message has `#[prost(...)]`",
+            );
+            continue;
+        };
+        let text = prost.meta.to_token_stream().to_string();
+        match field.mode() {
+            Mode::NestedSealed { .. } => refuse(
+                prost,
+                "a nested message sealed whole would need a protobuf plaintext; seal its fields (`nested` without `key`)",
+            ),
+            Mode::Sealed { .. } if text.contains("oneof") => refuse(
+                prost,
+                "a oneof cannot be sealed: its members are fields of the message; seal each member's value in its own message",
+            ),
+            Mode::Sealed { .. } if prost_tag(prost).is_none() => {
+                refuse(prost, "no `tag = \"...\"` in `#[prost(...)]`")
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The `tag = "N"` of a `#[prost(...)]` attribute.
+pub(crate) fn prost_tag(prost: &syn::Attribute) -> Option<syn::LitStr> {
+    let Meta::List(list) = &prost.meta else {
+        return None;
+    };
+    list.parse_args_with(syn::punctuated::Punctuated::<Meta, syn::Token![,]>::parse_terminated)
+        .ok()?
+        .into_iter()
+        .find_map(|meta| match meta {
+            Meta::NameValue(nv) if nv.path.is_ident("tag") => match nv.value {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(tag),
+                    ..
+                }) => Some(tag),
+                _ => None,
+            },
+            _ => None,
+        })
+}
+
 /// A bound or deterministic field must write the same JSON every time:
 /// `HashMap` and `HashSet` iterate in a different order in each process.
 fn check_ordered(cx: &Ctxt, field: &Field<'_>, what: &str, why: &str) {

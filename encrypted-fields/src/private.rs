@@ -58,6 +58,59 @@ fn in_scope<R>(
     }
 }
 
+/// A `proto` companion's field: the envelope's bytes.
+pub fn envelope_bytes<T>(sealed: Sealed<T>) -> Vec<u8> {
+    sealed.as_bytes().to_vec()
+}
+
+/// A `proto` companion's field read as an envelope; opening checks it.
+pub fn sealed_from_bytes<T>(bytes: &[u8]) -> Sealed<T> {
+    Sealed::from_envelope(bytes.to_vec())
+}
+
+/// Rotates a `proto` companion's envelope in place; 1 if it changed.
+pub fn rotate_bytes<K: Keyring + ?Sized>(
+    keyring: &K,
+    bytes: &mut Vec<u8>,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+) -> Result<usize, Error> {
+    let mut sealed = sealed_from_bytes::<()>(bytes);
+    let changed = rotate(keyring, &mut sealed, binding, nonce)?;
+    if changed > 0 {
+        *bytes = envelope_bytes(sealed);
+    }
+    Ok(changed)
+}
+
+/// How a `proto` companion's `Debug` shows an envelope: its length only.
+pub struct EnvelopeDebug(usize);
+
+impl core::fmt::Debug for EnvelopeDebug {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        write!(f, "Sealed({} bytes)", self.0)
+    }
+}
+
+/// A `proto` companion's envelope field (`Vec<u8>` or `Option<Vec<u8>>`)
+/// as its `Debug` shows it.
+pub trait DebugEnvelope {
+    /// The field without its bytes.
+    fn debug_envelope(&self) -> Option<EnvelopeDebug>;
+}
+
+impl DebugEnvelope for Vec<u8> {
+    fn debug_envelope(&self) -> Option<EnvelopeDebug> {
+        Some(EnvelopeDebug(self.len()))
+    }
+}
+
+impl DebugEnvelope for Option<Vec<u8>> {
+    fn debug_envelope(&self) -> Option<EnvelopeDebug> {
+        self.as_ref().map(|bytes| EnvelopeDebug(bytes.len()))
+    }
+}
+
 /// Seals a `#[encrypt(key)]` field.
 #[inline]
 pub fn seal<T: Serialize, K: Keyring + ?Sized>(

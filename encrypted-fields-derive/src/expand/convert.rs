@@ -308,22 +308,38 @@ fn field_value(container: &Container<'_>, field: &Field<'_>, var: &Ident, op: Op
     let ef = quote!(::encrypted_fields);
     let private = quote!(::encrypted_fields::__private);
     let binding = binding(container, field);
+    // A `proto` companion holds each envelope as its bytes.
+    let proto = container.attrs.proto.is_some();
+    let envelope = |value: TokenStream| match proto {
+        true => quote_spanned!(span=> &#private::sealed_from_bytes(#value)),
+        false => value,
+    };
+    let bytes = |sealed: TokenStream| match proto {
+        true => {
+            quote_spanned!(span=> ::core::result::Result::map(#sealed, #private::envelope_bytes))
+        }
+        false => sealed,
+    };
     let call = |value: TokenStream| match (field.mode(), op) {
         (Mode::Sealed { deterministic, .. }, op) => {
             let nonce = nonce(*deterministic);
             match op {
-                Op::Encrypt => {
-                    quote_spanned!(span=> #private::seal(__keyring, #value, &#binding, #nonce))
-                }
+                Op::Encrypt => bytes(
+                    quote_spanned!(span=> #private::seal(__keyring, #value, &#binding, #nonce)),
+                ),
                 Op::Decrypt => {
+                    let value = envelope(value);
                     quote_spanned!(span=> #private::open(__keyring, #value, &#binding, #nonce))
                 }
-                Op::Partial => quote_spanned! {span=>
-                    #private::open_partial(__keyring, #value, &#binding, #nonce, __inaccessible)
-                },
-                Op::Reseal => {
-                    quote_spanned!(span=> #private::reseal(__keyring, #value, &#binding, #nonce))
+                Op::Partial => {
+                    let value = envelope(value);
+                    quote_spanned! {span=>
+                        #private::open_partial(__keyring, #value, &#binding, #nonce, __inaccessible)
+                    }
                 }
+                Op::Reseal => bytes(
+                    quote_spanned!(span=> #private::reseal(__keyring, #value, &#binding, #nonce)),
+                ),
             }
         }
         (Mode::NestedSealed { indexed, .. }, op) => match op {
@@ -384,10 +400,14 @@ fn rotate_field(container: &Container<'_>, field: &Field<'_>, var: &Ident) -> Op
     let span = field.ty().span();
     let private = quote!(::encrypted_fields::__private);
     let binding = binding(container, field);
+    let rotate = match container.attrs.proto {
+        Some(_) => quote!(rotate_bytes),
+        None => quote!(rotate),
+    };
     let call = |value: TokenStream| match field.mode() {
         Mode::Sealed { deterministic, .. } => {
             let nonce = nonce(*deterministic);
-            Some(quote_spanned!(span=> #private::rotate(__keyring, #value, &#binding, #nonce)?))
+            Some(quote_spanned!(span=> #private::#rotate(__keyring, #value, &#binding, #nonce)?))
         }
         Mode::NestedSealed { indexed, .. } => Some(quote_spanned! {span=>
             #private::rotate_nested(__keyring, #value, &#binding, #indexed)?

@@ -57,6 +57,36 @@ pub(super) fn lookup_impl(
     }
 }
 
+/// `Debug` for a `proto` companion (prost's would print the envelopes'
+/// bytes): each envelope as its length, everything else as it is.
+pub(super) fn proto_debug_impl(container: &Container<'_>, names: &Names) -> TokenStream {
+    if container.attrs.proto.is_none() {
+        return TokenStream::new();
+    }
+    let companion = &names.companion;
+    let private = quote!(::encrypted_fields::__private);
+    let (impl_generics, ty_generics, where_clause) = container.input.generics.split_for_impl();
+    let fields = container.fields().filter_map(|field| {
+        let ident = field.original.ident.as_ref()?;
+        let name = ident.unraw().to_string();
+        Some(match field.mode() {
+            Mode::Sealed { .. } => {
+                quote!(.field(#name, &#private::DebugEnvelope::debug_envelope(&self.#ident)))
+            }
+            _ => quote!(.field(#name, &self.#ident)),
+        })
+    });
+    let name = companion.to_string();
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics ::core::fmt::Debug for #companion #ty_generics #where_clause {
+            fn fmt(&self, __f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                ::core::fmt::Formatter::debug_struct(__f, #name) #(#fields)* .finish()
+            }
+        }
+    }
+}
+
 /// `RedactedDebug` for the plain type: its fields with encrypted ones as
 /// `<redacted>`, nested children through their own `RedactedDebug`, so a
 /// redacted parent shows no encrypted field at any depth. Every derived

@@ -28,6 +28,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         convert::encrypt_impl(container, &names, &bounds, Op::Reseal),
         extras::lookup_impl(container, &names, &bounds),
         extras::debug_impls(container),
+        extras::proto_debug_impl(container, &names),
     ];
     quote!(#(#items)*)
 }
