@@ -4,53 +4,13 @@
 //! installed into a virtual environment under `target/` first, so the one
 //! test command works on a fresh machine. (`.ci/run` installs them up front.)
 
-use std::path::{Path, PathBuf};
+#[path = "common/python.rs"]
+mod python;
+
+use std::path::Path;
 use std::process::Command;
 
-fn target_dir() -> PathBuf {
-    // target/<profile>/deps/python_twin-<hash> -> target/<profile>
-    let exe = std::env::current_exe().expect("test binary path");
-    exe.parent()
-        .and_then(Path::parent)
-        .expect("target dir")
-        .to_path_buf()
-}
-
-fn has_packages(python: &Path) -> bool {
-    Command::new(python)
-        .args(["-c", "import pytest, cryptography, Crypto; from cryptography.hazmat.primitives.ciphers.aead import AESGCMSIV"])
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-/// A Python with pytest, cryptography and pycryptodome.
-fn python(root: &Path) -> PathBuf {
-    let system = PathBuf::from("python3");
-    if has_packages(&system) {
-        return system;
-    }
-    let venv = target_dir().join("python-venv");
-    let venv_python = venv.join("bin").join("python");
-    if !has_packages(&venv_python) {
-        let created = Command::new("python3")
-            .args(["-m", "venv"])
-            .arg(&venv)
-            .status();
-        assert!(
-            created.is_ok_and(|s| s.success()),
-            "python3 -m venv failed: install Python 3.9+ with venv"
-        );
-        let installed = Command::new(&venv_python)
-            .args(["-m", "pip", "install", "-q", "-r"])
-            .arg(root.join("python/requirements.txt"))
-            .status();
-        assert!(
-            installed.is_ok_and(|s| s.success()),
-            "pip install -r python/requirements.txt failed"
-        );
-    }
-    venv_python
-}
+use python::{python, target_dir};
 
 #[test]
 fn python_twin_interoperates_with_the_rust_crate() {

@@ -15,6 +15,7 @@
 
 #![forbid(unsafe_code)]
 
+mod demo;
 #[path = "../../payments/launch.rs"]
 #[allow(dead_code)]
 mod launch;
@@ -25,15 +26,13 @@ use std::error::Error;
 use std::io::Write;
 use std::sync::Arc;
 
-use encrypted_fields::{Encrypt, EnvKeyring, ExposeSecret, KeySize, Keyring, generate_key};
-use model::payments::{PaymentRequest, TransactionId, View};
+use encrypted_fields::{Encrypt, EnvKeyring, Keyring};
 use services::rpc::{
     accounts_client::AccountsClient, accounts_server::AccountsServer,
-    banking_client::BankingClient, banking_server::BankingServer, web_client::WebClient,
-    web_server::WebServer,
+    banking_client::BankingClient, banking_server::BankingServer, web_server::WebServer,
 };
 
-pub const SERVICES: [&str; 3] = ["accounts", "banking", "web"];
+use demo::{Platform, SERVICES};
 
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -109,116 +108,11 @@ fn demo() -> Result<(), Box<dyn Error>> {
     println!(
         "making throwaway demo keys for this run only (pii, us_address, banking): never use them for real data\n"
     );
-    let services = Platform::start()?;
+    let services = Platform::start(&std::env::current_exe()?)?;
     for (name, service) in SERVICES.iter().zip(&services.running) {
         println!("{name:<8} {}", service.url);
     }
-    print!("{}", runtime()?.block_on(scenario(&services.urls()))?);
+    let report = runtime()?.block_on(demo::scenario(&services.urls()))?;
+    print!("{}", demo::matrix_report(&report));
     Ok(())
-}
-
-/// The three service processes and their keys.
-pub struct Platform {
-    pub running: [launch::Running; 3],
-}
-
-impl Platform {
-    pub fn start() -> Result<Self, Box<dyn Error>> {
-        let key = || generate_key(KeySize::Aes256);
-        let (pii, us_address, banking) = (key(), key(), key());
-        let var = |alias: &str| EnvKeyring::var_name(alias);
-        let exe = std::env::current_exe()?;
-        let accounts = launch::start(
-            &exe,
-            "accounts",
-            &[
-                (var("pii"), pii.expose_secret()),
-                (var("us_address"), us_address.expose_secret()),
-                (var("banking"), banking.expose_secret()),
-            ],
-        )?;
-        let banking = launch::start(
-            &exe,
-            "banking",
-            &[
-                (var("banking"), banking.expose_secret()),
-                ("ACCOUNTS_URL".to_owned(), &accounts.url),
-            ],
-        )?;
-        let web = launch::start(
-            &exe,
-            "web",
-            &[
-                ("ACCOUNTS_URL", &accounts.url),
-                ("BANKING_URL", &banking.url),
-            ],
-        )?;
-        Ok(Platform {
-            running: [accounts, banking, web],
-        })
-    }
-
-    pub fn urls(&self) -> [String; 3] {
-        self.running.each_ref().map(|r| r.url.clone())
-    }
-}
-
-/// Pays through `web`, then asks each service for its view.
-pub async fn scenario(urls: &[String; 3]) -> Result<String, Box<dyn Error>> {
-    let [accounts, banking, web] = urls;
-    let settlement = WebClient::connect(web.clone())
-        .await?
-        .pay(PaymentRequest {
-            from: "$ada".into(),
-            to: "$grace".into(),
-            amount_cents: 4_200,
-        })
-        .await?
-        .into_inner();
-    let id = TransactionId {
-        id: settlement.transaction_id,
-    };
-    let views = [
-        AccountsClient::connect(accounts.clone())
-            .await?
-            .view(id)
-            .await?
-            .into_inner(),
-        BankingClient::connect(banking.clone())
-            .await?
-            .view(id)
-            .await?
-            .into_inner(),
-        WebClient::connect(web.clone())
-            .await?
-            .view(id)
-            .await?
-            .into_inner(),
-    ];
-    let mut out = format!(
-        "\nbanking settled transaction {}: {} -> {}, {} cents\n\nwhat each service could read:\n",
-        id.id, settlement.debited, settlement.credited, settlement.amount_cents
-    );
-    out.push_str(&matrix(&views));
-    Ok(out)
-}
-
-/// The access matrix: one row per field, one column per service.
-pub fn matrix(views: &[View; 3]) -> String {
-    let mut out = format!("{:<30}", "field");
-    for name in SERVICES {
-        out.push_str(&format!("{name:<10}"));
-    }
-    out.truncate(out.trim_end().len());
-    out.push('\n');
-    for (i, access) in views[0].fields.iter().enumerate() {
-        out.push_str(&format!("{:<30}", access.field));
-        for view in views {
-            let open = view.fields.get(i).is_some_and(|a| a.open);
-            out.push_str(&format!("{:<10}", if open { "read" } else { "sealed" }));
-        }
-        out.truncate(out.trim_end().len());
-        out.push('\n');
-    }
-    out
 }

@@ -83,7 +83,10 @@ impl Rows {
 /// Holds `pii`, `us_address` and `banking`: issues and records transactions.
 pub struct Accounts {
     pub keyring: Arc<dyn Keyring>,
+    /// As issued.
     rows: Rows,
+    /// As banking sent them back.
+    recorded: Rows,
     next_id: AtomicU64,
 }
 
@@ -92,6 +95,7 @@ impl Accounts {
         Accounts {
             keyring,
             rows: Rows::default(),
+            recorded: Rows::default(),
             next_id: AtomicU64::new(1),
         }
     }
@@ -133,7 +137,7 @@ impl rpc::accounts_server::Accounts for Accounts {
         row.decrypt(&*self.keyring)
             .map_err(|e| encryption_failed("accounts", &e))?;
         let id = row.id;
-        self.rows.keep(row);
+        self.recorded.keep(row);
         Ok(Response::new(TransactionId { id }))
     }
 
