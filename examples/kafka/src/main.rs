@@ -14,6 +14,7 @@
 mod broker;
 mod model;
 mod pipeline;
+mod proto;
 
 use encrypted_fields::{
     Decrypt, Encrypt, EnvKeyring, ExposeSecret, KeySize, Keyring, SigningKey, generate_key,
@@ -46,6 +47,7 @@ fn run() -> Result<(), Failure> {
         "making throwaway demo keys for this run only (pii, banking, the producer's signing key)\n"
     );
     let (pii, banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
+    let us_address = generate_key(KeySize::Aes256);
     let (signing_key, signing) = SigningKey::generate();
     let verifying = signing_key.verifying_key();
     let producer = EnvKeyring::from_vars([
@@ -76,6 +78,22 @@ fn run() -> Result<(), Failure> {
         let sent = pipeline::produce(&brokers, format, format.topic(), &events)?;
         println!("producer: {sent} events to {}", format.topic());
     }
+    // The same transactions as the gRPC example's protobuf messages, whose
+    // `.proto` declares the aliases (addresses under `us_address` there).
+    let proto_keys = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
+        (
+            "ENCRYPTED_FIELDS_KEY_US_ADDRESS",
+            us_address.expose_secret(),
+        ),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
+    ])?;
+    let proto_events: Vec<_> = proto::transactions(EVENTS)
+        .iter()
+        .map(|tx| tx.encrypt(&proto_keys))
+        .collect::<Result<_, _>>()?;
+    let sent = pipeline::produce_protobuf(&brokers, &proto_events)?;
+    println!("producer: {sent} events to {}", pipeline::PROTOBUF_TOPIC);
     let opened = pipeline::ledger(&brokers, &full, events.len())?;
     println!(
         "ledger (pii + banking): checked the signature of and opened {} events, all as sent: {}",
@@ -83,6 +101,19 @@ fn run() -> Result<(), Failure> {
         opened
             .chunks(events.len())
             .all(|chunk| chunk == model::events(EVENTS))
+    );
+    let (proto_opened, proto_resealed) =
+        pipeline::protobuf_groups(&brokers, &proto_keys, &banking_only, proto_events.len())?;
+    println!(
+        "{}: ledger opened {} events, all as sent: {}; screening kept the envelopes it cannot read byte for byte: {}",
+        pipeline::PROTOBUF_TOPIC,
+        proto_opened.len(),
+        proto_opened == proto::transactions(EVENTS),
+        proto_resealed
+            .iter()
+            .zip(&proto_events)
+            .all(|(got, sent)| got.sender.as_ref().map(|u| &u.email)
+                == sent.sender.as_ref().map(|u| &u.email))
     );
     let forwarded = pipeline::screening(&brokers, &banking_only, events.len())?;
     println!(

@@ -21,12 +21,16 @@ use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, Prod
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::model::{EncryptedEvent, Event};
+use crate::proto;
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
 pub const JSON_TOPIC: &str = "transactions.json";
 pub const POSTCARD_TOPIC: &str = "transactions.postcard";
 pub const SCREENED_TOPIC: &str = "transactions.screened";
+/// The gRPC example's protobuf `Transaction`, sealed: each encrypted field
+/// a `bytes` envelope, the key aliases declared in its `.proto`.
+pub const PROTOBUF_TOPIC: &str = "transactions.protobuf";
 
 /// How an event is written on a topic.
 #[derive(Clone, Copy, Debug)]
@@ -68,7 +72,7 @@ fn config(brokers: &str) -> ClientConfig {
 /// create them on first use).
 pub fn create_topics(brokers: &str) -> Result<(), Failure> {
     let admin: AdminClient<DefaultClientContext> = config(brokers).create()?;
-    let topics: Vec<NewTopic<'_>> = [JSON_TOPIC, POSTCARD_TOPIC, SCREENED_TOPIC]
+    let topics: Vec<NewTopic<'_>> = [JSON_TOPIC, POSTCARD_TOPIC, SCREENED_TOPIC, PROTOBUF_TOPIC]
         .iter()
         .map(|name| NewTopic::new(name, 1, TopicReplication::Fixed(1)))
         .collect();
@@ -116,14 +120,34 @@ pub fn produce(
     topic: &str,
     events: &[EncryptedEvent],
 ) -> Result<usize, Failure> {
+    let payloads = events
+        .iter()
+        .map(|event| Ok((event.id.to_string(), format.encode(event)?)))
+        .collect::<Result<Vec<_>, Failure>>()?;
+    publish(brokers, topic, &payloads)
+}
+
+/// Publishes sealed protobuf transactions to the protobuf topic.
+pub fn produce_protobuf(
+    brokers: &str,
+    events: &[proto::EncryptedTransaction],
+) -> Result<usize, Failure> {
+    let payloads: Vec<(String, Vec<u8>)> = events
+        .iter()
+        .map(|event| (event.id.to_string(), prost::Message::encode_to_vec(event)))
+        .collect();
+    publish(brokers, PROTOBUF_TOPIC, &payloads)
+}
+
+/// Publishes `(key, payload)` records and waits until the broker has
+/// acknowledged every one.
+fn publish(brokers: &str, topic: &str, events: &[(String, Vec<u8>)]) -> Result<usize, Failure> {
     let producer: BaseProducer<Deliveries> = config(brokers)
         .set("linger.ms", "5")
         .set("enable.idempotence", "false")
         .create_with_context(Deliveries::default())?;
-    for event in events {
-        let payload = format.encode(event)?;
-        let key = event.id.to_string();
-        let mut record = BaseRecord::to(topic).key(&key).payload(&payload);
+    for (key, payload) in events {
+        let mut record = BaseRecord::to(topic).key(key).payload(payload);
         // Retry while the local queue is full.
         loop {
             match producer.send(record) {
@@ -243,4 +267,28 @@ pub fn screening(brokers: &str, keyring: &dyn Keyring, per_topic: usize) -> Resu
         }
     }
     produce(brokers, Format::Json, SCREENED_TOPIC, &forwarded)
+}
+
+/// The protobuf topic: `ledger` opens every event whole; `screening`
+/// (banking only) opens what it can and seals each again, which leaves
+/// the envelopes it cannot read as they came. Returns both views.
+pub fn protobuf_groups(
+    brokers: &str,
+    ledger: &dyn Keyring,
+    screening: &dyn Keyring,
+    expected: usize,
+) -> Result<(Vec<proto::Transaction>, Vec<proto::EncryptedTransaction>), Failure> {
+    let decode = |payload: Vec<u8>| -> Result<proto::EncryptedTransaction, Failure> {
+        Ok(prost::Message::decode(payload.as_slice())?)
+    };
+    let mut opened = Vec::new();
+    for payload in consume(brokers, "ledger", PROTOBUF_TOPIC, expected)? {
+        opened.push(decode(payload)?.decrypt(ledger)?);
+    }
+    let mut resealed = Vec::new();
+    for payload in consume(brokers, "screening", PROTOBUF_TOPIC, expected)? {
+        let partial = decode(payload)?.decrypt_partial(screening)?.value;
+        resealed.push(partial.encrypt(screening)?);
+    }
+    Ok((opened, resealed))
 }

@@ -11,6 +11,8 @@ mod broker;
 mod model;
 #[path = "../src/pipeline.rs"]
 mod pipeline;
+#[path = "../src/proto.rs"]
+mod proto;
 
 use encrypted_fields::{
     Decrypt, Encrypt, EnvKeyring, ErrorKind, ExposeSecret, KeySize, MaybeSealed, SigningKey,
@@ -52,6 +54,40 @@ fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
     let no_keys = EnvKeyring::from_vars(Vec::<(String, String)>::new()).unwrap();
 
     pipeline::create_topics(brokers).unwrap();
+
+    // The protobuf topic: the gRPC example's messages, aliases from its .proto.
+    let us_address = key();
+    let proto_keys = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
+        (
+            "ENCRYPTED_FIELDS_KEY_US_ADDRESS",
+            us_address.expose_secret(),
+        ),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
+    ])
+    .unwrap();
+    let proto_plain = proto::transactions(EVENTS);
+    let proto_events: Vec<proto::EncryptedTransaction> = proto_plain
+        .iter()
+        .map(|tx| tx.encrypt(&proto_keys).unwrap())
+        .collect();
+    assert_eq!(
+        pipeline::produce_protobuf(brokers, &proto_events).unwrap(),
+        proto_events.len()
+    );
+    let (opened, resealed) =
+        pipeline::protobuf_groups(brokers, &proto_keys, &banking_only, proto_events.len()).unwrap();
+    assert_eq!(opened, proto_plain);
+    for (got, sent) in resealed.iter().zip(&proto_events) {
+        let (got, sent) = (got.sender.as_ref().unwrap(), sent.sender.as_ref().unwrap());
+        // Screening could not read these: forwarded as they came.
+        assert_eq!(got.email, sent.email);
+        assert_eq!(got.mailing_address, sent.mailing_address);
+        // It read and sealed the bank account again.
+        assert_ne!(got.linked_bank_account, sent.linked_bank_account);
+    }
+    assert_eq!(resealed[0].decrypt(&proto_keys).unwrap(), proto_plain[0]);
+
     let plain = model::events(EVENTS);
     let events: Vec<EncryptedEvent> = plain
         .iter()
