@@ -681,11 +681,25 @@ pub fn run(args: Args, direction: Direction) -> Outcome {
 }
 
 /// `inspect`: what an envelope says without a key.
-pub fn inspect(text: &str) -> Outcome {
-    let sealed: Sealed<Box<RawValue>> = serde_json::from_value(serde_json::Value::String(
-        text.trim().trim_matches('"').to_owned(),
-    ))
-    .map_err(|_| "not an envelope: expected base64url text of a version 1 envelope")?;
+pub fn inspect(text: &str, hex: bool) -> Outcome {
+    let sealed: Sealed<Box<RawValue>> = if hex {
+        let digits: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+        let bytes = (0..digits.len())
+            .step_by(2)
+            .map(|at| {
+                digits
+                    .get(at..at + 2)
+                    .and_then(|pair| u8::from_str_radix(pair, 16).ok())
+            })
+            .collect::<Option<Vec<u8>>>()
+            .ok_or("not an envelope: expected hex digits, two per byte")?;
+        Sealed::from_envelope(bytes)
+    } else {
+        serde_json::from_value(serde_json::Value::String(
+            text.trim().trim_matches('"').to_owned(),
+        ))
+        .map_err(|_| "not an envelope: expected base64url text of an envelope (--hex for bytes)")?
+    };
     let info = sealed.inspect()?;
     out!("version: {}", info.version);
     out!("key id: {}", info.key_id);

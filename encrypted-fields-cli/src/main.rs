@@ -52,8 +52,13 @@ enum Command {
     },
     /// Reads an envelope without a key: version, key id, plaintext length.
     Inspect {
-        /// The envelope text (the JSON string value, without quotes).
+        /// The envelope text (the JSON string value, without quotes), or
+        /// with --hex its bytes in hex, as a protobuf `bytes` field holds
+        /// them (`xxd -p`).
         envelope: String,
+        /// Read ENVELOPE as hex bytes (a protobuf companion's field).
+        #[arg(long)]
+        hex: bool,
     },
     /// Encrypts fields of a JSON document.
     Encrypt(document::Args),
@@ -72,7 +77,7 @@ fn main() -> ExitCode {
             kms_key_id,
         } => keys::keygen(&alias, &bits, kms_key_id.as_deref()),
         Command::Keyset { step } => keys::keyset(step),
-        Command::Inspect { envelope } => document::inspect(&envelope),
+        Command::Inspect { envelope, hex } => document::inspect(&envelope, hex),
         Command::Encrypt(args) => document::run(args, document::Direction::Encrypt),
         Command::Decrypt(args) => document::run(args, document::Direction::Decrypt),
         Command::Rotate(args) => rotate::run(args),

@@ -297,6 +297,20 @@ fn documents_interoperate_with_the_library_and_failures_leak_nothing() {
         inspected.contains(&format!("key id: {primary}")),
         "{inspected}"
     );
+    // The same envelope as a protobuf companion carries it: raw bytes, hex.
+    let hex: String = Sealed::<String>::from_text(&email)
+        .unwrap()
+        .as_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let from_hex = cli(none).args(["inspect", "--hex", &hex]).output().unwrap();
+    assert_eq!(text(&from_hex.stdout), inspected);
+    let odd = cli(none)
+        .args(["inspect", "--hex", "abc"])
+        .output()
+        .unwrap();
+    assert_eq!(odd.status.code(), Some(1));
     assert!(
         cli(none)
             .args(["inspect", "nope"])
