@@ -1,27 +1,23 @@
 //! Runs the Python twin's tests (`python/tests`, pytest) against the interop
-//! binary that `cargo test` builds next to this test. If this machine's
-//! Python lacks the packages in `python/requirements.txt`, they are
-//! installed into a virtual environment under `target/` first, so the one
-//! test command works on a fresh machine. (`.ci/run` installs them up front.)
-
-#[path = "common/python.rs"]
-mod python;
+//! binary that `cargo test` builds next to this test, with the Python
+//! environment testkit finds or makes under `target/`.
 
 use std::path::Path;
 use std::process::Command;
 
-use python::{python, target_dir};
-
 #[test]
 fn python_twin_interoperates_with_the_rust_crate() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let interop = target_dir().join("examples").join("interop");
+    let interop = testkit::target_dir()
+        .join(profile())
+        .join("examples")
+        .join("interop");
     assert!(
         interop.exists(),
         "{} missing: cargo test builds examples",
         interop.display()
     );
-    let output = Command::new(python(root))
+    let output = Command::new(testkit::python().expect("a Python with the tests' packages"))
         .args([
             "-m",
             "pytest",
@@ -46,4 +42,14 @@ fn python_twin_interoperates_with_the_rust_crate() {
         summary.contains("passed") && !summary.contains("failed"),
         "{summary}"
     );
+}
+
+/// `debug` or `release`: where cargo put this test's examples.
+fn profile() -> String {
+    let exe = std::env::current_exe().expect("test binary path");
+    exe.parent()
+        .and_then(std::path::Path::parent)
+        .and_then(std::path::Path::file_name)
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "debug".to_owned())
 }

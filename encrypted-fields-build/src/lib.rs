@@ -29,12 +29,17 @@
 //! for other languages. `.proto` files are compiled by `protox` (pure
 //! Rust): no `protoc` is needed.
 //!
-//! What has no companion form is refused here, naming the field: a key on
-//! a `oneof` member, `nested` on a field that is not a message, `nested`
-//! together with `key`, a field name that is not lower snake case (the
-//! envelope is bound to prost's Rust name of the field, which is then the
-//! `.proto` name). The type context bound into envelopes is the message's
-//! name in the `.proto` unless `(encrypted_fields.context)` says otherwise.
+//! What has no companion form, or would let a value travel in clear, is
+//! refused here, naming the field: any option on a `oneof` member; `nested`
+//! with `key`, or on a message without encrypted fields; a plain field
+//! holding a message that has some; `key` on a message that has some of its
+//! own, on `bytes`, or on a message holding `bytes` or a well-known type;
+//! `deterministic` on a message holding a map; a field name prost would
+//! change (the envelope is bound to the Rust field's name, which is then
+//! the `.proto` name); a message with encrypted fields declared inside
+//! another or declaring one; an rpc over such a message. The type context
+//! bound into envelopes is the message's full name (`payments.CashUser`)
+//! unless `(encrypted_fields.context)` says otherwise.
 
 #![forbid(unsafe_code)]
 
@@ -92,32 +97,52 @@ pub fn configure(protos: &[impl AsRef<Path>], includes: &[impl AsRef<Path>]) -> 
     let mut compiler = protox::Compiler::with_file_resolver(resolver);
     compiler.include_imports(true).include_source_info(true);
     for proto in protos {
-        println!("cargo:rerun-if-changed={}", proto.as_ref().display());
         compiler.open_file(proto).map_err(invalid)?;
+    }
+    // Every file read from disk, imports included: Cargo reruns the build
+    // when any of them changes.
+    for file in compiler.files() {
+        if let Some(path) = file.path() {
+            println!("cargo:rerun-if-changed={}", path.display());
+        }
     }
     let pool = compiler.descriptor_pool();
     let options = Options::new(&pool)?;
     let mut config = prost_build::Config::new();
     let mut encrypted = BTreeMap::new();
-    let mut sealed_whole = BTreeMap::new();
     for message in pool.all_messages() {
         if let Some(plan) = options.plan(&message)? {
-            plan.configure(&mut config, &message);
-            for field in message.fields() {
-                if plan.seals(field.name()) {
-                    if let Kind::Message(inner) = nested_kind(&field).unwrap_or(Kind::Bool) {
-                        serde_closure(&inner, &field, &mut sealed_whole)?;
-                    }
-                }
-            }
             encrypted.insert(message.full_name().to_owned(), plan);
         }
     }
+    check_references(&pool, &encrypted)?;
+    config.skip_debug(encrypted.keys().map(|name| format!(".{name}")));
+    let mut sealed_whole = BTreeMap::new();
+    for message in pool.all_messages() {
+        let Some(plan) = encrypted.get(message.full_name()) else {
+            continue;
+        };
+        plan.configure(&mut config, &message);
+        for field in message.fields() {
+            if plan.seals(field.name()) {
+                if let Some(Kind::Message(inner)) = nested_kind(&field) {
+                    serde_closure(&inner, &field, &encrypted, &mut sealed_whole)?;
+                }
+            }
+        }
+    }
     // A message sealed whole is sealed as its JSON (FORMAT.md section 5):
-    // it and every message and oneof in it derive serde.
+    // it and every message in it derive serde. prost-build applies an
+    // attribute to what is declared inside the path too, so an inner
+    // declaration whose outer message is listed is left out.
     let serde = "#[derive(::encrypted_fields::__private::serde::Serialize, ::encrypted_fields::__private::serde::Deserialize)] #[serde(crate = \"::encrypted_fields::__private::serde\")]";
-    for (path, _) in sealed_whole {
-        config.type_attribute(path, serde);
+    for path in sealed_whole.keys() {
+        let covered = sealed_whole
+            .keys()
+            .any(|outer| outer != path && path.starts_with(&format!("{outer}.")));
+        if !covered {
+            config.type_attribute(path, serde);
+        }
     }
     let files = compiler.file_descriptor_set();
     let companion = companion_set(&files, &encrypted);
@@ -264,20 +289,21 @@ impl Options {
             let fail = |why: &str| Err(invalid(format!("{}: {why}", field.full_name())));
             let encrypted = plan.key.is_some() || plan.nested;
             if encrypted || plan.bind {
-                let name = field.name();
-                if !name
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
-                    || name.starts_with(|c: char| c.is_ascii_digit())
-                {
+                if !prost_keeps_name(field.name()) {
                     return fail(
-                        "an encrypted, nested or bound field needs a lower_snake_case name (the envelope is bound to it, as prost names the Rust field)",
+                        "an encrypted, nested or bound field needs a lower_snake_case name that prost keeps as it is (no leading, trailing or double `_`, not `self`, `super` or `crate`): the envelope is bound to the Rust field's name",
                     );
                 }
             }
-            if plan.key.is_some() && field.containing_oneof().is_some_and(|o| !o.is_synthetic()) {
+            let any = encrypted || plan.bind || plan.deterministic || plan.bind_index;
+            if any && field.containing_oneof().is_some_and(|o| !o.is_synthetic()) {
                 return fail(
-                    "a oneof member cannot be encrypted; encrypt a field of a message it holds",
+                    "a oneof member takes no encrypted_fields option: prost generates it as a variant, which the derive does not see; move the field out of the oneof",
+                );
+            }
+            if plan.key.is_some() && field.kind() == Kind::Bytes {
+                return fail(
+                    "`bytes` would be sealed as a JSON array of numbers: a plaintext three to four times longer, whose length tells the values; not supported yet",
                 );
             }
             if plan.nested && plan.key.is_some() {
@@ -318,7 +344,7 @@ impl Options {
                 Value::String(context) => Some(context.clone()),
                 _ => None,
             })
-            .unwrap_or_else(|| message.name().to_owned());
+            .unwrap_or_else(|| message.full_name().to_owned());
         let bind_positions = self.bind_positions.as_ref().is_some_and(|ext| {
             options.has_extension(ext) && *options.get_extension(ext) == Value::Bool(true)
         });
@@ -335,28 +361,153 @@ impl Options {
 fn serde_closure(
     message: &MessageDescriptor,
     field: &FieldDescriptor,
+    encrypted: &BTreeMap<String, MessagePlan>,
     out: &mut BTreeMap<String, ()>,
 ) -> io::Result<()> {
-    let path = format!(".{}", message.full_name());
+    let refuse = |why: String| Err(invalid(format!("{}: {why}", field.full_name())));
     if message.package_name() == "google.protobuf" {
-        return Err(invalid(format!(
-            "{}: a message sealed whole is sealed as JSON, and {} has no JSON form here; seal its own fields instead",
-            field.full_name(),
+        return refuse(format!(
+            "a message sealed whole is sealed as JSON, and {} has no JSON form here; seal its own fields instead",
             message.full_name()
-        )));
+        ));
     }
-    if out.insert(path.clone(), ()).is_some() {
+    if encrypted.contains_key(message.full_name()) {
+        return refuse(format!(
+            "{} has encrypted fields of its own, which sealing it whole under one alias would put behind this field's key alone; mark the field `nested` instead",
+            message.full_name()
+        ));
+    }
+    if out
+        .insert(format!(".{}", message.full_name()), ())
+        .is_some()
+    {
         return Ok(());
     }
-    for oneof in message.oneofs().filter(|o| !o.is_synthetic()) {
-        out.insert(format!("{path}.{}", oneof.name()), ());
-    }
     for inner in message.fields() {
+        if inner.kind() == Kind::Bytes || nested_kind(&inner) == Some(Kind::Bytes) {
+            return refuse(format!(
+                "{} is `bytes`, which JSON writes as an array of numbers: a plaintext three to four times longer, its length telling the values; seal the message's other fields, or carry it outside",
+                inner.full_name()
+            ));
+        }
         if let Some(Kind::Message(child)) = nested_kind(&inner) {
-            serde_closure(&child, field, out)?;
+            serde_closure(&child, field, encrypted, out)?;
         }
     }
     Ok(())
+}
+
+/// What no single field's options show: references between messages, and
+/// services. A plain field holding a message with encrypted fields would
+/// carry it in clear; `nested` needs a message that has some; a message
+/// with a plan is declared at file level and declares no other message
+/// (prost-build would give the inner one its attributes); an rpc over it
+/// would send its plain form.
+fn check_references(
+    pool: &DescriptorPool,
+    encrypted: &BTreeMap<String, MessagePlan>,
+) -> io::Result<()> {
+    let has_plan = |m: &MessageDescriptor| encrypted.contains_key(m.full_name());
+    let messages = pool
+        .all_messages()
+        .filter(|m| m.package_name() != "google.protobuf" && !m.is_map_entry());
+    for message in messages {
+        if has_plan(&message) {
+            let fail = |why: &str| Err(invalid(format!("{}: {why}", message.full_name())));
+            if message.parent_message().is_some() {
+                return fail(
+                    "a message with encrypted fields must be declared at file level, not inside another message",
+                );
+            }
+            if message.child_messages().any(|child| !child.is_map_entry()) {
+                return fail(
+                    "a message with encrypted fields cannot declare other messages inside it: declare them at file level",
+                );
+            }
+            for prefix in ["Encrypted", "Partial"] {
+                let package = message.package_name();
+                let name = match package {
+                    "" => format!("{prefix}{}", message.name()),
+                    _ => format!("{package}.{prefix}{}", message.name()),
+                };
+                if pool.get_message_by_name(&name).is_some() {
+                    return fail(&format!(
+                        "{name} is already declared; the derive generates that name"
+                    ));
+                }
+            }
+        }
+        let plan = encrypted.get(message.full_name());
+        for field in message.fields() {
+            let Some(Kind::Message(target)) = nested_kind(&field) else {
+                continue;
+            };
+            let option = plan.and_then(|p| p.fields.iter().find(|(n, _)| n == field.name()));
+            let nested = option.is_some_and(|(_, p)| p.nested);
+            let sealed = option.is_some_and(|(_, p)| p.key.is_some());
+            let fail = |why: &str| Err(invalid(format!("{}: {why}", field.full_name())));
+            if nested && !has_plan(&target) {
+                return fail(&format!(
+                    "`nested` needs a message with encrypted fields, and {} has none: seal the field with `key`, or leave it plain",
+                    target.full_name()
+                ));
+            }
+            if !nested && !sealed && has_plan(&target) {
+                return fail(&format!(
+                    "{} has encrypted fields; a plain field would carry it in clear: mark this field `(encrypted_fields.nested) = true`",
+                    target.full_name()
+                ));
+            }
+            if sealed
+                && option.is_some_and(|(_, p)| p.deterministic)
+                && has_map(&target, &mut Vec::new())
+            {
+                return fail(
+                    "a deterministic field must write the same JSON every time, and a map in it iterates in a different order in each process",
+                );
+            }
+        }
+    }
+    for service in pool.services() {
+        for method in service.methods() {
+            for message in [method.input(), method.output()] {
+                if has_plan(&message) {
+                    return Err(invalid(format!(
+                        "{}: {} has encrypted fields, and a generated service would send it in clear; declare the service over its companion Encrypted{} in Rust (tonic_build::manual, as examples/grpc/build.rs does)",
+                        method.full_name(),
+                        message.full_name(),
+                        message.name()
+                    )));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Whether `message` holds a map at any depth.
+fn has_map(message: &MessageDescriptor, seen: &mut Vec<String>) -> bool {
+    if seen.iter().any(|s| s == message.full_name()) {
+        return false;
+    }
+    seen.push(message.full_name().to_owned());
+    message.fields().any(|field| {
+        field.is_map() || matches!(field.kind(), Kind::Message(child) if has_map(&child, seen))
+    })
+}
+
+/// Whether prost names the Rust field exactly as the `.proto` does: lower
+/// snake case it does not change, and not a keyword it renames.
+fn prost_keeps_name(name: &str) -> bool {
+    let snake = !name.is_empty()
+        && name.split('_').all(|part| {
+            !part.is_empty()
+                && part
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
+        && !name.starts_with(|c: char| c.is_ascii_digit());
+    snake && !matches!(name, "self" | "super" | "crate")
 }
 
 /// A field's message kind, for maps its values'.
@@ -377,7 +528,18 @@ impl MessagePlan {
 
     fn configure(&self, config: &mut prost_build::Config, message: &MessageDescriptor) {
         let path = format!(".{}", message.full_name());
-        let mut container = vec![format!("context = {:?}", self.context), "proto".to_owned()];
+        // prost's own `Debug` would print every encrypted value: the
+        // derive's redacted one replaces it (`skip_debug`, set once for
+        // every message in `configure`). A oneof's members are plain, and
+        // its enum, declared inside the message, loses prost's `Debug` too.
+        for oneof in message.oneofs().filter(|o| !o.is_synthetic()) {
+            config.type_attribute(format!("{path}.{}", oneof.name()), "#[derive(Debug)]");
+        }
+        let mut container = vec![
+            format!("context = {:?}", self.context),
+            "proto".to_owned(),
+            "redact_debug".to_owned(),
+        ];
         if self.bind_positions {
             container.push("bind_positions".to_owned());
         }
@@ -412,6 +574,8 @@ fn companion_set(
     encrypted: &BTreeMap<String, MessagePlan>,
 ) -> FileDescriptorSet {
     let mut out = files.file.clone();
+    // Files with companions, seen so far: a file comes after its imports.
+    let mut companions = std::collections::BTreeSet::new();
     for file in &files.file {
         let package = file.package();
         let prefix = if package.is_empty() {
@@ -427,18 +591,35 @@ fn companion_set(
         if messages.is_empty() {
             continue;
         }
-        let name = file.name().strip_suffix(".proto").unwrap_or(file.name());
+        // It uses what its file uses, the file itself, and the companions
+        // of the files it imports (other options, such as a Java outer
+        // class name, belong to the file alone).
+        let mut dependency = file.dependency.clone();
+        dependency.push(file.name().to_owned());
+        dependency.extend(
+            file.dependency
+                .iter()
+                .filter(|dep| companions.contains(dep.as_str()))
+                .map(|dep| companion_file_name(dep)),
+        );
+        companions.insert(file.name());
         out.push(FileDescriptorProto {
-            name: Some(format!("{name}.encrypted.proto")),
+            name: Some(companion_file_name(file.name())),
             package: file.package.clone(),
-            dependency: vec![file.name().to_owned()],
+            dependency,
             message_type: messages,
             syntax: file.syntax.clone(),
-            options: file.options.clone(),
             ..FileDescriptorProto::default()
         });
     }
     FileDescriptorSet { file: out }
+}
+
+fn companion_file_name(file: &str) -> String {
+    format!(
+        "{}.encrypted.proto",
+        file.strip_suffix(".proto").unwrap_or(file)
+    )
 }
 
 /// `Encrypted<Name>` for a message with a plan, its encrypted nested
@@ -452,6 +633,7 @@ fn companion_message(
     let mut companion = message.clone();
     companion.name = Some(format!("Encrypted{}", message.name()));
     companion.options = None;
+    companion.extension.clear();
     // Nested declarations: encrypted ones become companions here; map
     // entries stay (their value type may change below); others are
     // referred to where they are declared.
@@ -473,7 +655,6 @@ fn companion_message(
         .collect();
     companion.enum_type.clear();
     for field in &mut companion.field {
-        field.options = None;
         let sealed = plan
             .fields
             .iter()
@@ -482,6 +663,8 @@ fn companion_message(
             field.r#type = Some(field_descriptor_proto::Type::Bytes as i32);
             field.type_name = None;
             field.label = Some(field_descriptor_proto::Label::Optional as i32);
+            field.default_value = None;
+            field.options = None;
         } else if field
             .type_name
             .as_deref()

@@ -490,9 +490,6 @@ fn check_proto(cx: &Ctxt, container: &Container<'_>) {
             "record seals cover a record's JSON form; a proto message has none yet: seal its fields, or wrap it in a message sealed as JSON",
         );
     }
-    if container.attrs.redact_debug {
-        cx.syn_error(syn::Error::new(span, "prost derives the message's `Debug`; `redact_debug` cannot replace it (the companion's `Debug` never shows envelopes)"));
-    }
     for field in container.fields() {
         let Some(prost) = &field.attrs.prost else {
             refuse(

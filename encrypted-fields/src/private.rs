@@ -63,9 +63,16 @@ pub fn envelope_bytes<T>(sealed: Sealed<T>) -> Vec<u8> {
     sealed.as_bytes().to_vec()
 }
 
-/// A `proto` companion's field read as an envelope; opening checks it.
-pub fn sealed_from_bytes<T>(bytes: &[u8]) -> Sealed<T> {
-    Sealed::from_envelope(bytes.to_vec())
+/// A `proto` companion's field read as an envelope, refused over the size
+/// limit before it is copied (as the serde path does); opening checks the
+/// rest.
+pub fn sealed_from_bytes<T>(bytes: &[u8], binding: &Binding<'_>) -> Result<Sealed<T>, Error> {
+    crate::limits::check_envelope(bytes.len()).map_err(|detail| {
+        Error::new(crate::error::ErrorKind::MalformedEnvelope)
+            .detail(detail)
+            .at(binding)
+    })?;
+    Ok(Sealed::from_envelope(bytes.to_vec()))
 }
 
 /// Rotates a `proto` companion's envelope in place; 1 if it changed.
@@ -75,7 +82,7 @@ pub fn rotate_bytes<K: Keyring + ?Sized>(
     binding: &Binding<'_>,
     nonce: Nonce,
 ) -> Result<usize, Error> {
-    let mut sealed = sealed_from_bytes::<()>(bytes);
+    let mut sealed = sealed_from_bytes::<()>(bytes, binding)?;
     let changed = rotate(keyring, &mut sealed, binding, nonce)?;
     if changed > 0 {
         *bytes = envelope_bytes(sealed);

@@ -5,20 +5,13 @@
 use std::ffi::OsStr;
 use std::io::{self, BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 
 /// A service process, stopped on drop.
 pub struct Running {
-    child: Child,
+    _child: testkit::KillOnDrop,
     /// `http://127.0.0.1:PORT`
     pub url: String,
-}
-
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// Starts `exe serve NAME` with only `env` for keys: no
@@ -55,20 +48,18 @@ where
         }
     }
     command.envs(env.iter().map(|(k, v)| (k, v)));
-    let mut child = command.spawn()?;
+    // Stopped on every way out, a failed start included.
+    let mut child = testkit::KillOnDrop(command.spawn()?);
     let mut line = String::new();
-    if let Some(stdout) = child.stdout.take() {
+    if let Some(stdout) = child.0.stdout.take() {
         BufReader::new(stdout).read_line(&mut line)?;
     }
-    let mut running = Running {
-        child,
-        url: String::new(),
-    };
-    // A child that failed to start is stopped by `running`'s drop.
     let url = line
         .trim()
         .strip_prefix("listening on ")
         .ok_or_else(|| io::Error::other(format!("{name} did not start")))?;
-    running.url = url.to_owned();
-    Ok(running)
+    Ok(Running {
+        _child: child,
+        url: url.to_owned(),
+    })
 }

@@ -1,24 +1,17 @@
 //! A real KMS API for the tests: `moto_server` on a free loopback port,
-//! started per test and stopped when the guard drops. `.ci/run` installs
-//! it (`pip install moto[server]`).
+//! started per test and stopped when the guard drops. It comes from the
+//! PATH or the Python environment testkit makes under `target/`.
 #![allow(dead_code)]
 
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use aws_sdk_kms::config::{BehaviorVersion, Credentials, Region};
 
 pub struct Moto {
-    child: Child,
+    child: testkit::KillOnDrop,
     pub url: String,
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Moto {
@@ -30,19 +23,20 @@ impl Moto {
                 .and_then(|l| l.local_addr())
                 .expect("a free port")
                 .port();
-            let child = Command::new("moto_server")
+            let moto_server = testkit::executable("moto_server").expect("moto_server");
+            let child = Command::new(moto_server)
                 .args(["-H", "127.0.0.1", "-p", &port.to_string()])
                 .stdout(Stdio::null())
                 .stderr(Stdio::null())
                 .spawn()
-                .expect("moto_server on PATH: pip install 'moto[server]' (see .ci/run)");
+                .expect("moto_server: on the PATH, or from the environment testkit makes");
             let mut moto = Moto {
-                child,
+                child: testkit::KillOnDrop(child),
                 url: format!("http://127.0.0.1:{port}"),
             };
             let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
-                if let Ok(Some(_)) = moto.child.try_wait() {
+                if let Ok(Some(_)) = moto.child.0.try_wait() {
                     break; // exited: the port was taken; try another
                 }
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
@@ -50,7 +44,6 @@ impl Moto {
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = moto.child.kill();
         }
         panic!("moto_server did not start");
     }

@@ -311,7 +311,7 @@ fn field_value(container: &Container<'_>, field: &Field<'_>, var: &Ident, op: Op
     // A `proto` companion holds each envelope as its bytes.
     let proto = container.attrs.proto.is_some();
     let envelope = |value: TokenStream| match proto {
-        true => quote_spanned!(span=> &#private::sealed_from_bytes(#value)),
+        true => quote_spanned!(span=> &#private::sealed_from_bytes(#value, &#binding)?),
         false => value,
     };
     let bytes = |sealed: TokenStream| match proto {

@@ -3,7 +3,7 @@
 //! same envelope format, the AEAD called directly), in the same run.
 
 #[path = "../src/model.rs"]
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 mod model;
 #[path = "../../../benches/support/mod.rs"]
 #[allow(dead_code)]
@@ -32,7 +32,7 @@ fn transaction() -> Transaction {
 /// The version-2 AAD of a CashUser field in a transaction (FORMAT.md
 /// section 4.1): bound to the transaction's id and the user's place.
 fn aad(hand: &Hand, alias: &str, field: &str, record: &[u8], position: &[u8]) -> Vec<u8> {
-    let mut aad = hand.aad(alias, "CashUser", field);
+    let mut aad = hand.aad(alias, "payments.CashUser", field);
     aad[0] = 2;
     for part in [position, record] {
         aad.extend_from_slice(&(part.len() as u32).to_be_bytes());

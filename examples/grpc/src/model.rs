@@ -6,7 +6,7 @@ pub mod payments {
     include!(concat!(env!("OUT_DIR"), "/payments.rs"));
 }
 
-pub use payments::{BankAccount, CashUser, PartialCashUser, PartialTransaction, Transaction};
+pub use payments::{BankAccount, CashUser, PartialTransaction, Transaction};
 
 /// The sealed messages as other languages decode them: the companion
 /// descriptor set encrypted-fields-build wrote.

@@ -184,16 +184,17 @@ impl rpc::banking_server::Banking for Banking {
             .decrypt_partial(&*self.keyring)
             .map_err(|e| encryption_failed("banking", &e))?
             .value;
-        let account = |user: &Option<model::PartialCashUser>| match user
+        let account = |user: &Option<model::payments::PartialCashUser>| match user
             .as_ref()
             .and_then(|u| u.linked_bank_account.as_ref())
         {
             Some(MaybeSealed::Open(account)) => {
-                let tail = account.account.len().saturating_sub(4);
-                Ok(format!("****{}", &account.account[tail..]))
+                let digits: Vec<char> = account.account.chars().collect();
+                let tail: String = digits[digits.len().saturating_sub(4)..].iter().collect();
+                Ok(format!("****{tail}"))
             }
-            _ => Err(Status::failed_precondition(
-                "bank accounts missing or sealed",
+            _ => Err(Status::invalid_argument(
+                "the transaction has no bank accounts",
             )),
         };
         let settlement = Settlement {

@@ -5,6 +5,7 @@
 //! repeated, map, oneof, enum, deterministic, nested lists and maps).
 
 #[path = "../src/demo.rs"]
+#[allow(dead_code)]
 mod demo;
 #[path = "../../payments/launch.rs"]
 #[allow(dead_code)]
@@ -13,6 +14,7 @@ mod launch;
 #[allow(dead_code)]
 mod model;
 #[path = "../src/services.rs"]
+#[allow(dead_code)]
 mod services;
 
 use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, ErrorKind, Keyring, MaybeSealed};

