@@ -1,6 +1,7 @@
 //! Nothing in the project points to an address or page that does not
-//! exist: the only URLs in documentation and manifests are loopback ones,
-//! and the only e-mail domains are the reserved `example.*` (RFC 2606).
+//! exist: the only URLs in documentation (docs/guide's chapters included)
+//! and manifests are loopback ones, and the only e-mail domains are the
+//! reserved `example.*` (RFC 2606).
 //! Before, SECURITY.md named a security mailbox and Cargo.toml a
 //! repository that do not exist.
 
@@ -11,6 +12,7 @@ fn documents(root: &Path) -> Vec<PathBuf> {
     let dirs = [
         ".",
         "docs",
+        "docs/guide",
         "encrypted-fields",
         "encrypted-fields-derive",
         "encrypted-fields-cli",

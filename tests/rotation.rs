@@ -1,4 +1,4 @@
-//! Key rotation, step by step as the README describes it, and
+//! Key rotation, step by step as docs/guide/keys.md describes it, and
 //! deterministic fields (equality lookups that survive rotation).
 
 mod common;

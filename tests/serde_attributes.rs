@@ -49,7 +49,7 @@ fn a_one_sided_rename_keeps_the_other_side_plain() {
 }
 
 /// serde's messages name the plain type, not the generated one (except
-/// in messages about one variant: README, "Enums").
+/// in messages about one variant: docs/guide/types.md, "Enums").
 #[test]
 fn serde_errors_name_the_plain_type() {
     let error = serde_json::from_str::<EncryptedCustomer>("[1]").unwrap_err();
@@ -184,7 +184,7 @@ mod after {
 
 /// `alias` lets serde read the old member name, but the envelope is bound
 /// to the field name it was sealed under: rows sealed as `mail` fail under
-/// `email` (README, "Renaming a sealed field"), and the migration reads
+/// `email` (docs/guide/types.md, "Renaming a sealed field"), and the migration reads
 /// them with the old type and writes them with the new one.
 #[test]
 fn a_serde_alias_does_not_move_the_binding_and_a_migration_does() {

@@ -41,8 +41,6 @@
 //! bound into envelopes is the message's full name (`payments.CashUser`)
 //! unless `(encrypted_fields.context)` says otherwise.
 
-#![forbid(unsafe_code)]
-
 use std::collections::BTreeMap;
 use std::io;
 use std::path::Path;

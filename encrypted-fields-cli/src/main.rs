@@ -4,7 +4,6 @@
 //! Output goes to stdout, messages and progress to stderr. Exit codes:
 //! 0 success, 1 failure (including records `rotate` could not re-encrypt),
 //! 2 usage error (including a plain keyset given as an argument).
-#![forbid(unsafe_code)]
 
 /// `println!` that returns an error instead of panicking when stdout is
 /// closed (`encrypted-fields inspect ... | head -0`).

@@ -1,5 +1,6 @@
-//! The README's shell blocks for the KMS and the command-line tool run as
-//! written, in bash, against a real KMS API (moto on loopback).
+//! The guide's shell blocks for the KMS and the command-line tool
+//! (docs/guide/keys.md and docs/guide/cli.md) run as written, in bash,
+//! against a real KMS API (moto on loopback).
 
 mod support;
 
@@ -7,14 +8,15 @@ use std::process::Command;
 
 use support::{Moto, create_key, runtime};
 
-/// The ```sh blocks of the README section that starts with `heading`.
-fn blocks(heading: &str) -> Vec<String> {
-    let readme =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
-    let start = readme
+/// The ```sh blocks of the section that starts with `heading` in the
+/// guide's chapter `chapter` (a file under docs/guide/).
+fn blocks(chapter: &str, heading: &str) -> Vec<String> {
+    let path = format!("{}/../docs/guide/{chapter}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let start = text
         .find(heading)
-        .unwrap_or_else(|| panic!("README has {heading}"));
-    let section = &readme[start + heading.len()..];
+        .unwrap_or_else(|| panic!("docs/guide/{chapter} has {heading}"));
+    let section = &text[start + heading.len()..];
     let section = &section[..section.find("\n## ").unwrap_or(section.len())];
     section
         .split("```sh\n")
@@ -23,8 +25,8 @@ fn blocks(heading: &str) -> Vec<String> {
         .collect()
 }
 
-fn run_blocks(heading: &str, env: &[(&str, String)]) {
-    let blocks = blocks(heading);
+fn run_blocks(chapter: &str, heading: &str, env: &[(&str, String)]) {
+    let blocks = blocks(chapter, heading);
     assert!(!blocks.is_empty(), "{heading} has shell blocks");
     let bin = std::path::Path::new(env!("CARGO_BIN_EXE_encrypted-fields"))
         .parent()
@@ -59,7 +61,7 @@ fn run_blocks(heading: &str, env: &[(&str, String)]) {
 
 #[test]
 fn the_command_line_tool_section_runs_as_written() {
-    run_blocks("## Command-line tool", &[]);
+    run_blocks("cli.md", "## Command-line tool", &[]);
 }
 
 #[test]
@@ -68,5 +70,5 @@ fn the_keys_in_a_kms_section_runs_as_written() {
     let kms_key = runtime().block_on(create_key(&moto.client()));
     let mut env: Vec<(&str, String)> = moto.env().into_iter().collect();
     env.push(("KMS_KEY_ID", kms_key));
-    run_blocks("## Keys in a KMS", &env);
+    run_blocks("keys.md", "## Keys in a KMS", &env);
 }

@@ -1,10 +1,9 @@
 //! `#[derive(Encrypt)]` for the `encrypted-fields` crate; depend on that
 //! crate, which re-exports this macro next to the trait of the same name.
 //!
-//! The stages are one file each: [`attr`] and [`ast`] parse, [`valid`]
-//! checks, [`expand`] generates code (and never reports user errors),
-//! [`fallback`] stands in for the output when there were errors.
-#![forbid(unsafe_code)]
+//! The stages are one module each: `attr` and `ast` parse, `valid`
+//! checks, `expand` generates code (and never reports user errors),
+//! `fallback` stands in for the output when there were errors.
 
 mod ast;
 mod attr;

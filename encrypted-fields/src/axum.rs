@@ -42,8 +42,17 @@ const MALFORMED_REQUEST_MESSAGE: &str = "request body is not the expected JSON";
 
 /// A JSON body whose encrypted fields are opened on the way in.
 ///
-/// ```ignore
-/// async fn create(EncryptedJson(customer): EncryptedJson<Customer>) -> ... { ... }
+/// ```
+/// # use encrypted_fields::Encrypt;
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Encrypt, Serialize, Deserialize)]
+/// # struct Customer { #[encrypt(key = "pii")] email: String }
+/// use encrypted_fields::axum::EncryptedJson;
+///
+/// async fn create(EncryptedJson(customer): EncryptedJson<Customer>) -> String {
+///     format!("{} bytes of email", customer.email.len())
+/// }
+/// # let _ = create;
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
 pub struct EncryptedJson<T>(pub T);
@@ -73,8 +82,20 @@ where
 /// returned as a response, go back out byte for byte, so a service can
 /// forward what it cannot read.
 ///
-/// ```ignore
-/// async fn settle(PartialEncryptedJson(tx): PartialEncryptedJson<PartialTransaction>) -> ... { ... }
+/// ```
+/// # use encrypted_fields::Encrypt;
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Encrypt, Serialize, Deserialize)]
+/// # struct Transaction { #[encrypt(key = "pii")] memo: String, #[encrypt(key = "banking")] iban: String }
+/// use encrypted_fields::axum::PartialEncryptedJson;
+///
+/// async fn settle(
+///     PartialEncryptedJson(tx): PartialEncryptedJson<PartialTransaction>,
+/// ) -> PartialEncryptedJson<PartialTransaction> {
+///     let _iban = tx.iban.open(); // `Some` where this service holds `banking`
+///     PartialEncryptedJson(tx)    // `memo` goes back out as it came
+/// }
+/// # let _ = settle;
 /// ```
 ///
 /// A tampered envelope or a wrong key is still refused (422, `40002`):
@@ -222,11 +243,27 @@ impl HttpBody for NotSealed {
 /// Middleware that encrypts `EncryptedJson` responses with the keyring the
 /// state gives:
 ///
-/// ```ignore
-/// Router::new()
-///     .route("/customers/{id}", get(show))
-///     .layer(axum::middleware::from_fn_with_state(state.clone(), encrypt_responses))
-///     .with_state(state)
+/// ```
+/// # use std::sync::Arc;
+/// # use encrypted_fields::{Encrypt, Keyring};
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Encrypt, Serialize, Deserialize)]
+/// # struct Customer { #[encrypt(key = "pii")] email: String }
+/// use axum::Router;
+/// use axum::routing::get;
+/// use encrypted_fields::axum::{EncryptedJson, encrypt_responses};
+///
+/// async fn show() -> EncryptedJson<Customer> {
+///     EncryptedJson(Customer { email: "ada@example.com".into() })
+/// }
+///
+/// fn app(state: Arc<dyn Keyring>) -> Router {
+///     Router::new()
+///         .route("/customers/{id}", get(show))
+///         .layer(axum::middleware::from_fn_with_state(state.clone(), encrypt_responses))
+///         .with_state(state)
+/// }
+/// # let _ = app;
 /// ```
 ///
 /// A keyring that lacks an alias the value needs is a server error: 500,
@@ -290,11 +327,30 @@ pub const ENC_KEY_HEADER: &str = "enc-key";
 /// `EncryptedJson` reads the request and seals the response under that
 /// session's key.
 ///
-/// ```ignore
-/// Router::new()
-///     .route("/secret", post(store))
-///     .layer(axum::middleware::from_fn_with_state(Arc::new(sessions), session_keys))
-///     .with_state(state)
+/// ```
+/// # use std::sync::Arc;
+/// # use encrypted_fields::{Encrypt, Keyring, MemoryKeyring};
+/// # use serde::{Deserialize, Serialize};
+/// # #[derive(Encrypt, Serialize, Deserialize)]
+/// # struct Secret { #[encrypt(key = "pii")] pin: String }
+/// use axum::Router;
+/// use axum::routing::post;
+/// use encrypted_fields::axum::{EncryptedJson, session_keys};
+/// use encrypted_fields::session::SessionServer;
+///
+/// async fn store(EncryptedJson(secret): EncryptedJson<Secret>) -> EncryptedJson<Secret> {
+///     EncryptedJson(secret)
+/// }
+///
+/// fn app(sessions: SessionServer) -> Router {
+///     // Only session keys here: the state's keyring is empty.
+///     let state: Arc<dyn Keyring> = Arc::new(MemoryKeyring::new());
+///     Router::new()
+///         .route("/secret", post(store))
+///         .layer(axum::middleware::from_fn_with_state(Arc::new(sessions), session_keys))
+///         .with_state(state)
+/// }
+/// # let _ = app;
 /// ```
 ///
 /// A missing, stale, foreign or tampered `encKey` is refused with 422 and

@@ -14,7 +14,7 @@
 //! new data goes into envelopes.
 //!
 //! Migration: decrypt each legacy value here, put it in the field of a
-//! type that derives `Encrypt`, and encrypt that; see the README.
+//! type that derives `Encrypt`, and encrypt that; see docs/guide/migration.md.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;

@@ -30,7 +30,6 @@
 //! ```
 //!
 //! The envelope format is specified in `docs/FORMAT.md`.
-#![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 // Modules in dependency order: each uses only those above it.
@@ -89,7 +88,52 @@ pub use traits::{Decrypt, Encrypt};
 /// Derives [`Encrypt`] for a struct or enum and generates its companion
 /// (`Encrypted` + name) and partial (`Partial` + name) types.
 ///
-/// See the crate README for the attribute syntax.
+/// Each envelope is bound to its alias, a context (the type's name unless
+/// `context` says otherwise) and the field's serialized name. The options
+/// of `#[encrypt(...)]`, all in one attribute per field or type:
+///
+/// On a field:
+///
+/// - `key = "alias"`: seal the field under the alias's primary key; the
+///   field's type is any `Serialize + DeserializeOwned` type, and an
+///   `Option`'s `None` stays `null`.
+/// - `deterministic` (with `key`): equal values give equal envelopes, so
+///   records can be looked up by equality on the ciphertext; this leaks
+///   equality. Generates `Encrypted<Name>::lookup_<field>`.
+/// - `lookup = "name"` (with `deterministic`): names the generated lookup
+///   method (default `lookup_<field>`).
+/// - `nested`: the field's type derives `Encrypt` and seals its own fields
+///   (also inside `Option`, `Vec`, `Box`, `HashMap` and `BTreeMap`); with
+///   `key = "alias"`, the whole child is sealed once more under `alias`.
+/// - `bind` (on a plain field of a struct): bind every envelope in the
+///   value to this field's value, such as the record's id.
+/// - `bind_index` (with `nested`, on a `Vec`): bind list elements to their
+///   index too.
+///
+/// On the struct or enum:
+///
+/// - `context = "name"`: bind envelopes to `name` instead of the type's
+///   name; set it for persisted data, so the type can be renamed.
+/// - `redact_debug`: generate the plain type's `Debug`, printing encrypted
+///   fields as `<redacted>` (do not also derive `Debug`).
+/// - `bind_positions` (on the outermost type): bind envelopes in nested
+///   children to where the child sits.
+/// - `legacy_unbound`: also open envelopes sealed before `bind` or
+///   `bind_positions` was added.
+/// - `seal = "alias"` (struct with named fields): add a record seal, a MAC
+///   over every member, under the alias's keys.
+/// - `sign = "alias"` (struct with named fields, feature `signatures`): the
+///   record seal as an Ed25519 signature instead; a record has one of
+///   `seal` and `sign`.
+/// - `seal_member = "name"`: the member that holds the record seal
+///   (default `_seal`).
+/// - `proto` (a prost message, added by `encrypted-fields-build`): the
+///   companion is a prost message too, with each envelope in a `bytes`
+///   field.
+///
+/// Options that do not fit (an unknown or misplaced option, `deterministic`
+/// with `nested`, a serde attribute that cannot apply to a ciphertext) are
+/// compile errors.
 pub use encrypted_fields_derive::Encrypt;
 
 /// What the derive's generated code calls. Not public API: it may change

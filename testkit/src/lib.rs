@@ -8,8 +8,6 @@
 //!
 //! Also the one guard that stops a child process when it goes out of scope.
 
-#![forbid(unsafe_code)]
-
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};

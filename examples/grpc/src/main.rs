@@ -13,8 +13,6 @@
 //! from `$ada` to `$grace` through `web`, and prints what each service
 //! could read.
 
-#![forbid(unsafe_code)]
-
 mod demo;
 #[path = "../../payments/launch.rs"]
 #[allow(dead_code)]
