@@ -422,8 +422,8 @@ def _normalize(alias: str) -> str:
     return alias.lower().replace("-", "_").replace(".", "_")
 
 
-_ALIAS_RULE = ("invalid key configuration: aliases are lowercase letters, digits, `_`, `.` and `-`, "
-               "starting with a letter or digit, not ending in `_file`")
+_ALIAS_RULE = ("invalid key configuration: invalid alias: lowercase letters, digits, `_`, `.` and `-`, "
+               "starting with a letter or digit, not ending in `_file`, `-file` or `.file`")
 
 
 def _check_alias(alias: str) -> None:

@@ -57,11 +57,7 @@ pub enum Step {
 
 pub fn keygen(alias: &str, bits: &str, kms_key_id: Option<&str>) -> Outcome {
     if !encrypted_fields::is_valid_alias(alias) {
-        return Err(format!(
-            "invalid alias `{alias}`: lowercase letters, digits, `_`, `.` and `-`, \
-             starting with a letter or digit"
-        )
-        .into());
+        return Err(format!("invalid alias `{alias}`: {}", encrypted_fields::ALIAS_RULE).into());
     }
     let key = generate_key(size(bits));
     match kms_key_id {

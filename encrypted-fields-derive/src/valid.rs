@@ -606,3 +606,40 @@ fn suggest_alias(alias: &str) -> String {
         cleaned
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The derive and the runtime keep one alias rule (the derive cannot
+    /// call the runtime, which depends on it).
+    #[test]
+    fn the_alias_rule_is_the_runtimes() {
+        let corpus = [
+            "pii",
+            "eu.pii-v2",
+            "a",
+            "9x",
+            "banking_2",
+            "",
+            "Pii",
+            "-pii",
+            "_pii",
+            ".pii",
+            "pii file",
+            "pii/x",
+            "audit_file",
+            "audit-file",
+            "audit.file",
+            "filed",
+            "file",
+            "é",
+            "pii\n",
+            "x_",
+            "x.",
+            "x-",
+        ];
+        for alias in corpus {
+            let derive = super::is_valid_alias(alias) && !super::names_a_file(alias);
+            assert_eq!(derive, encrypted_fields::is_valid_alias(alias), "{alias:?}");
+        }
+    }
+}

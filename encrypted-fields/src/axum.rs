@@ -67,10 +67,8 @@ where
     type Rejection = EncryptedJsonRejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (wire, keyring) = read::<T::Encrypted, S>(req, state).await?;
-        wire.decrypt(&*keyring)
-            .map(EncryptedJson)
-            .map_err(EncryptedJsonRejection::request)
+        let open = |wire: T::Encrypted, keyring: &dyn Keyring| wire.decrypt(keyring);
+        read(req, state, open).await.map(EncryptedJson)
     }
 }
 
@@ -113,10 +111,10 @@ where
     type Rejection = EncryptedJsonRejection;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        let (wire, keyring) = read::<P::Encrypted, S>(req, state).await?;
-        wire.decrypt_partial(&*keyring)
+        let open = |wire: P::Encrypted, keyring: &dyn Keyring| wire.decrypt_partial(keyring);
+        read(req, state, open)
+            .await
             .map(|partial| PartialEncryptedJson(partial.value))
-            .map_err(EncryptedJsonRejection::request)
     }
 }
 
@@ -132,24 +130,32 @@ where
     }
 }
 
-/// The JSON body as the companion type `W`, and the state's keyring.
-async fn read<W, S>(
+/// The JSON body as the companion type `W`, opened by `open` with the
+/// request's keyring: both extractors.
+async fn read<W, S, R>(
     req: Request,
     state: &S,
-) -> Result<(W, Arc<dyn Keyring>), EncryptedJsonRejection>
+    open: impl FnOnce(W, &dyn Keyring) -> Result<R, Error>,
+) -> Result<R, EncryptedJsonRejection>
 where
     W: DeserializeOwned,
     Arc<dyn Keyring>: FromRef<S>,
     S: Send + Sync,
 {
-    let keyring = match req.extensions().get::<RequestKeyring>() {
-        Some(RequestKeyring(keyring)) => keyring.clone(),
-        None => Arc::<dyn Keyring>::from_ref(state),
-    };
+    let keyring = keyring_for(&req, Arc::<dyn Keyring>::from_ref(state));
     let Json(wire) = Json::<W>::from_request(req, state)
         .await
         .map_err(EncryptedJsonRejection::json)?;
-    Ok((wire, keyring))
+    open(wire, &*keyring).map_err(EncryptedJsonRejection::request)
+}
+
+/// The keyring a request is served with: a middleware's
+/// [`RequestKeyring`], else the state's.
+fn keyring_for(request: &Request, state: Arc<dyn Keyring>) -> Arc<dyn Keyring> {
+    match request.extensions().get::<RequestKeyring>() {
+        Some(RequestKeyring(for_request)) => for_request.clone(),
+        None => state,
+    }
 }
 
 /// A keyring for one request, put in the request's extensions by a
@@ -278,10 +284,7 @@ pub async fn encrypt_responses(
     request: Request,
     next: Next,
 ) -> Response {
-    let keyring = match request.extensions().get::<RequestKeyring>() {
-        Some(RequestKeyring(for_request)) => for_request.clone(),
-        None => keyring,
-    };
+    let keyring = keyring_for(&request, keyring);
     complete(next.run(request).await, &*keyring)
 }
 

@@ -34,7 +34,7 @@ use zeroize::Zeroizing;
 use crate::error::{Error, ErrorKind};
 use crate::key::KeySet;
 use crate::keyring::{EnvKeyring, read_secret_var};
-use crate::keyring::{Keyring, MemoryKeyring, is_valid_alias, parse_keys};
+use crate::keyring::{Keyring, MemoryKeyring, check_alias, parse_keys};
 
 /// The encryption context key that binds a wrapped keyset to its alias.
 pub const CONTEXT_KEY: &str = "encrypted-fields:alias";
@@ -246,16 +246,6 @@ fn parse_wrapped(wrapped: &str) -> Result<(&str, Vec<u8>), Error> {
         .decode(blob)
         .map_err(|_| malformed().alias(alias))?;
     Ok((alias, blob))
-}
-
-fn check_alias(alias: &str) -> Result<(), Error> {
-    if is_valid_alias(alias) {
-        Ok(())
-    } else {
-        Err(Error::new(ErrorKind::InvalidKey).detail(
-            "invalid alias: lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit",
-        ))
-    }
 }
 
 /// The KMS error and its causes on one line (the SDK's `Display` alone

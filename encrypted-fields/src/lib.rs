@@ -71,7 +71,7 @@ mod traits;
 pub use binding::Binding;
 pub use error::{Error, ErrorKind};
 pub use key::{Key, KeyId, KeySet, KeySize, generate_key};
-pub use keyring::{EnvKeyring, Keyring, MemoryKeyring, is_valid_alias};
+pub use keyring::{ALIAS_RULE, EnvKeyring, Keyring, MemoryKeyring, is_valid_alias};
 pub use limits::{DEFAULT_MAX_ENVELOPE_LEN, max_envelope_len, set_max_envelope_len};
 pub use nonce::Nonce;
 pub use partial::{MaybeSealed, PartialDecryption};

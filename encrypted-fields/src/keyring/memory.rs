@@ -107,13 +107,15 @@ impl Keyring for MemoryKeyring {
     }
 }
 
-fn check_alias(alias: &str) -> Result<(), Error> {
+/// The alias rule in words, as every message about an invalid alias says it.
+pub const ALIAS_RULE: &str = "lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit, not ending in `_file`, `-file` or `.file`";
+
+/// Refuses an alias [`is_valid_alias`] refuses.
+pub(crate) fn check_alias(alias: &str) -> Result<(), Error> {
     if is_valid_alias(alias) {
         return Ok(());
     }
-    Err(Error::new(ErrorKind::InvalidKey)
-        .alias(alias)
-        .detail("aliases are lowercase letters, digits, `_`, `.` and `-`, starting with a letter or digit, not ending in `_file`"))
+    Err(Error::new(ErrorKind::InvalidKey).detail(format!("invalid alias: {ALIAS_RULE}")))
 }
 
 impl fmt::Debug for MemoryKeyring {

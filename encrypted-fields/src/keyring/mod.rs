@@ -8,7 +8,9 @@ pub use env::EnvKeyring;
 pub(crate) use env::parse_keys;
 #[cfg(any(feature = "hpke", feature = "aws-kms"))]
 pub(crate) use env::read_secret_var;
-pub use memory::{MemoryKeyring, is_valid_alias};
+#[cfg(feature = "aws-kms")]
+pub(crate) use memory::check_alias;
+pub use memory::{ALIAS_RULE, MemoryKeyring, is_valid_alias};
 
 use std::sync::Arc;
 
