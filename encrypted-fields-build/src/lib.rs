@@ -286,12 +286,10 @@ impl Options {
             let plan = self.field(&field);
             let fail = |why: &str| Err(invalid(format!("{}: {why}", field.full_name())));
             let encrypted = plan.key.is_some() || plan.nested;
-            if encrypted || plan.bind {
-                if !prost_keeps_name(field.name()) {
-                    return fail(
-                        "an encrypted, nested or bound field needs a lower_snake_case name that prost keeps as it is (no leading, trailing or double `_`, not `self`, `super` or `crate`): the envelope is bound to the Rust field's name",
-                    );
-                }
+            if (encrypted || plan.bind) && !prost_keeps_name(field.name()) {
+                return fail(
+                    "an encrypted, nested or bound field needs a lower_snake_case name that prost keeps as it is (no leading, trailing or double `_`, not `self`, `super` or `crate`): the envelope is bound to the Rust field's name",
+                );
             }
             let any = encrypted || plan.bind || plan.deterministic || plan.bind_index;
             if any && field.containing_oneof().is_some_and(|o| !o.is_synthetic()) {

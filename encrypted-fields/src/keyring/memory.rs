@@ -115,7 +115,9 @@ pub(crate) fn check_alias(alias: &str) -> Result<(), Error> {
     if is_valid_alias(alias) {
         return Ok(());
     }
-    Err(Error::new(ErrorKind::InvalidKey).detail(format!("invalid alias: {ALIAS_RULE}")))
+    Err(Error::new(ErrorKind::InvalidKey)
+        .alias(alias)
+        .detail(format!("invalid alias: {ALIAS_RULE}")))
 }
 
 impl fmt::Debug for MemoryKeyring {

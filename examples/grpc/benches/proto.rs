@@ -6,7 +6,6 @@
 #[allow(dead_code, unused_imports)]
 mod model;
 #[path = "../../../benches/support/mod.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::hint::black_box;
