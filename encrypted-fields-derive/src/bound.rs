@@ -1,6 +1,5 @@
-//! Where-clause predicates for generic types: only for fields whose type
-//! mentions a type parameter, spanned at the field so an unsatisfied bound
-//! points at it.
+//! Where-clause predicates: for fields whose type mentions a type
+//! parameter, and for nested fields' types, spanned at the field.
 
 use std::collections::HashSet;
 
@@ -9,15 +8,22 @@ use syn::visit::{self, Visit};
 use syn::{Generics, Ident, Type, WhereClause};
 
 /// `generics`' where clause plus each `predicate` whose `ty` mentions one
-/// of the type parameters.
-pub(crate) fn with_predicates<'a>(
+/// of the type parameters, or is one of `always` (the nested fields'
+/// types), generic or not. On an impl, a false bound on a
+/// concrete type is one error at the bound, where without it every use of
+/// the type in the impl's body is an error of its own: a nested type that
+/// does not derive `Encrypt` then gives a handful of errors, not dozens.
+/// (`always` holds the very `Type`s the predicates name, compared by
+/// address.)
+pub(crate) fn with_predicates_on<'a>(
     generics: &Generics,
     predicates: impl IntoIterator<Item = (&'a Type, TokenStream)>,
+    always: &[&Type],
 ) -> Option<WhereClause> {
     let params: HashSet<&Ident> = generics.type_params().map(|p| &p.ident).collect();
     let mut clause = generics.where_clause.clone();
     for (ty, predicate) in predicates {
-        if mentions_any(ty, &params) {
+        if mentions_any(ty, &params) || always.iter().any(|a| std::ptr::eq(*a, ty)) {
             clause
                 .get_or_insert_with(|| syn::parse_quote!(where))
                 .predicates
@@ -59,4 +65,16 @@ fn mentions_any(ty: &Type, params: &HashSet<&Ident>) -> bool {
     };
     finder.visit_type(ty);
     finder.found
+}
+
+/// The nested fields' types (and their sealed inner types), for
+/// [`with_predicates_on`]; a recursive field's is left out, as a bound on
+/// the type being defined would be a cycle.
+pub(crate) fn nested_types<'a>(container: &'a crate::ast::Container<'a>) -> Vec<&'a Type> {
+    container
+        .fields()
+        .filter(|f| f.mode().is_nested())
+        .filter(|f| !mentions_self(f.ty(), &container.input.ident))
+        .flat_map(|f| [f.ty(), f.sealed_ty()])
+        .collect()
 }

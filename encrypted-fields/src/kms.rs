@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 
 use crate::error::{Error, ErrorKind};
 use crate::key::KeySet;
-use crate::keyring::{EnvKeyring, read_secret_var};
+use crate::keyring::read_secret_var;
 use crate::keyring::{Keyring, MemoryKeyring, check_alias, parse_keys};
 
 /// The encryption context key that binds a wrapped keyset to its alias.
@@ -46,11 +46,7 @@ const FORMAT: &str = "kms1";
 /// The variable for `alias`'s wrapped keyset: `pii-v2` gives
 /// `ENCRYPTED_FIELDS_KMS_KEYSET_PII_V2`.
 pub fn var_name(alias: &str) -> String {
-    let plain = EnvKeyring::var_name(alias);
-    let suffix = plain
-        .strip_prefix("ENCRYPTED_FIELDS_KEY_")
-        .unwrap_or(&plain);
-    format!("{VAR_PREFIX}{suffix}")
+    crate::keyring::prefixed_var_name(VAR_PREFIX, alias)
 }
 /// How many KMS calls a load keeps in flight.
 const CONCURRENCY: usize = 16;

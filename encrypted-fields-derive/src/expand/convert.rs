@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, WhereClause};
 
-use super::{Names, Op, RECEIVED_FIELD, SEAL_FIELD, arms, binding, nonce};
+use super::{Names, Op, RECEIVED_FIELD, SEAL_FIELD, arms, binding, nonce, rotate};
 use crate::ast::{Body, Container, Field, Mode, SealKind};
 use crate::bound;
 
@@ -85,30 +85,9 @@ pub(super) fn decrypt_impl(
     let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
     let decrypt = convert(container, ident, Op::Decrypt);
     let partial_body = convert(container, partial, Op::Partial);
-    let rotate = arms(container, |_, fields| {
-        let scope = enter_scope(container, fields);
-        let statements = fields
-            .iter()
-            .filter_map(|(field, var)| rotate_field(container, field, var));
-        quote!({ #scope #(#statements)* })
-    });
     let verify = record_seal_step(container, Op::Decrypt);
     let verify_partial = record_seal_step(container, Op::Partial);
-    let rotate_seal = rotate_record_seal(container);
-    let verify_before_rotation = container.record_seal().map(|seal| {
-        let private = quote!(::encrypted_fields::__private);
-        let field = format_ident!("{}", SEAL_FIELD);
-        let (context, alias, member) = (container.context(), seal.alias, seal.member);
-        let kind = seal_kind(seal.kind);
-        quote! {
-            #private::verify_record(
-                __keyring,
-                &*self,
-                &self.#field,
-                &#private::SealSpec::new(#kind, #alias, #context, #member),
-            )?;
-        }
-    });
+    let reencrypt = rotate::reencrypt_body(container);
     quote! {
         #[automatically_derived]
         impl #impl_generics ::encrypted_fields::Decrypt for #companion #ty_generics #bounds {
@@ -136,13 +115,7 @@ pub(super) fn decrypt_impl(
                 &mut self,
                 __keyring: &__EncryptedFieldsKeyring,
             ) -> ::core::result::Result<usize, ::encrypted_fields::Error> {
-                // A record whose seal does not hold is refused before
-                // anything is re-sealed: rotation must not seal an edit.
-                #verify_before_rotation
-                let mut __changed: usize = 0;
-                match self { #rotate }
-                #rotate_seal
-                ::core::result::Result::Ok(__changed)
+                #reencrypt
             }
         }
     }
@@ -201,31 +174,7 @@ fn forward_step(container: &Container<'_>, op: Op) -> TokenStream {
     }
 }
 
-/// After `reencrypt` rotated the fields: the seal again, under the primary
-/// key, if anything changed or it is under another key.
-fn rotate_record_seal(container: &Container<'_>) -> TokenStream {
-    let Some(seal) = container.record_seal() else {
-        return TokenStream::new();
-    };
-    let private = quote!(::encrypted_fields::__private);
-    let field = format_ident!("{}", SEAL_FIELD);
-    let (context, alias, member) = (container.context(), seal.alias, seal.member);
-    let kind = seal_kind(seal.kind);
-    quote! {
-        if let ::core::option::Option::Some(__seal) = #private::rotate_record_seal(
-            __keyring,
-            &*self,
-            &self.#field,
-            __changed > 0,
-            &#private::SealSpec::new(#kind, #alias, #context, #member),
-        )? {
-            self.#field = ::core::option::Option::Some(__seal);
-            __changed += 1;
-        }
-    }
-}
-
-fn seal_kind(kind: SealKind) -> TokenStream {
+pub(super) fn seal_kind(kind: SealKind) -> TokenStream {
     match kind {
         SealKind::Mac => quote!(::encrypted_fields::__private::SealKind::Mac),
         SealKind::Signature => quote!(::encrypted_fields::__private::SealKind::Signature),
@@ -235,7 +184,10 @@ fn seal_kind(kind: SealKind) -> TokenStream {
 /// The statement that enters the type's scope (its bound fields, position
 /// binding, `legacy_unbound`) for the rest of a `match` arm; nothing for a
 /// type that declares none.
-fn enter_scope(container: &Container<'_>, fields: &[(&Field<'_>, Ident)]) -> TokenStream {
+pub(super) fn enter_scope(
+    container: &Container<'_>,
+    fields: &[(&Field<'_>, Ident)],
+) -> TokenStream {
     if !container.enters_scope() {
         return TokenStream::new();
     }
@@ -391,46 +343,6 @@ fn field_value(container: &Container<'_>, field: &Field<'_>, var: &Ident, op: Op
         _ => {
             let call = call(quote!(#var));
             quote!(#call?)
-        }
-    }
-}
-
-/// The statement that rotates one field of `reencrypt`, if it has envelopes.
-fn rotate_field(container: &Container<'_>, field: &Field<'_>, var: &Ident) -> Option<TokenStream> {
-    let span = field.ty().span();
-    let private = quote!(::encrypted_fields::__private);
-    let binding = binding(container, field);
-    let rotate = match container.attrs.proto {
-        Some(_) => quote!(rotate_bytes),
-        None => quote!(rotate),
-    };
-    let call = |value: TokenStream| match field.mode() {
-        Mode::Sealed { deterministic, .. } => {
-            let nonce = nonce(*deterministic);
-            Some(quote_spanned!(span=> #private::#rotate(__keyring, #value, &#binding, #nonce)?))
-        }
-        Mode::NestedSealed { indexed, .. } => Some(quote_spanned! {span=>
-            #private::rotate_nested(__keyring, #value, &#binding, #indexed)?
-        }),
-        Mode::Nested { indexed } => {
-            let name = &field.aad_name;
-            Some(quote_spanned! {span=>
-                {
-                    let __member = #private::enter_member(#name, #indexed)?;
-                    ::encrypted_fields::Decrypt::reencrypt(#value, __keyring)?
-                }
-            })
-        }
-        Mode::Plain => None,
-    };
-    match (field.mode(), field.option_inner) {
-        (Mode::Sealed { .. } | Mode::NestedSealed { .. }, Some(_)) => {
-            let call = call(quote!(__v))?;
-            Some(quote!(if let ::core::option::Option::Some(__v) = #var { __changed += #call; }))
-        }
-        _ => {
-            let call = call(quote!(#var))?;
-            Some(quote!(__changed += #call;))
         }
     }
 }

@@ -95,7 +95,7 @@ pub(super) fn debug_impls(container: &Container<'_>) -> TokenStream {
     let ident = &container.input.ident;
     let private = quote!(::encrypted_fields::__private);
     let (impl_generics, ty_generics, _) = container.input.generics.split_for_impl();
-    let bounds = bound::with_predicates(
+    let bounds = bound::with_predicates_on(
         &container.input.generics,
         container.fields().filter_map(|f| {
             let ty = f.ty();
@@ -107,6 +107,9 @@ pub(super) fn debug_impls(container: &Container<'_>) -> TokenStream {
                 Mode::Sealed { .. } | Mode::NestedSealed { .. } => None,
             }
         }),
+        // Not the nested types: a child without `RedactedDebug` (a
+        // hand-written `Encrypt`) prints as `<redacted>` instead.
+        &[],
     );
     let body = arms(container, |name, fields| {
         let values = fields.iter().map(|(field, var)| match field.mode() {

@@ -7,10 +7,11 @@
 
 mod convert;
 mod extras;
+mod rotate;
 mod types;
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
@@ -21,6 +22,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
     let names = Names::new(&container.input.ident);
     let bounds = types::impl_bounds(container);
     let items = [
+        nested_assertions(container),
         types::define(container, &names.companion, Generated::Companion),
         types::define(container, &names.partial, Generated::Partial),
         convert::encrypt_impl(container, &names, &bounds, Op::Encrypt),
@@ -31,6 +33,24 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         extras::proto_debug_impl(container, &names),
     ];
     quote!(#(#items)*)
+}
+
+/// For each nested field of a concrete type: an assertion at the field
+/// that its type derives `Encrypt`. It is the first error when it does not;
+/// the items below carry the same bound (`bound::with_predicates_on`), so
+/// the rest is a couple more errors, not one per use.
+fn nested_assertions(container: &Container<'_>) -> TokenStream {
+    let generic = container.input.generics.type_params().next().is_some();
+    if generic {
+        return TokenStream::new();
+    }
+    let checks = crate::bound::nested_types(container).into_iter().map(|ty| {
+        quote_spanned! {ty.span()=>
+            const _: ::core::marker::PhantomData<<#ty as ::encrypted_fields::Encrypt>::Encrypted> =
+                ::core::marker::PhantomData;
+        }
+    });
+    quote!(#(#checks)*)
 }
 
 /// The generated types' names: `Encrypted` and `Partial` + the type's name.

@@ -16,11 +16,12 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
     let vis = &input.vis;
     let params = &input.generics.params;
     let ident = input.ident.unraw();
-    let where_clause = bound::with_predicates(
+    let where_clause = bound::with_predicates_on(
         &input.generics,
         container
             .fields()
             .flat_map(|f| definition_predicates(f, container.attrs.proto.is_some())),
+        &bound::nested_types(container),
     );
     let proto = container.attrs.proto.is_some();
     let header = match generated {
@@ -270,9 +271,11 @@ fn definition_predicates<'a>(field: &Field<'a>, proto: bool) -> Vec<(&'a syn::Ty
     let ty = field.ty();
     let span = ty.span();
     let ef = quote!(::encrypted_fields);
-    // A proto companion is a prost message, not a serde type.
+    // A proto companion's field is a prost message, or an `Option`,
+    // `Vec` or map of them (prost's own derive checks which), not a serde
+    // type.
     let format = if proto {
-        quote!(::prost::Message + ::core::default::Default)
+        quote!(::core::default::Default)
     } else {
         quote!(#ef::__private::serde::Serialize + #ef::__private::serde::de::DeserializeOwned)
     };
@@ -333,12 +336,13 @@ pub(super) fn impl_bounds(container: &Container<'_>) -> Option<WhereClause> {
             ],
         }
     });
-    bound::with_predicates(
+    bound::with_predicates_on(
         &container.input.generics,
         predicates.chain(
             container
                 .fields()
                 .flat_map(|f| definition_predicates(f, container.attrs.proto.is_some())),
         ),
+        &bound::nested_types(container),
     )
 }

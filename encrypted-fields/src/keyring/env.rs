@@ -159,13 +159,7 @@ impl EnvKeyring {
     /// The variable that holds `alias`'s keys: `pii-v2` gives
     /// `ENCRYPTED_FIELDS_KEY_PII_V2`.
     pub fn var_name(alias: &str) -> String {
-        let mut name = String::with_capacity(PREFIX.len() + alias.len());
-        name.push_str(PREFIX);
-        name.extend(alias.chars().map(|c| match c {
-            '-' | '.' => '_',
-            c => c.to_ascii_uppercase(),
-        }));
-        name
+        prefixed_var_name(PREFIX, alias)
     }
 
     /// The aliases present (in their variable form, lower-cased), sorted.
@@ -203,6 +197,19 @@ pub(crate) fn read_secret_var(name: &str) -> Result<Option<Zeroizing<String>>, E
 
 /// The largest file a `_FILE` variable may name: a keyset is one line (a
 /// few dozen bytes a key), so anything near this is not a keyset.
+/// `prefix` and the alias in its variable form: upper-cased, `-` and `.`
+/// as `_` (`eu.pii-v2` gives `EU_PII_V2`). Every kind of key variable
+/// names its alias this way.
+pub(crate) fn prefixed_var_name(prefix: &str, alias: &str) -> String {
+    let mut name = String::with_capacity(prefix.len() + alias.len());
+    name.push_str(prefix);
+    name.extend(alias.chars().map(|c| match c {
+        '-' | '.' => '_',
+        c => c.to_ascii_uppercase(),
+    }));
+    name
+}
+
 pub(crate) const MAX_SECRET_FILE_LEN: u64 = 64 * 1024;
 
 /// The text of the file the `_FILE` variable `var` names: a regular file

@@ -6,6 +6,8 @@ mod memory;
 pub use env::EnvKeyring;
 #[cfg(feature = "aws-kms")]
 pub(crate) use env::parse_keys;
+#[cfg(feature = "aws-kms")]
+pub(crate) use env::prefixed_var_name;
 #[cfg(any(feature = "hpke", feature = "aws-kms"))]
 pub(crate) use env::read_secret_var;
 #[cfg(feature = "aws-kms")]
