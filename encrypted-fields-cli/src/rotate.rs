@@ -40,6 +40,10 @@ pub struct Args {
     /// errors file, reported with its line number, and the stream goes on.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_record_bytes: usize,
+    /// How many records are re-encrypted at once (threads); every core by
+    /// default. Output and errors stay in input order.
+    #[arg(long)]
+    jobs: Option<std::num::NonZeroUsize>,
     #[command(flatten)]
     fields: FieldArgs,
 }
@@ -110,12 +114,19 @@ pub fn run(args: Args) -> Outcome {
         permissions,
         file: None,
     };
+    let jobs = args
+        .jobs
+        .or_else(|| std::thread::available_parallelism().ok())
+        .map_or(1, std::num::NonZeroUsize::get);
     let summary = rotate(
         &fields,
         input,
         BufWriter::with_capacity(1 << 16, output),
         &mut errors,
-        args.max_record_bytes,
+        Limits {
+            cap: args.max_record_bytes,
+            jobs,
+        },
         progress.as_ref(),
     )?;
     if let Some(bar) = progress {
@@ -251,12 +262,14 @@ enum Line {
 }
 
 /// Reads the next line into `line` (without its `\n`), up to `cap` bytes;
-/// a longer line is streamed into the errors file instead of memory.
+/// a longer line is streamed into the errors file instead of memory, after
+/// `flush_first` has written what was read before it.
 fn next_line(
     input: &mut dyn BufRead,
     line: &mut Vec<u8>,
     cap: usize,
     errors: &mut Errors<'_>,
+    flush_first: &mut dyn FnMut(&mut Errors<'_>) -> io::Result<()>,
 ) -> io::Result<Line> {
     line.clear();
     let mut read = 0;
@@ -276,6 +289,7 @@ fn next_line(
         } else if line.len() + part.len() > cap.saturating_add(1) {
             // (One byte over the cap is kept: it may be a CR, checked below.)
             overflowed = true;
+            flush_first(errors)?;
             errors.write(line)?;
             errors.write(part)?;
             line.clear();
@@ -293,6 +307,7 @@ fn next_line(
     let content = line.strip_suffix(b"\r").unwrap_or(line);
     if !overflowed && content.len() > cap {
         overflowed = true;
+        flush_first(errors)?;
         errors.write(line)?;
         line.clear();
     }
@@ -309,19 +324,53 @@ fn next_line(
     })
 }
 
+/// The record size cap and how many records run at once.
+struct Limits {
+    cap: usize,
+    jobs: usize,
+}
+
+/// Records read but not yet re-encrypted: at most this many bytes (plus
+/// one record), so memory stays bounded whatever the input.
+const BATCH_BYTES: usize = 8 << 20;
+
+/// One record of a batch: its line number and bytes.
+struct Pending {
+    number: usize,
+    record: Vec<u8>,
+}
+
 fn rotate(
     fields: &Fields,
     mut input: Box<dyn BufRead>,
     mut output: impl Write,
     errors: &mut Errors<'_>,
-    cap: usize,
+    limits: Limits,
     progress: Option<&ProgressBar>,
 ) -> io::Result<Summary> {
     let mut summary = Summary::default();
+    let mut batch: Vec<Pending> = Vec::new();
+    let mut batch_bytes = 0;
     let mut line = Vec::new();
     let mut number = 0;
     loop {
-        let outcome = match next_line(&mut *input, &mut line, cap, errors)? {
+        // Over-cap lines are streamed into the errors file as they are
+        // read; the batch before them goes out first, so the errors file
+        // keeps input order.
+        let mut flush_first = |errors: &mut Errors<'_>| -> io::Result<()> {
+            let pending = std::mem::take(&mut batch);
+            run_batch(
+                fields,
+                pending,
+                &mut output,
+                errors,
+                &mut summary,
+                limits.jobs,
+                progress,
+            )
+        };
+        let read = next_line(&mut *input, &mut line, limits.cap, errors, &mut flush_first)?;
+        match read {
             Line::End => break,
             Line::TooLong(read) => {
                 number += 1;
@@ -329,9 +378,16 @@ fn rotate(
                     bar.inc(read as u64);
                 }
                 summary.records += 1;
-                Err(format!(
-                    "longer than {cap} bytes (--max-record-bytes); copied to the errors file"
-                ))
+                report(
+                    &mut summary,
+                    number,
+                    &format!(
+                        "longer than {} bytes (--max-record-bytes); copied to the errors file",
+                        limits.cap
+                    ),
+                    progress,
+                );
+                batch_bytes = 0;
             }
             Line::Record(read) => {
                 number += 1;
@@ -342,44 +398,114 @@ fn rotate(
                 if record.iter().all(u8::is_ascii_whitespace) {
                     continue;
                 }
-                summary.records += 1;
-                let applied = std::str::from_utf8(record)
-                    .map_err(|_| "not UTF-8".to_owned())
-                    .and_then(|text| fields.apply(text, Direction::Rotate));
-                match applied {
-                    Ok((text, changed)) => {
-                        summary.fields += changed;
-                        output.write_all(text.as_bytes())?;
-                        output.write_all(b"\n")?;
-                        Ok(())
-                    }
-                    Err(error) => {
-                        errors.write(record)?;
-                        errors.write(b"\n")?;
-                        Err(error)
-                    }
-                }
-            }
-        };
-        if let Err(error) = outcome {
-            summary.failures += 1;
-            if summary.failures <= REPORTED + 1 {
-                let report = || {
-                    if summary.failures <= REPORTED {
-                        eprintln!("rotate: line {number}: {error}");
-                    } else {
-                        eprintln!("rotate: more failures; counting only");
-                    }
-                };
-                // Above the bar, not through it.
-                match progress {
-                    Some(bar) => bar.suspend(report),
-                    None => report(),
+                batch_bytes += record.len();
+                batch.push(Pending {
+                    number,
+                    record: record.to_vec(),
+                });
+                if batch_bytes >= BATCH_BYTES || batch.len() >= 4096 * limits.jobs {
+                    let pending = std::mem::take(&mut batch);
+                    run_batch(
+                        fields,
+                        pending,
+                        &mut output,
+                        errors,
+                        &mut summary,
+                        limits.jobs,
+                        progress,
+                    )?;
+                    batch_bytes = 0;
                 }
             }
         }
     }
+    run_batch(
+        fields,
+        batch,
+        &mut output,
+        errors,
+        &mut summary,
+        limits.jobs,
+        progress,
+    )?;
     output.flush()?;
     errors.flush()?;
     Ok(summary)
+}
+
+/// Re-encrypts a batch on `jobs` threads, then writes each record (or
+/// copies it to the errors file) in input order.
+fn run_batch(
+    fields: &Fields,
+    batch: Vec<Pending>,
+    output: &mut impl Write,
+    errors: &mut Errors<'_>,
+    summary: &mut Summary,
+    jobs: usize,
+    progress: Option<&ProgressBar>,
+) -> io::Result<()> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    let apply = |pending: &Pending| {
+        std::str::from_utf8(&pending.record)
+            .map_err(|_| "not UTF-8".to_owned())
+            .and_then(|text| fields.apply(text, Direction::Rotate))
+    };
+    let chunk = batch.len().div_ceil(jobs.max(1));
+    let results: Vec<Result<(String, usize), String>> = if jobs <= 1 || batch.len() < 2 {
+        batch.iter().map(apply).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = batch
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || part.iter().map(apply).collect::<Vec<_>>()))
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|handle| {
+                    handle
+                        .join()
+                        .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned())])
+                })
+                .collect()
+        })
+    };
+    for (pending, result) in batch.iter().zip(results) {
+        summary.records += 1;
+        match result {
+            Ok((text, changed)) => {
+                summary.fields += changed;
+                output.write_all(text.as_bytes())?;
+                output.write_all(b"\n")?;
+            }
+            Err(error) => {
+                errors.write(&pending.record)?;
+                errors.write(b"\n")?;
+                report(summary, pending.number, &error, progress);
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counts a failure and describes the first ones on stderr.
+fn report(summary: &mut Summary, number: usize, error: &str, progress: Option<&ProgressBar>) {
+    summary.failures += 1;
+    if summary.failures > REPORTED + 1 {
+        return;
+    }
+    let failures = summary.failures;
+    let say = || {
+        if failures <= REPORTED {
+            eprintln!("rotate: line {number}: {error}");
+        } else {
+            eprintln!("rotate: more failures; counting only");
+        }
+    };
+    // Above the bar, not through it.
+    match progress {
+        Some(bar) => bar.suspend(say),
+        None => say(),
+    }
 }
