@@ -8,6 +8,7 @@ from Crypto.Cipher import AES
 from Crypto.Util.Padding import pad
 
 import encrypted_fields as ef
+from encrypted_fields import _envelope
 
 KEY_128 = base64.b64encode(bytes(range(16))).decode()
 KEY_256 = base64.b64encode(bytes(range(32))).decode()
@@ -301,9 +302,9 @@ def test_python_refuses_to_write_what_readers_refuse():
 def test_errors_do_not_keep_the_plaintext_as_their_context():
     key = ef.Key.from_base64(KEY_256)
     raw = b'{"ssn":"078-05-1120", oops}'
-    aad = ef._aad(key.id, "pii", "C", "f")
+    aad = _envelope._aad(key.id, "pii", "C", "f")
     nonce = bytes(12)
-    envelope = ef._to_text(bytes([ef.VERSION]) + key.id + nonce + key._aead.encrypt(nonce, raw, aad))
+    envelope = _envelope._to_text(bytes([ef.VERSION]) + key.id + nonce + key._aead.encrypt(nonce, raw, aad))
     with pytest.raises(ef.DeserializeError) as raised:
         ef.decrypt_field(key, "pii", "C", "f", envelope)
     assert raised.value.__context__ is None

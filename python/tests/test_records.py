@@ -10,6 +10,7 @@ import pathlib
 import pytest
 
 import encrypted_fields as ef
+from encrypted_fields import _envelope, _jsontext, _keys
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 V2 = json.loads((ROOT / "tests" / "vectors" / "v2.json").read_text(encoding="utf-8"))
@@ -68,10 +69,10 @@ def test_envelope_vectors(v, monkeypatch):
         assert raised.value.__context__ is None
     # How it was sealed: a version-1 vector is sealed without record or position.
     sealed_with = (record, position) if v["version"] == 2 else (b"", b"")
-    assert ef._aad(key.id, v["alias"], v["context"], v["field"], *sealed_with).hex() == v["aad_hex"]
-    assert ef._write_json(v["value"]).hex() == v["plaintext_hex"]
+    assert _envelope._aad(key.id, v["alias"], v["context"], v["field"], *sealed_with).hex() == v["aad_hex"]
+    assert _jsontext._write_json(v["value"]).hex() == v["plaintext_hex"]
     if v["result"] == "ok":
-        monkeypatch.setattr(ef, "_random_nonce", lambda: bytes.fromhex(v["nonce_hex"]))
+        monkeypatch.setattr(_envelope, "_random_nonce", lambda: bytes.fromhex(v["nonce_hex"]))
         envelope = ef.encrypt_field(key, v["alias"], v["context"], v["field"], v["value"],
                                     record=sealed_with[0], position=sealed_with[1])
         assert envelope == v["envelope"]
@@ -342,7 +343,7 @@ ATTACKS = {
          lambda w, other: {**w, "holder": swap(dict(w["holder"]), "mailingAddress", "bankAccount")}),
         ("seal of another record", "authentication_failed", lambda w, other: {**w, "_seal": other["_seal"]}),
         ("seal truncated by a byte", "malformed_envelope",
-         lambda w, other: {**w, "_seal": ef._to_text(bytes(seal_of(w, "_seal")[:-1]))}),
+         lambda w, other: {**w, "_seal": _envelope._to_text(bytes(seal_of(w, "_seal")[:-1]))}),
         # 49 characters: no base64url text has that length.
         ("seal text cut short", "deserialize", lambda w, other: {**w, "_seal": w["_seal"][:-2]}),
     ],
@@ -351,7 +352,7 @@ ATTACKS = {
          lambda w, other: {k: x for k, x in w.items() if k != "signature"}),
         ("plain member edited", "authentication_failed", lambda w, other: {**w, "big": 2 ** 64 - 2}),
         ("forged signature: one bit flipped", "authentication_failed",
-         lambda w, other: {**w, "signature": ef._to_text(bytes(flip_bit(seal_of(w, "signature"), 40)))}),
+         lambda w, other: {**w, "signature": _envelope._to_text(bytes(flip_bit(seal_of(w, "signature"), 40)))}),
         ("signature of another record", "authentication_failed",
          lambda w, other: {**w, "signature": other["signature"]}),
         ("MAC seal where a signature belongs", "authentication_failed",
@@ -399,15 +400,15 @@ def test_signatures_are_checked_strictly_by_both(rust, producer, consumer):
     """FORMAT.md 13.4: S below the group order; R and the key not of small order."""
     wire = SCHEMAS["signed"].encrypt(producer, value_of("signed"))
     raw = seal_of(wire, "signature")
-    s = int.from_bytes(raw[38:], "little") + ef._L
+    s = int.from_bytes(raw[38:], "little") + _keys._L
     assert s < 2 ** 256
-    malleable = {**wire, "signature": ef._to_text(bytes(raw[:38]) + s.to_bytes(32, "little"))}
+    malleable = {**wire, "signature": _envelope._to_text(bytes(raw[:38]) + s.to_bytes(32, "little"))}
     refused_by_both(rust, consumer, "signed", malleable, "authentication_failed")
     # A consumer configured with the identity point as its verifying key: the
     # signature (R = identity, S = 0) passes the plain equation [S]B = R + [k]A.
     identity = b64(b"\x01" + bytes(31))
     key = ef.VerifyingKey.from_base64(identity)
-    forged = {**wire, "signature": ef._to_text(b"\x01\x02" + key.id + b"\x01" + bytes(63))}
+    forged = {**wire, "signature": _envelope._to_text(b"\x01\x02" + key.id + b"\x01" + bytes(63))}
     keyring = ef.Keyring.from_vars([("ENCRYPTED_FIELDS_KEY_PII", AES["PII"]),
                                     ("ENCRYPTED_FIELDS_VERIFYING_KEY_RECORDS", identity)])
     with pytest.raises(ef.AuthenticationFailed):
@@ -425,7 +426,7 @@ def test_a_signature_by_another_key_is_refused_by_both(rust, producer, consumer)
     # ... even under the genuine key's id.
     raw = seal_of(forged, "signature")
     raw[2:6] = ef.VerifyingKey.from_base64(VERIFYING).id
-    refused_by_both(rust, consumer, "signed", {**forged, "signature": ef._to_text(bytes(raw))},
+    refused_by_both(rust, consumer, "signed", {**forged, "signature": _envelope._to_text(bytes(raw))},
                     "authentication_failed")
 
 
