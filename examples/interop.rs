@@ -14,11 +14,16 @@
 //! The record types T (below) declare each integrity mode of the derive:
 //! `bound` (record binding), `positions` (position binding, list indexes,
 //! map keys, a child sealed whole), `sealed` (MAC record seal), `signed`
-//! (Ed25519 signature). `vars` are `ENCRYPTED_FIELDS_*` variables, read as
+//! (Ed25519 signature), and `transaction`, the payments demo's
+//! (`examples/payments/model.rs`). `vars` are `ENCRYPTED_FIELDS_*` variables, read as
 //! `EnvKeyring::from_vars` reads them.
 //!
 //! Keys arrive as standard base64, primary first. This is a test tool:
 //! it prints decrypted values, which a service never should.
+
+#[path = "payments/model.rs"]
+#[allow(dead_code)]
+mod model;
 
 use std::io::{BufRead, Write};
 
@@ -123,6 +128,7 @@ fn record(kind: &str, keyring: &EnvKeyring, value: Value, seal: bool) -> Result<
         "positions" => go::<Positions>(keyring, value, seal),
         "sealed" => go::<MacSealed>(keyring, value, seal),
         "signed" => go::<Signed>(keyring, value, seal),
+        "transaction" => go::<model::Transaction>(keyring, value, seal),
         other => Ok(json!({ "serde_error": format!("no record type `{other}`") })),
     }
 }

@@ -1,7 +1,9 @@
 //! The three-service demo over real loopback HTTP: each service is its own
 //! process of `examples/payments` with its own environment and an
 //! OS-picked port. Asserts the access matrix and that what a service
-//! cannot read is forwarded byte for byte.
+//! cannot read is forwarded byte for byte, with the Rust `web` and with
+//! the Python one (`python/examples/web.py`, on the package as
+//! `pip install ./python` installs it).
 
 #[path = "../examples/payments/launch.rs"]
 mod launch;
@@ -9,8 +11,9 @@ mod launch;
 #[allow(dead_code)]
 mod model;
 
-use std::path::PathBuf;
-use std::process::Command;
+use std::io;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 use encrypted_fields::{Decrypt, EnvKeyring, ExposeSecret, KeySize, SecretString, generate_key};
 use launch::Running;
@@ -37,7 +40,20 @@ struct Platform {
     web: Running,
 }
 
+/// The platform with the Rust `web`.
 fn start() -> Platform {
+    start_with(|accounts, banking, _| {
+        launch::start(
+            &payments_exe(),
+            "web",
+            &[("ACCOUNTS_URL", accounts), ("BANKING_URL", banking)],
+        )
+    })
+}
+
+/// The platform with the `web` that `web` starts, given the URLs of
+/// `accounts` and `banking` and the `pii` key.
+fn start_with(web: impl FnOnce(&str, &str, &SecretString) -> io::Result<Running>) -> Platform {
     let exe = payments_exe();
     let pii = generate_key(KeySize::Aes256);
     let banking_key = generate_key(KeySize::Aes128);
@@ -58,15 +74,7 @@ fn start() -> Platform {
         banking_log.reopen().unwrap(),
     )
     .unwrap();
-    let web = launch::start(
-        &exe,
-        "web",
-        &[
-            ("ACCOUNTS_URL", accounts.url.as_str()),
-            ("BANKING_URL", banking.url.as_str()),
-        ],
-    )
-    .unwrap();
+    let web = web(&accounts.url, &banking.url, &pii).unwrap();
     Platform {
         pii,
         banking_key,
@@ -125,7 +133,51 @@ fn call(method: &str, url: &str, body: Option<&Value>) -> (u16, String) {
 
 #[test]
 fn each_service_reads_only_what_its_keys_allow_and_forwards_the_rest() {
-    let platform = start();
+    pay_and_check(&start(), false);
+}
+
+#[test]
+fn a_python_web_between_the_rust_services_reads_its_keys_and_forwards_the_rest() {
+    let python = testkit::python_package().expect("pip install ./python into a fresh environment");
+    // Run from outside the checkout: the package comes from the environment.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let installed = Command::new(&python)
+        .args([
+            "-c",
+            "import encrypted_fields, os; d = os.path.dirname(encrypted_fields.__file__); \
+             print(d, os.path.isfile(os.path.join(d, 'py.typed')))",
+        ])
+        .current_dir(elsewhere.path())
+        .output()
+        .unwrap();
+    let installed = String::from_utf8(installed.stdout).unwrap();
+    let venv = python.parent().and_then(Path::parent).unwrap();
+    assert!(
+        installed.starts_with(&venv.display().to_string())
+            && installed.trim_end().ends_with("True"),
+        "the package, typed, from {}: {installed}",
+        venv.display()
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("python/examples/web.py");
+    // No key (as the Rust `web`), then `pii`: it reads the contact details
+    // and still forwards the bank accounts byte for byte.
+    for holds_pii in [false, true] {
+        let platform = start_with(|accounts, banking, pii| {
+            let mut command = Command::new(&python);
+            command.arg(&script).current_dir(elsewhere.path());
+            let mut env = vec![("ACCOUNTS_URL", accounts), ("BANKING_URL", banking)];
+            if holds_pii {
+                env.push(("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()));
+            }
+            launch::start_command(command, "web (Python)", &env, Stdio::inherit())
+        });
+        pay_and_check(&platform, holds_pii);
+    }
+}
+
+/// Pays $42.00 from `$ada` to `$grace` through `web` and checks what each
+/// service could read and keeps; `web_holds_pii`: `web` has the `pii` key.
+fn pay_and_check(platform: &Platform, web_holds_pii: bool) {
     let (status, body) = call(
         "POST",
         &format!("{}/payments", platform.web.url),
@@ -159,10 +211,15 @@ fn each_service_reads_only_what_its_keys_allow_and_forwards_the_rest() {
         }
         expected
     };
+    let web_sealed = if web_holds_pii {
+        &["banking"][..]
+    } else {
+        &["pii", "banking"][..]
+    };
     for (service, sealed) in [
         (&platform.accounts, &[][..]),
         (&platform.banking, &["pii"][..]),
-        (&platform.web, &["pii", "banking"][..]),
+        (&platform.web, web_sealed),
     ] {
         let (status, body) = call("GET", &format!("{}/views/{id}", service.url), None);
         assert_eq!(status, 200, "{body}");
@@ -182,23 +239,37 @@ fn each_service_reads_only_what_its_keys_allow_and_forwards_the_rest() {
         row(&platform.banking),
         row(&platform.web),
     );
-    assert_eq!(
-        forwarded, issued,
-        "web forwards what it cannot read unchanged"
-    );
-    let (issued, settled): (Value, Value) = (
+    if !web_holds_pii {
+        assert_eq!(
+            forwarded, issued,
+            "web forwards what it cannot read unchanged"
+        );
+    }
+    let (issued, settled, forwarded): (Value, Value, Value) = (
         serde_json::from_str(&issued).unwrap(),
         serde_json::from_str(&settled).unwrap(),
+        serde_json::from_str(&forwarded).unwrap(),
     );
     for side in ["sender", "receiver"] {
+        assert_eq!(
+            forwarded[side]["bankAccount"], issued[side]["bankAccount"],
+            "web forwards the bank accounts it cannot read unchanged"
+        );
         for pii in ["email", "mailingAddress"] {
-            assert_eq!(settled[side][pii], issued[side][pii], "{side}.{pii}");
+            // banking keeps what web sent it; web opened the pii fields
+            // only if it holds the key, and then sealed them afresh.
+            assert_eq!(settled[side][pii], forwarded[side][pii], "{side}.{pii}");
+            assert_eq!(
+                forwarded[side][pii] != issued[side][pii],
+                web_holds_pii,
+                "{side}.{pii}"
+            );
         }
         // banking opened its fields, so re-sealing them gave fresh nonces.
         assert_ne!(settled[side]["bankAccount"], issued[side]["bankAccount"]);
     }
     let keyring = platform.full_keyring();
-    for row in [issued, settled] {
+    for row in [issued, settled, forwarded] {
         let transaction = serde_json::from_value::<EncryptedTransaction>(row)
             .unwrap()
             .decrypt(&keyring)

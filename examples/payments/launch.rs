@@ -37,8 +37,23 @@ where
     V: AsRef<OsStr>,
 {
     let mut command = Command::new(exe);
+    command.args(["serve", name]);
+    start_command(command, name, env, log)
+}
+
+/// Starts `command`, a service that speaks the same protocol (the Python
+/// `web` of `python/examples/web.py`), as [`start_logging`] starts ours.
+pub fn start_command<K, V>(
+    mut command: Command,
+    name: &str,
+    env: &[(K, V)],
+    log: impl Into<Stdio>,
+) -> io::Result<Running>
+where
+    K: AsRef<OsStr>,
+    V: AsRef<OsStr>,
+{
     command
-        .args(["serve", name])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(log);

@@ -8,6 +8,20 @@ seals (HMAC-SHA256 and Ed25519), loads keys from the same
 of error. Error messages name the alias and field, never plaintext, key bytes
 or ciphertext.
 
+Records as dataclasses, declared as the Rust derive declares structs (the
+package's README.md has the whole mapping)::
+
+    @record(context="transaction", rename_all="camelCase", bind=("id",))
+    @dataclass
+    class Transaction:
+        id: int
+        email: Annotated[str, Encrypted("pii")]
+        sender: CashUser                      # another @record: nested
+
+    wire = encrypt(keyring, transaction)      # a dict, the Rust companion's JSON
+    transaction = decrypt(keyring, Transaction, wire)
+    partial, missing_aliases = decrypt_partial(keyring, Transaction, wire)
+
 One field at a time (the binding is alias, context and field; ``record`` and
 ``position`` make it version 2, FORMAT.md section 4.1)::
 
@@ -15,7 +29,7 @@ One field at a time (the binding is alias, context and field; ``record`` and
     envelope = encrypt_field(keyring, "pii", "Customer", "email", "ada@example.com")
     value = decrypt_field(keyring, "pii", "Customer", "email", envelope)
 
-Whole records, declared as the Rust derive declares them: a ``Schema`` names
+Records without dataclasses, declared as the Rust derive declares them: a ``Schema`` names
 the type's context and each member by its serialized name, in declaration
 order: ``Plain()`` (kept as it is; ``Plain(float)`` for a Rust ``f64``,
 ``optional=True`` for an ``Option``), ``Encrypted(alias, deterministic=False,
@@ -71,6 +85,7 @@ from ._envelope import (
 from ._canonical import canonical
 from ._seals import MAC, SIGNATURE, seal_message, seal_record, verify_record
 from ._schema import Schema, Plain, Encrypted, Nested, ListOf, MapOf, OptionOf, Envelope
+from ._records import record, encrypt, decrypt, decrypt_partial, schema_of
 
 __all__ = [
     "VERSION",
@@ -93,6 +108,11 @@ __all__ = [
     "seal_message",
     "seal_record",
     "verify_record",
+    "record",
+    "encrypt",
+    "decrypt",
+    "decrypt_partial",
+    "schema_of",
     "Schema",
     "Plain",
     "Encrypted",

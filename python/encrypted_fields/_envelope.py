@@ -6,7 +6,7 @@ import base64
 import os
 import re
 import struct
-from typing import Any, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cryptography.exceptions import InvalidTag
 
@@ -157,13 +157,13 @@ def encrypt_field(key: KeyLike, alias: str, context: str, field: str, value: Any
     return _to_text(aad[:1] + sealing_key.id + nonce + sealed)
 
 
-def inspect(envelope: str) -> dict:
+def inspect(envelope: str) -> Dict[str, Any]:
     """Version, key id (hex) and plaintext length, read without a key."""
     raw = _parse(envelope, None, None, None)
     return {"version": raw[0], "key_id": raw[1:5].hex(), "plaintext_len": len(raw) - MIN_LEN}
 
 
-def _parse(envelope: str, alias, context, field) -> bytes:
+def _parse(envelope: str, alias: Optional[str], context: Optional[str], field: Optional[str]) -> bytes:
     if isinstance(envelope, str) and len(envelope) > _max_text_len():
         raise MalformedEnvelope(f"malformed envelope for alias `{alias or '?'}`: text of "
                                 + _too_large(len(envelope)), alias, context, field)

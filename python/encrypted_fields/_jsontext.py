@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from typing import Any, List, Optional, Tuple, Union
+from typing import Any, Dict, List, Mapping, Optional, Tuple, Union
 
 from ._errors import DeserializeError
 
@@ -86,13 +86,13 @@ def _read_json_or_fail(plaintext: bytes, record: bool = False) -> Tuple[Any, boo
         return None, False
 
 
-class _DuplicateMembers(dict):
+class _DuplicateMembers(Dict[str, Any]):
     """An object read from JSON text that had two members of one name: it
     holds the last, as a map's reader takes it; a record's reader refuses it,
     and it has no canonical encoding (FORMAT.md section 13.2)."""
 
 
-def _members(pairs: List[Tuple[str, Any]]) -> dict:
+def _members(pairs: List[Tuple[str, Any]]) -> Dict[str, Any]:
     members = dict(pairs)
     return members if len(members) == len(pairs) else _DuplicateMembers(members)
 
@@ -103,16 +103,16 @@ def _read_json(plaintext: bytes, record: bool = False) -> Any:
     no lone surrogates; the last of duplicate member names counts. With
     ``record``, as section 13.2 reads a record: ``-0`` is the float -0.0, and
     objects with duplicate names are marked (``_DuplicateMembers``)."""
-    def refuse(text):
+    def refuse(text: str) -> Any:
         raise ValueError(f"not JSON: {text[:8]}")
 
-    def finite(text):
+    def finite(text: str) -> float:
         number = float(text)
         if not math.isfinite(number):
             raise ValueError("number beyond binary64")
         return number
 
-    def big_integer(text):
+    def big_integer(text: str) -> Union[int, float]:
         if not math.isfinite(float(text)):
             raise ValueError("number beyond binary64")
         return -0.0 if record and text == "-0" else int(text)
@@ -159,3 +159,25 @@ def _check_surrogates(value: Any) -> None:
         elif isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
+
+
+def _check_json(value: Any) -> None:
+    """Refuses what JSON text cannot hold: values other than objects with
+    string keys, arrays, strings, finite numbers, booleans and null, and
+    nesting deeper than a reader takes (FORMAT.md section 5)."""
+    stack = [(value, 0)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, (Mapping, list, tuple)) and depth >= MAX_DEPTH:
+            raise DeserializeError("the record nests deeper than a reader takes")
+        if isinstance(item, Mapping):
+            if not all(isinstance(key, str) for key in item):
+                raise DeserializeError("an object's member names are strings")
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend((v, depth + 1) for v in item)
+        elif isinstance(item, float):
+            if not math.isfinite(item):
+                raise DeserializeError("a number is not finite: JSON has no such value")
+        elif not (item is None or isinstance(item, (str, int, bool))):
+            raise DeserializeError(f"a value of type {type(item).__name__} has no JSON form")

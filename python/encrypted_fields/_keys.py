@@ -10,7 +10,7 @@ import hmac
 import os
 import re
 import stat
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple, TypeVar, Union
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -31,6 +31,7 @@ _ASCII_WHITESPACE = " \t\n\x0c\r"
 # Used with fullmatch: `$` would also accept a trailing newline.
 _ALIAS = re.compile(r"[a-z0-9][a-z0-9_.-]*")
 _VAR_ALIAS = re.compile(r"[A-Z0-9][A-Z0-9_]*")
+_K = TypeVar("_K")
 
 def _decode_key_text(text: str) -> Optional[bytes]:
     """Standard padded base64 with zero unused bits, ASCII whitespace around
@@ -208,7 +209,7 @@ def _io_reason(error: OSError) -> str:
 MAX_SECRET_FILE_LEN = 64 * 1024
 
 
-def _read_named_file(path: str, invalid) -> str:
+def _read_named_file(path: str, invalid: Callable[[str], InvalidKey]) -> str:
     """A regular file (symlinks followed) of at most 64 KiB, as UTF-8. Never
     echoes the path: a key pasted into a `_FILE` variable by mistake would
     end up in the logs. Checked before opening: opening a FIFO would block."""
@@ -256,7 +257,14 @@ def _check_alias(alias: str) -> None:
         raise InvalidKey(_ALIAS_RULE, alias=alias)
 
 
-def _parse_key_list(value: str, parse) -> list:
+def _refuse_repeated_ids(ids: List[bytes], what: Callable[[int, str], str]) -> None:
+    """Two keys with the same key id in one variable fail (FORMAT.md 13.4)."""
+    for i, key_id in enumerate(ids):
+        if key_id in ids[:i]:
+            raise InvalidKey(f"invalid key configuration: {what(i, key_id.hex())} listed twice")
+
+
+def _parse_key_list(value: str, parse: Callable[[str], _K]) -> List[_K]:
     """The comma-separated keys of a variable's value, each read by ``parse``;
     raises InvalidKey with the detail Rust gives (without the variable)."""
     if not value.strip(_ASCII_WHITESPACE):
@@ -370,21 +378,17 @@ class Keyring:
         if prefix == PREFIX:
             self.insert(alias, _parse_key_list(value, Key.from_base64))
             return
-        # Two keys with the same key id in one variable fail (FORMAT.md 13.4).
-        keys = _parse_key_list(value, VerifyingKey.from_base64 if prefix == VERIFYING_PREFIX
-                               else SigningKey.from_base64)
-        for i, key in enumerate(keys):
-            if any(k.id == key.id for k in keys[:i]):
-                what = f"verifying key {key.id.hex()}" if prefix == VERIFYING_PREFIX \
-                    else f"key {i + 1}: signing key {key.id.hex()}"
-                raise InvalidKey(f"invalid key configuration: {what} listed twice")
         if prefix == VERIFYING_PREFIX:
-            self.insert_verifying_keys(alias, keys)
-        else:
-            # The first signs; the older ones only verify, so records signed
-            # before a rotation keep verifying.
-            self.insert_signing_key(alias, keys[0])
-            self.insert_verifying_keys(alias, [k.public for k in keys[1:]])
+            verifying = _parse_key_list(value, VerifyingKey.from_base64)
+            _refuse_repeated_ids([k.id for k in verifying], lambda i, id: f"verifying key {id}")
+            self.insert_verifying_keys(alias, verifying)
+            return
+        signing = _parse_key_list(value, SigningKey.from_base64)
+        _refuse_repeated_ids([k.id for k in signing], lambda i, id: f"key {i + 1}: signing key {id}")
+        # The first signs; the older ones only verify, so records signed
+        # before a rotation keep verifying.
+        self.insert_signing_key(alias, signing[0])
+        self.insert_verifying_keys(alias, [k.public for k in signing[1:]])
 
     def key_set(self, alias: str) -> Optional[Sequence[Key]]:
         """Every key of ``alias``, primary first; ``None`` if this keyring has no such alias."""

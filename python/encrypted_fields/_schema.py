@@ -7,15 +7,35 @@ from typing import Any, Dict, Iterable, List, Mapping, NamedTuple, Optional, Seq
 
 from ._errors import DeserializeError, EncryptedFieldsError, MalformedEnvelope, SerializeError, UnknownMember
 from ._keys import Keyring, _ALIAS
-from ._jsontext import _DuplicateMembers, _json_key, _write_json, loads
+from ._jsontext import _check_json, _DuplicateMembers, _json_key, _write_json, loads
 from ._envelope import (
     Position, RecordBinding, _from_text, _max_text_len, _parse, decrypt_field, encrypt_field,
 )
 from ._seals import MAC, SIGNATURE, _can_check, _error, _seal_bytes, seal_record, verify_record
 
 
-class Envelope(str):
-    """A field that ``Schema.decrypt_partial`` kept sealed: its envelope text."""
+class Envelope:
+    """A field that ``decrypt_partial`` kept sealed; ``text`` is its envelope.
+    Sealing the record again writes it back byte for byte, so a service
+    forwards what it cannot read (the Rust crate's ``MaybeSealed::Sealed``).
+    Not a ``str``, so it is never taken for a value: ``json.dumps`` refuses it
+    rather than let a partial record pass for a plain one."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        if not isinstance(text, str):
+            raise TypeError("an Envelope holds envelope text")
+        self.text = text
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Envelope) and other.text == self.text
+
+    def __hash__(self) -> int:
+        return hash(self.text)
+
+    def __repr__(self) -> str:
+        return f"Envelope({len(self.text)} characters)"
 
 
 _MISSING = object()
@@ -94,12 +114,16 @@ class Nested:
     """A member holding records of another ``Schema`` (``#[encrypt(nested)]``):
     ``shape`` is the schema, or ``ListOf``/``MapOf``/``OptionOf`` of one. ``key``
     also seals the child whole under that alias (``nested, key = "..."``);
-    ``bind_index`` binds the elements of the list it holds to their indexes."""
+    ``bind_index`` binds the elements of the list it holds to their indexes.
+    In a ``@record`` annotation the shape comes from the field's type and is
+    left out: ``Annotated[List[User], Nested(bind_index=True)]``."""
 
     __slots__ = ("shape", "key", "bind_index")
+    shape: "Shape"
 
-    def __init__(self, shape: "Shape", key: Optional[str] = None, bind_index: bool = False):
-        self.shape = _check_shape(shape)
+    def __init__(self, shape: Optional["Shape"] = None, key: Optional[str] = None, bind_index: bool = False):
+        # None only until a @record takes the shape from the field's type.
+        self.shape = cast("Shape", shape if shape is None else _check_shape(shape))
         if key is not None:
             _check_declared_alias(key)
         self.key, self.bind_index = key, bind_index
@@ -180,6 +204,20 @@ def _bound_text(value: Any, context: str, name: str) -> str:
     return text.decode("utf-8")
 
 
+def _forwarded(envelope: Envelope, alias: str, context: str, name: str) -> str:
+    """A field left sealed, written back as it came: checked for an
+    envelope's structure first, as a reader would."""
+    _parse(envelope.text, alias, context, name)
+    return envelope.text
+
+
+def _member_name(name: Any) -> str:
+    """A member name from the wire, fit for an error message: quoted, and
+    cut short, so it cannot forge log lines."""
+    text = repr(str(name))
+    return text if len(text) <= 66 else text[:63] + "..."
+
+
 def _envelope_text(value: Any, alias: str, context: str, name: str) -> str:
     """An envelope member as a reader takes it: base64url text within the size limit."""
     if not isinstance(value, str):
@@ -209,6 +247,9 @@ class Schema:
         for name, member in self.fields.items():
             if not isinstance(name, str) or not isinstance(member, (Plain, Encrypted, Nested)):
                 raise TypeError(f"`{context}`: a member is a str name and Plain, Encrypted or Nested")
+            if isinstance(member, Nested) and member.shape is None:
+                raise TypeError(f"`{context}`: `{name}` is Nested without a shape; only a @record "
+                                "annotation takes the shape from the field's type")
         bind = set(bind)
         for name in bind:
             if not isinstance(self.fields.get(name), Plain):
@@ -272,8 +313,12 @@ class Schema:
 
     @staticmethod
     def _parsed(record: Any) -> Any:
-        return loads(bytes(record) if isinstance(record, bytearray) else record) \
-            if isinstance(record, (str, bytes, bytearray)) else record
+        if isinstance(record, (str, bytes, bytearray)):
+            return loads(bytes(record) if isinstance(record, bytearray) else record)
+        # A dict is read as its JSON text would be: JSON values only, so
+        # nothing it holds can differ from what a seal covers.
+        _check_json(record)
+        return record
 
     # Sealing: the plain record -> the record as it travels.
 
@@ -284,7 +329,7 @@ class Schema:
         for name in record:
             if name not in self.fields:
                 raise SerializeError("cannot serialize value: the member is not declared", context=context,
-                                     field=str(name))
+                                     field=_member_name(name))
         out: Dict[str, Any] = {}
         for name, member in self.fields.items():
             if isinstance(member, Plain):
@@ -304,6 +349,8 @@ class Schema:
                         raise SerializeError("cannot serialize value: the member is missing",
                                              member.alias, context, name)
                     out[name] = None
+                elif isinstance(value, Envelope):
+                    out[name] = _forwarded(value, member.alias, context, name)
                 else:
                     out[name] = encrypt_field(keyring, member.alias, context, name, value, member.deterministic,
                                               record=inner.record, position=inner.position)
@@ -331,6 +378,8 @@ class Schema:
             shape = shape.shape
         if value is _MISSING:
             raise SerializeError("cannot serialize value: the member is missing", member.key, self.context, name)
+        if isinstance(value, Envelope):
+            return _forwarded(value, member.key, self.context, name)
         child = _encrypt_shape(shape, keyring, value, scope.member(name, member.bind_index), self.context, name)
         return encrypt_field(keyring, member.key, self.context, name, child,
                              record=scope.record, position=scope.position)
@@ -351,7 +400,7 @@ class Schema:
             for name in record:
                 if name not in self.fields and name != self.seal_member:
                     raise UnknownMember("the record has a member its type does not declare",
-                                        context=context, field=str(name))
+                                        context=context, field=_member_name(name))
         out: Dict[str, Any] = {}
         for name, member in self.fields.items():
             value = record.get(name, _MISSING)

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import hmac
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Mapping, Optional, Sequence, Type, Union
 
 from ._format import KEY_ID_LEN, MAC_DOMAIN, SIGNATURE_DOMAIN
 from ._errors import (
@@ -35,7 +35,7 @@ _PREFIXES = {
 }
 
 
-def _error(cls, alias: Optional[str], context: Optional[str], field: Optional[str],
+def _error(cls: Type[EncryptedFieldsError], alias: Optional[str], context: Optional[str], field: Optional[str],
            detail: Optional[str] = None) -> EncryptedFieldsError:
     """An error worded as the Rust crate words it, at alias, context and field."""
     message = _PREFIXES.get(cls, "{}").format(alias or "?")
@@ -95,7 +95,7 @@ def _can_check(keyring: Keyring, kind: str, alias: str) -> bool:
     return (keyring.key_set(alias) if kind == MAC else keyring.verifying_keys(alias)) is not None
 
 
-def verify_record(keyring: Keyring, kind: str, alias: str, context: str, record: Mapping,
+def verify_record(keyring: Keyring, kind: str, alias: str, context: str, record: Mapping[str, Any],
                   member: str = "_seal") -> None:
     """Checks ``record``'s seal, held in its ``member``, as FORMAT.md section 13.5 says:
     absent or null fails authentication; then the seal's version, kind and length;
@@ -103,7 +103,7 @@ def verify_record(keyring: Keyring, kind: str, alias: str, context: str, record:
     _check_kind(kind)
     raw = _seal_bytes(record.get(member), alias, context, member)
 
-    def fail(cls, detail: Optional[str] = None) -> EncryptedFieldsError:
+    def fail(cls: Type[EncryptedFieldsError], detail: Optional[str] = None) -> EncryptedFieldsError:
         return _error(cls, alias, context, member, detail)
 
     if raw is None:

