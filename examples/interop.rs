@@ -191,7 +191,7 @@ fn main() -> std::io::Result<()> {
             Ok(request) => match handle(request) {
                 Ok(value) => json!({ "ok": value }),
                 Err(error) => {
-                    json!({ "error": { "kind": kind(&error), "message": error.to_string() } })
+                    json!({ "error": { "kind": error.kind().as_str(), "message": error.to_string() } })
                 }
             },
             Err(error) => {
@@ -269,16 +269,4 @@ fn keyring(alias: &str, keys: &[String]) -> Result<MemoryKeyring, Error> {
         .map(|k| Key::from_base64(k))
         .collect::<Result<Vec<_>, _>>()?;
     MemoryKeyring::new().with(alias, KeySet::new(keys)?)
-}
-
-/// `ErrorKind::AuthenticationFailed` -> `authentication_failed`.
-fn kind(error: &Error) -> String {
-    let mut snake = String::new();
-    for (i, c) in format!("{:?}", error.kind()).chars().enumerate() {
-        if c.is_uppercase() && i > 0 {
-            snake.push('_');
-        }
-        snake.push(c.to_ascii_lowercase());
-    }
-    snake
 }

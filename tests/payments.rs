@@ -10,12 +10,16 @@ mod launch;
 #[path = "../examples/payments/model.rs"]
 #[allow(dead_code)]
 mod model;
+#[path = "common/prometheus.rs"]
+mod prometheus;
 
 use std::io;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use encrypted_fields::{Decrypt, EnvKeyring, ExposeSecret, KeySize, SecretString, generate_key};
+use encrypted_fields::{
+    Decrypt, EnvKeyring, ExposeSecret, KeySize, Keyring, SecretString, generate_key,
+};
 use launch::Running;
 use model::{EncryptedTransaction, Settlement, directory};
 use serde_json::{Value, json};
@@ -144,14 +148,20 @@ fn a_python_web_between_the_rust_services_reads_its_keys_and_forwards_the_rest()
     let installed = Command::new(&python)
         .args([
             "-c",
-            "import encrypted_fields, os; d = os.path.dirname(encrypted_fields.__file__); \
+            "import encrypted_fields, os; d = os.path.dirname(os.path.realpath(encrypted_fields.__file__)); \
              print(d, os.path.isfile(os.path.join(d, 'py.typed')))",
         ])
         .current_dir(elsewhere.path())
         .output()
         .unwrap();
     let installed = String::from_utf8(installed.stdout).unwrap();
-    let venv = python.parent().and_then(Path::parent).unwrap();
+    // Both sides canonical: the target directory may be reached through `..`.
+    let venv = python
+        .parent()
+        .and_then(Path::parent)
+        .unwrap()
+        .canonicalize()
+        .unwrap();
     assert!(
         installed.starts_with(&venv.display().to_string())
             && installed.trim_end().ends_with("True"),
@@ -325,6 +335,128 @@ fn banking_refuses_what_it_cannot_authenticate_and_leaks_nothing() {
     );
     platform.assert_clean(&log);
     assert!(!log.contains("000555555555"), "{log}");
+}
+
+#[test]
+fn each_service_counts_what_it_did_on_metrics() {
+    let platform = start();
+    pay_and_check(&platform, false);
+    // A tampered bank account: banking refuses it, and counts a failure.
+    let (_, issued) = call(
+        "POST",
+        &format!("{}/transactions", platform.accounts.url),
+        Some(&json!({ "from": "$grace", "to": "$ada", "amountCents": 1 })),
+    );
+    let mut row: Value = serde_json::from_str(&issued).unwrap();
+    let mut account = row["sender"]["bankAccount"].as_str().unwrap().to_owned();
+    let flipped = if &account[30..31] == "A" { "B" } else { "A" };
+    account.replace_range(30..31, flipped);
+    row["sender"]["bankAccount"] = account.into();
+    let (status, _) = call(
+        "POST",
+        &format!("{}/settlements", platform.banking.url),
+        Some(&row),
+    );
+    assert_eq!(status, 422);
+
+    let keyring = platform.full_keyring();
+    let id = |alias| keyring.key_set(alias).unwrap().primary().id().to_string();
+    let (pii, banking) = (id("pii"), id("banking"));
+    let scrape = |service: &Running| {
+        let (status, text) = call("GET", &format!("{}/metrics", service.url), None);
+        assert_eq!(status, 200, "{text}");
+        platform.assert_clean(&text);
+        text
+    };
+    let (accounts, banking_text, web) = (
+        scrape(&platform.accounts),
+        scrape(&platform.banking),
+        scrape(&platform.web),
+    );
+    let count = |text: &str, operation, alias, key_id: &str, outcome| {
+        prometheus::sample(
+            text,
+            "encrypted_fields_operations_total",
+            &[
+                ("operation", operation),
+                ("alias", alias),
+                ("key_id", key_id),
+                ("outcome", outcome),
+            ],
+        )
+    };
+    // Two transactions issued, each opened again for accounts' own view:
+    // two users, each with email and mailing address (pii) and a bank
+    // account (banking).
+    for (operation, outcome) in [("encrypt", "sealed"), ("decrypt", "opened")] {
+        assert_eq!(
+            count(&accounts, operation, "pii", &pii, outcome),
+            Some(8.0),
+            "{accounts}"
+        );
+        assert_eq!(
+            count(&accounts, operation, "banking", &banking, outcome),
+            Some(4.0)
+        );
+    }
+    // web holds no key: the one transaction it forwarded stayed sealed
+    // (no key id label: web holds no key of that id).
+    assert_eq!(
+        count(&web, "decrypt", "pii", "", "left_sealed"),
+        Some(4.0),
+        "{web}"
+    );
+    assert_eq!(
+        count(&web, "decrypt", "banking", "", "left_sealed"),
+        Some(2.0)
+    );
+    assert_eq!(
+        count(&web, "encrypt", "pii", &pii, "sealed"),
+        None,
+        "forwarded, not sealed"
+    );
+    // banking opened and sealed again the two bank accounts it settled,
+    // and refused the tampered one.
+    let b = &banking_text;
+    assert_eq!(
+        count(b, "decrypt", "banking", &banking, "opened"),
+        Some(2.0),
+        "{b}"
+    );
+    assert_eq!(
+        count(b, "encrypt", "banking", &banking, "sealed"),
+        Some(2.0)
+    );
+    // Four pii fields of the settled transaction, and the two of the
+    // tampered one's sender that came before its bank account.
+    assert_eq!(count(b, "decrypt", "pii", "", "left_sealed"), Some(6.0));
+    assert_eq!(
+        count(b, "decrypt", "banking", &banking, "failed"),
+        Some(1.0)
+    );
+    assert_eq!(
+        prometheus::sample(
+            b,
+            "encrypted_fields_failures_total",
+            &[
+                ("operation", "decrypt"),
+                ("alias", "banking"),
+                ("key_id", &banking),
+                ("error", "authentication_failed"),
+            ],
+        ),
+        Some(1.0)
+    );
+    for (text, alias, keys) in [
+        (&accounts, "pii", 1.0),
+        (&accounts, "banking", 1.0),
+        (b, "banking", 1.0),
+    ] {
+        assert_eq!(
+            prometheus::sample(text, "encrypted_fields_keys", &[("alias", alias)]),
+            Some(keys)
+        );
+    }
 }
 
 #[test]

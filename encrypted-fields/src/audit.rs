@@ -2,7 +2,8 @@
 //! emits an event on the `encrypted_fields::audit` target: `debug` when it
 //! succeeds, `warn` when it fails. Fields: `op`, `alias`, `key_id`,
 //! `context`, `field`, `outcome` and, on failure, `error`. Never plaintext,
-//! key bytes or ciphertext. Without the feature this compiles to nothing.
+//! key bytes or ciphertext. With the `metrics` feature the same operations
+//! are counted ([`crate::metrics`]). Without either this compiles to nothing.
 
 use crate::binding::Binding;
 use crate::error::Error;
@@ -17,9 +18,21 @@ pub(crate) enum Op {
     Lookup,
 }
 
+impl Op {
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
+    const fn name(self) -> &'static str {
+        match self {
+            Op::Encrypt => "encrypt",
+            Op::Decrypt => "decrypt",
+            Op::Rotate => "rotate",
+            Op::Lookup => "lookup",
+        }
+    }
+}
+
 /// Records one operation's outcome. `key_id` is only called when an event
-/// is emitted, so a caller that has to re-read it from the envelope pays
-/// nothing when the feature is off.
+/// is emitted or counted, so a caller that has to re-read it from the
+/// envelope pays nothing when the features are off.
 #[inline]
 pub(crate) fn record<T>(
     op: Op,
@@ -27,10 +40,28 @@ pub(crate) fn record<T>(
     key_id: impl FnOnce() -> Option<KeyId>,
     result: &Result<T, Error>,
 ) {
-    #[cfg(feature = "tracing")]
-    emit(op, binding, key_id(), result.as_ref().err());
-    #[cfg(not(feature = "tracing"))]
+    #[cfg(any(feature = "tracing", feature = "metrics"))]
+    {
+        let key_id = key_id();
+        #[cfg(feature = "tracing")]
+        emit(op, binding, key_id, result.as_ref().err());
+        #[cfg(feature = "metrics")]
+        crate::metrics::count(op.name(), binding, key_id, outcome(op, result));
+    }
+    #[cfg(not(any(feature = "tracing", feature = "metrics")))]
     let _ = (op, binding, key_id, result);
+}
+
+/// What the metrics call the outcome of `op`.
+#[cfg(feature = "metrics")]
+fn outcome<T>(op: Op, result: &Result<T, Error>) -> crate::metrics::Outcome {
+    use crate::metrics::Outcome;
+    match (op, result) {
+        (_, Err(error)) => Outcome::Failed(error.kind()),
+        (Op::Encrypt | Op::Lookup, Ok(_)) => Outcome::Sealed,
+        (Op::Decrypt, Ok(_)) => Outcome::Opened,
+        (Op::Rotate, Ok(_)) => Outcome::Rotated,
+    }
 }
 
 /// Records a field left sealed by partial decryption (no key for its alias).
@@ -44,7 +75,14 @@ pub(crate) fn inaccessible(binding: &Binding<'_>, key_id: Option<KeyId>) {
         OptionalId(key_id),
         outcome = "inaccessible"
     );
-    #[cfg(not(feature = "tracing"))]
+    #[cfg(feature = "metrics")]
+    crate::metrics::count(
+        Op::Decrypt.name(),
+        binding,
+        key_id,
+        crate::metrics::Outcome::LeftSealed,
+    );
+    #[cfg(not(any(feature = "tracing", feature = "metrics")))]
     let _ = (binding, key_id);
 }
 
@@ -86,12 +124,7 @@ impl std::fmt::Display for OptionalId {
 
 #[cfg(feature = "tracing")]
 fn emit(op: Op, binding: &Binding<'_>, key_id: Option<KeyId>, error: Option<&Error>) {
-    let op = match op {
-        Op::Encrypt => "encrypt",
-        Op::Decrypt => "decrypt",
-        Op::Rotate => "rotate",
-        Op::Lookup => "lookup",
-    };
+    let op = op.name();
     let key_id = OptionalId(key_id);
     match error {
         None => event!(DEBUG, op, binding, key_id, outcome = "ok"),

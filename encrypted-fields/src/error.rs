@@ -40,6 +40,27 @@ pub enum ErrorKind {
     Kms,
 }
 
+impl ErrorKind {
+    /// The kind in snake case (`authentication_failed`): the `error` label
+    /// of the `metrics` feature's failure counter, and the `kind` of the
+    /// Python package's errors.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            ErrorKind::UnknownAlias => "unknown_alias",
+            ErrorKind::UnknownKeyId => "unknown_key_id",
+            ErrorKind::MalformedEnvelope => "malformed_envelope",
+            ErrorKind::UnsupportedVersion => "unsupported_version",
+            ErrorKind::AuthenticationFailed => "authentication_failed",
+            ErrorKind::InvalidKey => "invalid_key",
+            ErrorKind::MissingAliases => "missing_aliases",
+            ErrorKind::Serialize => "serialize",
+            ErrorKind::Deserialize => "deserialize",
+            ErrorKind::LegacyCiphertext => "legacy_ciphertext",
+            ErrorKind::Kms => "kms",
+        }
+    }
+}
+
 /// An encryption, decryption or keyring error.
 ///
 /// The [`Display`](fmt::Display) text names the alias, the type context and

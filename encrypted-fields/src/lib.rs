@@ -36,7 +36,8 @@
 //   leaves:    binding, nonce, limits, cipher, scratch, aliases, redact
 //   then:      error -> scope -> key -> json, envelope -> audit -> keyring -> sealed
 //              -> partial -> traits -> containers, private
-//   features:  session, kms, legacy (keys and keyrings), axum (traits, session)
+//   features:  metrics (below audit), session, kms, legacy (keys and keyrings),
+//              axum (traits, session)
 mod aliases;
 mod audit;
 #[cfg(feature = "axum")]
@@ -55,6 +56,8 @@ pub mod kms;
 #[cfg(feature = "legacy-cbc")]
 pub mod legacy;
 mod limits;
+#[cfg(feature = "metrics")]
+mod metrics;
 mod nonce;
 mod partial;
 mod record;

@@ -8,7 +8,8 @@
 //! amounts and cash tags, and forwards what it cannot read unchanged. The
 //! demo makes throwaway keys, starts the three as child processes, pays
 //! $42.00 from `$ada` to `$grace` through `web`, and prints what each
-//! service could see.
+//! service could see. Each service serves `GET /metrics`: the `metrics`
+//! feature's counters, rendered by `metrics-exporter-prometheus`.
 
 mod launch;
 mod model;
@@ -48,6 +49,8 @@ fn runtime() -> std::io::Result<tokio::runtime::Runtime> {
 
 /// `payments serve NAME`: one service, keys from this process's environment.
 fn serve_one(name: &str) -> Result<(), Box<dyn Error>> {
+    // Installed before the keys load, so the key gauge is set too.
+    let metrics = metrics_exporter_prometheus::PrometheusBuilder::new().install_recorder()?;
     let keyring = EnvKeyring::from_env()?;
     let router = match name {
         "accounts" => {
@@ -68,6 +71,7 @@ fn serve_one(name: &str) -> Result<(), Box<dyn Error>> {
         }
         other => return Err(format!("unknown service {other}").into()),
     };
+    let router = router.merge(services::metrics(metrics));
     // Exit when the parent closes our stdin (or dies).
     std::thread::spawn(|| {
         let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());

@@ -88,6 +88,12 @@ pub fn web(keyring: Arc<dyn Keyring>, upstream: Upstream) -> Router {
         .with_state(Service::new(keyring, Some(upstream)))
 }
 
+/// `GET /metrics`: what the `metrics` feature counted in this process, in
+/// Prometheus' text format (the counters need no upkeep task).
+pub fn metrics(handle: metrics_exporter_prometheus::PrometheusHandle) -> Router {
+    Router::new().route("/metrics", get(move || std::future::ready(handle.render())))
+}
+
 /// Routes every service has: the row it keeps and its view of it.
 fn records() -> Router<Service> {
     Router::new()

@@ -24,7 +24,8 @@ impl MemoryKeyring {
         Self::default()
     }
 
-    /// Adds (or replaces) the keys of `alias`.
+    /// Adds (or replaces) the keys of `alias`. With the `metrics` feature,
+    /// sets the `encrypted_fields_keys` gauge of the alias to their number.
     ///
     /// # Errors
     ///
@@ -32,6 +33,8 @@ impl MemoryKeyring {
     /// (`[a-z0-9][a-z0-9_.-]*`).
     pub fn insert(&mut self, alias: &str, keys: KeySet) -> Result<(), Error> {
         check_alias(alias)?;
+        #[cfg(feature = "metrics")]
+        crate::metrics::keys_loaded(alias, keys.keys().len());
         self.sets.insert(alias.into(), keys);
         Ok(())
     }
