@@ -195,3 +195,86 @@ fn a_recorder_installed_later_counts_from_then_on() {
     assert_eq!(count(&first), Some(2.0));
     assert_eq!(count(&second), Some(2.0));
 }
+
+#[test]
+fn session_keys_and_unknown_key_ids_get_no_series_of_their_own() {
+    use encrypted_fields::session::{SessionKeyring, SessionServer};
+    let recorder = recorder();
+    let (server, _) = SessionServer::generate();
+    let text = metrics::with_local_recorder(&recorder, || {
+        // Each session's keys come from a secret the client picks: three
+        // sessions, three key ids, one series.
+        for id in 0..3 {
+            let (session, _) = SessionKeyring::initiate(&server.public_key()).unwrap();
+            customer(id).encrypt(&session).unwrap();
+        }
+        recorder.handle().render()
+    });
+    let sealed = [
+        ("operation", "encrypt"),
+        ("alias", "pii"),
+        ("key_id", ""),
+        ("outcome", "sealed"),
+    ];
+    assert_eq!(
+        sample(&text, "encrypted_fields_operations_total", &sealed),
+        Some(3.0),
+        "{text}"
+    );
+    let series = text
+        .lines()
+        .filter(|line| line.starts_with("encrypted_fields_operations_total{"))
+        .count();
+    assert_eq!(series, 2, "one series per alias: {text}");
+}
+
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(seal = "records")]
+struct Account {
+    #[encrypt(bind)]
+    id: u64,
+    #[encrypt(key = "pii")]
+    email: String,
+    #[encrypt(key = "banking")]
+    iban: String,
+}
+
+#[test]
+fn a_sealed_record_forwarded_unchanged_counts_only_what_was_read() {
+    let recorder = recorder();
+    let producer = keyring(&[
+        ("ENCRYPTED_FIELDS_KEY_PII", PII_256),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", BANKING_128),
+        ("ENCRYPTED_FIELDS_KEY_RECORDS", PII_256_NEW),
+    ]);
+    let account = Account {
+        id: 7,
+        email: "ada@example.com".into(),
+        iban: "DE89370400440532013000".into(),
+    };
+    let sealed = account.encrypt(&producer).unwrap();
+    let pii_only = keyring(&[("ENCRYPTED_FIELDS_KEY_PII", PII_256)]);
+    let pii = primary(&pii_only, "pii");
+    let text = metrics::with_local_recorder(&recorder, || {
+        let partial = sealed.decrypt_partial(&pii_only).unwrap();
+        // Re-sealed by a service without the seal key: forwarded as
+        // received, after a comparison that is not counted.
+        assert_eq!(partial.value.encrypt(&pii_only).unwrap(), sealed);
+        recorder.handle().render()
+    });
+    let count = |operation, alias, key_id: &str, outcome| {
+        sample(
+            &text,
+            "encrypted_fields_operations_total",
+            &[
+                ("operation", operation),
+                ("alias", alias),
+                ("key_id", key_id),
+                ("outcome", outcome),
+            ],
+        )
+    };
+    assert_eq!(count("decrypt", "pii", &pii, "opened"), Some(1.0), "{text}");
+    assert_eq!(count("decrypt", "banking", "", "left_sealed"), Some(1.0));
+    assert_eq!(count("encrypt", "pii", &pii, "sealed"), None, "{text}");
+}

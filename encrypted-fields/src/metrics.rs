@@ -15,14 +15,15 @@
 //! an operation costs a lookup in that cache and an atomic add.
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::{PoisonError, RwLock};
 
 use metrics::{Counter, Recorder};
 
 use crate::binding::Binding;
 use crate::error::ErrorKind;
-use crate::key::KeyId;
+use crate::key::{Key, KeyId, KeySet};
 
 const OPERATIONS: &str = "encrypted_fields_operations_total";
 const FAILURES: &str = "encrypted_fields_failures_total";
@@ -131,6 +132,10 @@ impl Handles {
         });
         let index = match recent {
             Some(index) => index,
+            // Only loaded keys' ids get series (and cache slots) of their own.
+            None if key_id.is_some_and(|id| !is_loaded(id)) => {
+                return self.slot(recorder, operation, alias, None, outcome);
+            }
             None => {
                 let bucket = self
                     .by_hash
@@ -161,15 +166,23 @@ thread_local! {
 }
 
 /// Counts one operation on the field at `binding`. `key_id` is labelled
-/// only when it names a key the keyring holds: an id read from a refused or
-/// unopened envelope is the sender's choice, and would let one mint series
-/// without bound.
+/// only where a key was used (sealed, opened, rotated, failed to
+/// authenticate) and is one loaded through
+/// [`MemoryKeyring::insert`](crate::MemoryKeyring::insert): an id read
+/// from an envelope that was refused or left sealed is the sender's choice,
+/// and so is a public-key session's, and either would let a sender mint
+/// series without bound. What [`scope::comparing`] seals and opens is not
+/// an operation of its own, and is not counted.
 pub(crate) fn count(
     operation: &'static str,
     binding: &Binding<'_>,
     key_id: Option<KeyId>,
     outcome: Outcome,
 ) {
+    if crate::scope::is_comparing() {
+        return;
+    }
+    // The key's id where a key was used; not an envelope's claim.
     let key_id = match outcome {
         Outcome::Sealed | Outcome::Opened | Outcome::Rotated => key_id,
         Outcome::Failed(
@@ -247,9 +260,24 @@ impl Hasher for Prehashed {
     }
 }
 
-/// Sets the number of keys loaded for `alias`.
-pub(crate) fn keys_loaded(alias: &str, count: usize) {
-    metrics::gauge!(KEYS, "alias" => alias.to_owned()).set(count as f64);
+/// The ids of the keys loaded into keyrings: the key ids that may be
+/// labels. It only grows, with the keys an operator loads.
+static LOADED: RwLock<BTreeSet<KeyId>> = RwLock::new(BTreeSet::new());
+
+fn is_loaded(id: KeyId) -> bool {
+    LOADED
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .contains(&id)
+}
+
+/// Sets the number of keys loaded for `alias`, and lets their ids be labels.
+pub(crate) fn keys_loaded(alias: &str, keys: &KeySet) {
+    LOADED
+        .write()
+        .unwrap_or_else(PoisonError::into_inner)
+        .extend(keys.keys().iter().map(Key::id));
+    metrics::gauge!(KEYS, "alias" => alias.to_owned()).set(keys.keys().len() as f64);
 }
 
 fn register(

@@ -406,10 +406,12 @@ where
     P::Encrypted: crate::traits::Decrypt<Partial = P> + Clone + Serialize,
 {
     let received = received.ok_or_else(|| cannot_reseal(keyring, spec))?;
-    let again =
-        crate::traits::Decrypt::decrypt_partial_into(received, keyring, &mut BTreeSet::new())?;
     let (now, before) = {
+        // Opened again and sealed only to compare: not operations of their
+        // own (metrics do not count them).
         let _comparing = scope::comparing();
+        let again =
+            crate::traits::Decrypt::decrypt_partial_into(received, keyring, &mut BTreeSet::new())?;
         (
             canonical::encode(&partial.encrypt(keyring)?, spec.member)?,
             canonical::encode(&again.encrypt(keyring)?, spec.member)?,

@@ -34,7 +34,7 @@ impl MemoryKeyring {
     pub fn insert(&mut self, alias: &str, keys: KeySet) -> Result<(), Error> {
         check_alias(alias)?;
         #[cfg(feature = "metrics")]
-        crate::metrics::keys_loaded(alias, keys.keys().len());
+        crate::metrics::keys_loaded(alias, &keys);
         self.sets.insert(alias.into(), keys);
         Ok(())
     }
