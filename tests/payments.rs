@@ -498,3 +498,93 @@ fn the_one_command_demo_prints_the_access_matrix() {
         );
     }
 }
+
+/// Validates each instance against `schema` with Python's `jsonschema`
+/// (draft 2020-12, the dialect of OpenAPI 3.1): whether each is valid.
+fn validate(schema: &Value, instances: &[Value]) -> Vec<bool> {
+    const SCRIPT: &str = "import json, sys\n\
+        from jsonschema import Draft202012Validator\n\
+        job = json.load(sys.stdin)\n\
+        Draft202012Validator.check_schema(job['schema'])\n\
+        v = Draft202012Validator(job['schema'])\n\
+        print(json.dumps([v.is_valid(i) for i in job['instances']]))\n";
+    let mut child = Command::new(testkit::python().expect("a Python with the tests' packages"))
+        .args(["-c", SCRIPT])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let job = json!({ "schema": schema, "instances": instances });
+    serde_json::to_writer(child.stdin.take().unwrap(), &job).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "jsonschema failed");
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn each_service_serves_an_openapi_document_its_sealed_rows_validate_against() {
+    let platform = start();
+    let (status, body) = call(
+        "POST",
+        &format!("{}/payments", platform.web.url),
+        Some(&json!({ "from": "$ada", "to": "$grace", "amountCents": 4200 })),
+    );
+    assert_eq!(status, 200, "{body}");
+    let id = serde_json::from_str::<Settlement>(&body)
+        .unwrap()
+        .transaction_id;
+    let (status, document) = call("GET", &format!("{}/openapi.json", platform.web.url), None);
+    assert_eq!(status, 200, "{document}");
+    let document: Value = serde_json::from_str(&document).unwrap();
+    assert_eq!(document["openapi"], "3.1.0");
+    let schemas = &document["components"]["schemas"];
+    let transaction = &schemas["EncryptedTransaction"];
+    // Plain fields as in `Transaction`, nested companions by reference.
+    assert_eq!(transaction["properties"]["amountCents"]["type"], "integer");
+    for side in ["sender", "receiver"] {
+        assert_eq!(
+            transaction["properties"][side]["$ref"],
+            "#/components/schemas/EncryptedCashUser"
+        );
+    }
+    let user = &schemas["EncryptedCashUser"]["properties"];
+    assert_eq!(user["cashTag"]["type"], "string");
+    assert!(user["cashTag"].get("format").is_none());
+    for (field, alias) in [
+        ("email", "pii"),
+        ("mailingAddress", "pii"),
+        ("bankAccount", "banking"),
+    ] {
+        let sealed = &user[field];
+        assert_eq!(sealed["type"], "string", "{field}");
+        assert_eq!(sealed["format"], "encrypted-fields-envelope", "{field}");
+        let description = sealed["description"].as_str().unwrap();
+        assert!(
+            description.contains(&format!("key alias `{alias}`")),
+            "{field}: {description}"
+        );
+    }
+    // A real sealed row validates; the same row with a plaintext where
+    // an envelope belongs, or without a sealed field, does not.
+    let (status, row) = call(
+        "GET",
+        &format!("{}/transactions/{id}", platform.accounts.url),
+        None,
+    );
+    assert_eq!(status, 200, "{row}");
+    let row: Value = serde_json::from_str(&row).unwrap();
+    let mut plaintext = row.clone();
+    plaintext["sender"]["bankAccount"] = json!({ "routing": "021000021", "account": "123456789" });
+    let mut missing = row.clone();
+    missing["receiver"].as_object_mut().unwrap().remove("email");
+    let mut spaced = row.clone();
+    spaced["sender"]["email"] = json!("not an envelope");
+    let schema = json!({
+        "$ref": "#/components/schemas/EncryptedTransaction",
+        "components": document["components"],
+    });
+    assert_eq!(
+        validate(&schema, &[row, plaintext, missing, spaced]),
+        [true, false, false, false]
+    );
+}

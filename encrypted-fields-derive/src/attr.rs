@@ -38,6 +38,7 @@ const CONTAINER_OPTIONS: &[(&str, Kind)] = &[
     (SIGN, Kind::Str),
     (SEAL_MEMBER, Kind::Str),
     (PROTO, Kind::Flag),
+    (SCHEMA, Kind::Flag),
 ];
 
 /// Attributes of the struct or enum.
@@ -52,6 +53,9 @@ pub(crate) struct Container {
     pub(crate) legacy_unbound: Option<Span>,
     /// `#[encrypt(proto)]`, where it was written: a prost message.
     pub(crate) proto: Option<Span>,
+    /// `#[encrypt(schema)]`, where it was written: the companion derives
+    /// a JSON Schema (and OpenAPI schema).
+    pub(crate) schema: Option<Span>,
     /// `#[encrypt(seal = "...")]`: the alias of the record seal's MAC key.
     pub(crate) seal: Option<LitStr>,
     /// `#[encrypt(sign = "...")]`: the alias of the record's signing key.
@@ -159,6 +163,7 @@ impl Container {
             bind_positions: options.flag(BIND_POSITIONS),
             legacy_unbound: options.flag(LEGACY_UNBOUND),
             proto: options.flag(PROTO),
+            schema: options.flag(SCHEMA),
             seal: options.string(SEAL),
             sign: options.string(SIGN),
             seal_member: options.string(SEAL_MEMBER),

@@ -29,3 +29,6 @@ pub(crate) const SIGN: &str = "sign";
 pub(crate) const SEAL_MEMBER: &str = "seal_member";
 /// `proto`: a prost message; the companion is one too, envelopes as bytes.
 pub(crate) const PROTO: &str = "proto";
+/// `schema`: the companion describes itself (`JsonSchema` with the
+/// `schemars` feature, `utoipa::ToSchema` too with `utoipa`).
+pub(crate) const SCHEMA: &str = "schema";

@@ -19,6 +19,7 @@ pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
     check_binding(cx, container);
     check_record_seal(cx, container);
     check_proto(cx, container);
+    check_schema(cx, container);
     // A field with only `bind` is plain; one whose attribute is incomplete
     // has its own error already.
     let plain = |f: &Field<'_>| match &f.attrs.encrypt {
@@ -604,6 +605,26 @@ fn suggest_alias(alias: &str) -> String {
         "pii".to_owned()
     } else {
         cleaned
+    }
+}
+
+/// `#[encrypt(schema)]` needs the runtime crate's `schemars` feature (which
+/// turns on this crate's), and a JSON companion.
+fn check_schema(cx: &Ctxt, container: &Container<'_>) {
+    let Some(span) = container.attrs.schema else {
+        return;
+    };
+    if !cfg!(feature = "schemars") {
+        cx.syn_error(syn::Error::new(
+            span,
+            "`schema` needs the `schemars` feature of encrypted-fields (`utoipa` for OpenAPI too)",
+        ));
+    }
+    if container.attrs.proto.is_some() {
+        cx.syn_error(syn::Error::new(
+            span,
+            "a proto companion is protobuf bytes, not JSON: it has no JSON schema",
+        ));
     }
 }
 

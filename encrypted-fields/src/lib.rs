@@ -37,7 +37,7 @@
 //   then:      error -> scope -> key -> json, envelope -> audit -> keyring -> sealed
 //              -> partial -> traits -> containers, private
 //   features:  metrics (below audit), session, kms, legacy (keys and keyrings),
-//              axum (traits, session)
+//              axum (traits, session), schema (sealed, record)
 mod aliases;
 mod audit;
 #[cfg(feature = "axum")]
@@ -62,6 +62,8 @@ mod nonce;
 mod partial;
 mod record;
 mod redact;
+#[cfg(feature = "schemars")]
+pub mod schema;
 mod scope;
 mod scratch;
 mod sealed;
@@ -133,6 +135,9 @@ pub use traits::{Decrypt, Encrypt};
 /// - `proto` (a prost message, added by `encrypted-fields-build`): the
 ///   companion is a prost message too, with each envelope in a `bytes`
 ///   field.
+/// - `schema` (features `schemars`, `utoipa`): the companion derives
+///   `schemars::JsonSchema` (and implements `utoipa::ToSchema`), each
+///   encrypted field a string of format `encrypted-fields-envelope`.
 ///
 /// Options that do not fit (an unknown or misplaced option, `deterministic`
 /// with `nested`, a serde attribute that cannot apply to a ciphertext) are

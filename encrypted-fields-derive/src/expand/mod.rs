@@ -8,6 +8,7 @@
 mod convert;
 mod extras;
 mod rotate;
+mod schema;
 mod types;
 
 use proc_macro2::TokenStream;
@@ -31,6 +32,7 @@ pub(crate) fn expand(container: &Container<'_>) -> TokenStream {
         extras::lookup_impl(container, &names, &bounds),
         extras::debug_impls(container),
         extras::proto_debug_impl(container, &names),
+        schema::utoipa_impls(container, &names, &bounds),
     ];
     quote!(#(#items)*)
 }

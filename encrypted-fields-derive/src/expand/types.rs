@@ -81,8 +81,10 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
             // not know would escape the seal, so it is refused.
             let deny_unknown = (container.record_seal().is_some() && !has("deny_unknown_fields"))
                 .then(|| quote!(#[serde(deny_unknown_fields)]));
+            let schema = super::schema::container_attrs(container, &Names::new(&input.ident));
             quote! {
                 #[doc = #doc]
+                #schema
                 #[derive(
                     ::encrypted_fields::__private::serde::Serialize,
                     ::encrypted_fields::__private::serde::Deserialize,
@@ -112,7 +114,7 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
             let seal = seal_field(container, generated);
             let fields = fields
                 .iter()
-                .map(|f| field_definition(f, generated, true, proto))
+                .map(|f| field_definition(container, f, generated, true, proto))
                 .chain(seal);
             match shape {
                 Shape::Tuple => {
@@ -135,7 +137,7 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
                 let fields = variant
                     .fields
                     .iter()
-                    .map(|f| field_definition(f, generated, false, false));
+                    .map(|f| field_definition(container, f, generated, false, false));
                 let body = match variant.shape {
                     Shape::Named => quote!({ #(#fields,)* }),
                     Shape::Tuple => quote!((#(#fields,)*)),
@@ -177,6 +179,7 @@ fn seal_field(container: &Container<'_>, generated: Generated) -> Option<TokenSt
 }
 
 fn field_definition(
+    container: &Container<'_>,
     field: &Field<'_>,
     generated: Generated,
     with_vis: bool,
@@ -194,11 +197,14 @@ fn field_definition(
         .serde
         .iter()
         .filter(|_| generated == Generated::Companion);
-    let ty = match generated {
-        Generated::Companion => companion_type(field),
-        Generated::Partial => partial_type(field),
+    let (ty, doc) = match generated {
+        Generated::Companion => (
+            companion_type(field),
+            super::schema::field_doc(container, field),
+        ),
+        Generated::Partial => (partial_type(field), TokenStream::new()),
     };
-    quote!(#(#passthrough)* #(#[serde(#serde)])* #vis #name #ty)
+    quote!(#(#passthrough)* #doc #(#[serde(#serde)])* #vis #name #ty)
 }
 
 /// A `proto` companion's field: an encrypted one is `bytes` under the same
@@ -220,7 +226,7 @@ fn proto_field(field: &Field<'_>) -> (TokenStream, TokenStream) {
 }
 
 /// The field's type in the companion.
-fn companion_type(field: &Field<'_>) -> TokenStream {
+pub(super) fn companion_type(field: &Field<'_>) -> TokenStream {
     let (ty, sealed) = (field.ty(), field.sealed_ty());
     let inner = match field.mode() {
         Mode::Plain => return ty.to_token_stream(),
