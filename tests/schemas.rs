@@ -218,3 +218,57 @@ fn generic_companions_describe_their_parameters_companions() {
     );
     assert_eq!(EncryptedPage::<Address>::name(), "EncryptedPage");
 }
+
+/// Shapes utoipa's model holds only after rewriting: a tuple, a map with
+/// integer keys, a reference among tuple items, any JSON value.
+#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+#[encrypt(schema)]
+struct Ledger(
+    #[encrypt(key = "pii")] String,
+    #[encrypt(nested)] std::collections::BTreeMap<u64, Address>,
+    #[encrypt(nested)] Address,
+    serde_json::Value,
+);
+
+#[test]
+fn tuples_integer_keyed_maps_and_any_values_keep_their_meaning_in_openapi() {
+    let openapi = serde_json::to_value(EncryptedLedger::schema()).unwrap();
+    assert!(
+        !openapi.to_string().contains("has no OpenAPI form"),
+        "{openapi}"
+    );
+    assert_eq!(openapi["items"], false, "a tuple: {openapi}");
+    assert_eq!(
+        openapi["prefixItems"][0]["format"],
+        "encrypted-fields-envelope"
+    );
+    let mut components = Vec::new();
+    EncryptedLedger::schemas(&mut components);
+    let components: serde_json::Map<String, Value> = components
+        .into_iter()
+        .map(|(name, schema)| (name, serde_json::to_value(schema).unwrap()))
+        .collect();
+    let document = json!({
+        "allOf": [openapi],
+        "components": { "schemas": components },
+    });
+    let address = |street: &str| Address {
+        street: street.into(),
+        city: "Springfield".into(),
+    };
+    let ledger = Ledger(
+        "ada@example.com".into(),
+        [(7, address("1 Main St"))].into(),
+        address("2 Main St"),
+        json!({ "any": ["json", 1] }),
+    );
+    let body = serde_json::to_value(ledger.encrypt(&keyring()).unwrap()).unwrap();
+    let mut plain_entry = body.clone();
+    plain_entry[1]["7"]["street"] = json!({ "line": "1 Main St" });
+    let mut extra = body.clone();
+    extra.as_array_mut().unwrap().push(json!(1));
+    assert_eq!(
+        validate(&document, &[body, plain_entry, extra]),
+        [true, false, false]
+    );
+}

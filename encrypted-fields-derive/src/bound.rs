@@ -41,7 +41,7 @@ pub(crate) fn mentions_self(ty: &Type, ident: &Ident) -> bool {
 }
 
 /// Whether `ty` names one of `params` (as `T`, `Vec<T>`, `T::Item`, ...).
-fn mentions_any(ty: &Type, params: &HashSet<&Ident>) -> bool {
+pub(crate) fn mentions_any(ty: &Type, params: &HashSet<&Ident>) -> bool {
     struct Finder<'p> {
         params: &'p HashSet<&'p Ident>,
         found: bool,

@@ -626,6 +626,17 @@ fn check_schema(cx: &Ctxt, container: &Container<'_>) {
             "a proto companion is protobuf bytes, not JSON: it has no JSON schema",
         ));
     }
+    let tag = container
+        .attrs
+        .serde
+        .iter()
+        .any(|m| m.path().is_ident("tag"));
+    if tag && matches!(container.body, Body::Struct(..)) {
+        cx.syn_error(syn::Error::new(
+            span,
+            "`schema` cannot describe a struct's `#[serde(tag)]` member: schemars leaves it out",
+        ));
+    }
 }
 
 #[cfg(test)]

@@ -37,7 +37,7 @@
 //   then:      error -> scope -> key -> json, envelope -> audit -> keyring -> sealed
 //              -> partial -> traits -> containers, private
 //   features:  metrics (below audit), session, kms, legacy (keys and keyrings),
-//              axum (traits, session), schema (sealed, record)
+//              axum (traits, session), schema (sealed, record), sqlx_column (sealed)
 mod aliases;
 mod audit;
 #[cfg(feature = "axum")]
@@ -71,6 +71,8 @@ mod sealed;
 pub mod session;
 #[cfg(feature = "signatures")]
 mod signing;
+#[cfg(feature = "sqlx")]
+mod sqlx_column;
 mod traits;
 
 pub use binding::Binding;

@@ -6,13 +6,16 @@
 //! from the JSON Schema. Opt-in per type: a feature turned on anywhere in
 //! a build would otherwise ask every type's plain fields for a schema.
 
+use std::collections::HashSet;
+
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use syn::WhereClause;
 use syn::ext::IdentExt;
+use syn::{Ident, WhereClause};
 
 use super::Names;
 use crate::ast::{Container, Field, Mode};
+use crate::bound;
 
 const UTOIPA: bool = cfg!(feature = "utoipa");
 
@@ -32,10 +35,21 @@ pub(super) fn container_attrs(container: &Container<'_>, names: &Names) -> Token
         "{ident} with its encrypted fields sealed: each is an encrypted-fields envelope (base64url text); the other fields are as in {ident}."
     );
     // schemars bounds type parameters; a companion's fields are
-    // projections such as `<T as Encrypt>::Encrypted`, so bound those.
+    // projections such as `<T as Encrypt>::Encrypted`, so bound those (of
+    // the fields that mention a parameter and are described at all; a
+    // recursive field's would be a cycle).
     let bound = generic.then(|| {
+        let params: HashSet<&Ident> = container
+            .input
+            .generics
+            .type_params()
+            .map(|p| &p.ident)
+            .collect();
+        let skipped = |f: &Field<'_>| f.attrs.serde.iter().any(|m| m.path().is_ident("skip"));
         let predicates: Vec<String> = container
             .fields()
+            .filter(|f| bound::mentions_any(f.ty(), &params) && !skipped(f))
+            .filter(|f| !bound::mentions_self(f.ty(), &container.input.ident))
             .map(|f| {
                 format!(
                     "{}: ::encrypted_fields::__private::schemars::JsonSchema",
