@@ -17,6 +17,8 @@ enum Kind {
     Str,
     /// `name`
     Flag,
+    /// `name(Path, ...)`
+    Paths,
 }
 
 /// Options `#[encrypt(...)]` takes on a field.
@@ -39,6 +41,7 @@ const CONTAINER_OPTIONS: &[(&str, Kind)] = &[
     (SEAL_MEMBER, Kind::Str),
     (PROTO, Kind::Flag),
     (SCHEMA, Kind::Flag),
+    (DERIVE, Kind::Paths),
 ];
 
 /// Attributes of the struct or enum.
@@ -56,6 +59,11 @@ pub(crate) struct Container {
     /// `#[encrypt(schema)]`, where it was written: the companion derives
     /// a JSON Schema (and OpenAPI schema).
     pub(crate) schema: Option<Span>,
+    /// `#[encrypt(derive(...))]`: more derives for the companion.
+    pub(crate) derives: Vec<syn::Path>,
+    /// Every `#[sqlx(...)]` on the type, for a companion deriving
+    /// `FromRow`.
+    pub(crate) sqlx: Vec<Attribute>,
     /// `#[encrypt(seal = "...")]`: the alias of the record seal's MAC key.
     pub(crate) seal: Option<LitStr>,
     /// `#[encrypt(sign = "...")]`: the alias of the record's signing key.
@@ -98,6 +106,8 @@ pub(crate) struct Field {
     pub(crate) passthrough: Vec<Attribute>,
     /// The field's `#[prost(...)]` (a `proto` type's wire layout).
     pub(crate) prost: Option<Attribute>,
+    /// The field's `#[sqlx(...)]`, for a companion deriving `FromRow`.
+    pub(crate) sqlx: Vec<Attribute>,
 }
 
 /// A field's `#[encrypt(...)]`.
@@ -125,6 +135,7 @@ pub(crate) struct Encrypt {
 struct Options {
     strings: Vec<(&'static str, LitStr)>,
     flags: Vec<(&'static str, Span)>,
+    paths: Vec<(&'static str, Vec<syn::Path>)>,
 }
 
 impl Options {
@@ -140,6 +151,14 @@ impl Options {
             .iter()
             .find(|(n, _)| *n == name)
             .map(|(_, span)| *span)
+    }
+
+    fn paths(&self, name: &str) -> Vec<syn::Path> {
+        self.paths
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, paths)| paths.clone())
+            .unwrap_or_default()
     }
 }
 
@@ -164,6 +183,8 @@ impl Container {
             legacy_unbound: options.flag(LEGACY_UNBOUND),
             proto: options.flag(PROTO),
             schema: options.flag(SCHEMA),
+            derives: options.paths(DERIVE),
+            sqlx: sqlx_attrs(attrs),
             seal: options.string(SEAL),
             sign: options.string(SIGN),
             seal_member: options.string(SEAL_MEMBER),
@@ -228,6 +249,7 @@ impl Field {
             rename: serialize_name(&serde, "rename"),
             passthrough: passthrough(attrs),
             prost: attrs.iter().find(|a| a.path().is_ident("prost")).cloned(),
+            sqlx: sqlx_attrs(attrs),
             serde,
         }
     }
@@ -278,7 +300,8 @@ fn parse_options(cx: &Ctxt, attr: &Attribute, known: &'static [(&'static str, Ki
             return Ok(());
         };
         let duplicate = options.strings.iter().any(|(n, _)| *n == option)
-            || options.flags.iter().any(|(n, _)| *n == option);
+            || options.flags.iter().any(|(n, _)| *n == option)
+            || options.paths.iter().any(|(n, _)| *n == option);
         if duplicate {
             cx.error_spanned_by(&meta.path, format!("duplicate option `{option}`"));
         }
@@ -292,6 +315,16 @@ fn parse_options(cx: &Ctxt, attr: &Attribute, known: &'static [(&'static str, Ki
                     );
                 } else if !duplicate {
                     options.flags.push((option, meta.path.span()));
+                }
+            }
+            Kind::Paths => {
+                let mut paths = Vec::new();
+                meta.parse_nested_meta(|path| {
+                    paths.push(path.path);
+                    Ok(())
+                })?;
+                if !duplicate {
+                    options.paths.push((option, paths));
                 }
             }
             Kind::Str => {
@@ -335,6 +368,7 @@ fn example((name, kind): (&str, Kind)) -> String {
     match kind {
         Kind::Str => format!("{name} = \"...\""),
         Kind::Flag => name.to_owned(),
+        Kind::Paths => format!("{name}(...)"),
     }
 }
 
@@ -378,6 +412,14 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Every item of every `#[serde(...)]`. Attributes that do not parse are
 /// left for serde's own derive on the plain type to report.
+fn sqlx_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
+    attrs
+        .iter()
+        .filter(|a| a.path().is_ident("sqlx"))
+        .cloned()
+        .collect()
+}
+
 fn serde_metas(attrs: &[Attribute]) -> Vec<Meta> {
     attrs
         .iter()

@@ -32,3 +32,6 @@ pub(crate) const PROTO: &str = "proto";
 /// `schema`: the companion describes itself (`JsonSchema` with the
 /// `schemars` feature, `utoipa::ToSchema` too with `utoipa`).
 pub(crate) const SCHEMA: &str = "schema";
+/// `derive(Path, ...)`: derives the companion carries besides its own
+/// (`sqlx::FromRow`, say).
+pub(crate) const DERIVE: &str = "derive";

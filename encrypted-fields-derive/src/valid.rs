@@ -20,6 +20,7 @@ pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
     check_record_seal(cx, container);
     check_proto(cx, container);
     check_schema(cx, container);
+    check_derives(cx, container);
     // A field with only `bind` is plain; one whose attribute is incomplete
     // has its own error already.
     let plain = |f: &Field<'_>| match &f.attrs.encrypt {
@@ -605,6 +606,17 @@ fn suggest_alias(alias: &str) -> String {
         "pii".to_owned()
     } else {
         cleaned
+    }
+}
+
+/// `#[encrypt(derive(...))]` adds derives to a JSON companion; a proto
+/// companion's derives are prost's.
+fn check_derives(cx: &Ctxt, container: &Container<'_>) {
+    if let (Some(path), Some(_)) = (container.attrs.derives.first(), container.attrs.proto) {
+        cx.error_spanned_by(
+            path,
+            "`derive(...)` adds derives to a JSON companion; a proto companion is a prost message",
+        );
     }
 }
 

@@ -137,6 +137,10 @@ pub use traits::{Decrypt, Encrypt};
 /// - `proto` (a prost message, added by `encrypted-fields-build`): the
 ///   companion is a prost message too, with each envelope in a `bytes`
 ///   field.
+/// - `derive(Path, ...)`: more derives for the companion (`Hash`,
+///   `sqlx::FromRow`, ...); with `FromRow`, the type's and fields'
+///   `#[sqlx(...)]` attributes carry over, and a record seal is the column
+///   named after its member.
 /// - `schema` (features `schemars`, `utoipa`): the companion derives
 ///   `schemars::JsonSchema` (and implements `utoipa::ToSchema`), each
 ///   encrypted field a string of format `encrypted-fields-envelope`.

@@ -172,6 +172,24 @@ impl RecordSeal {
         &self.0
     }
 
+    /// Reads the text form (base64url), checking its size only.
+    pub(crate) fn from_text(text: &str) -> Result<Self, &'static str> {
+        if text.len() > MAX_SEAL_LEN * 2 {
+            return Err("invalid record seal: too long");
+        }
+        crate::envelope::EnvelopeBytes::from_text(text)
+            .map(|bytes| RecordSeal(bytes.as_slice().to_vec()))
+            .ok_or("invalid record seal: not base64url text")
+    }
+
+    /// Reads the binary form, checking its size only.
+    pub(crate) fn from_bytes(bytes: &[u8]) -> Result<Self, &'static str> {
+        if bytes.len() > MAX_SEAL_LEN {
+            return Err("invalid record seal: too long");
+        }
+        Ok(RecordSeal(bytes.to_vec()))
+    }
+
     fn make(kind: u8, key_id: KeyId, tag: &[u8]) -> Self {
         let mut bytes = vec![SEAL_VERSION, kind];
         bytes.extend_from_slice(key_id.as_bytes());
@@ -242,18 +260,10 @@ impl<'de> Deserialize<'de> for RecordSeal {
                 f.write_str("an encrypted-fields record seal (base64url text without padding)")
             }
             fn visit_str<E: de::Error>(self, text: &str) -> Result<RecordSeal, E> {
-                if text.len() > MAX_SEAL_LEN * 2 {
-                    return Err(E::custom("invalid record seal: too long"));
-                }
-                crate::envelope::EnvelopeBytes::from_text(text)
-                    .map(|bytes| RecordSeal(bytes.as_slice().to_vec()))
-                    .ok_or_else(|| E::custom("invalid record seal: not base64url text"))
+                RecordSeal::from_text(text).map_err(E::custom)
             }
             fn visit_bytes<E: de::Error>(self, bytes: &[u8]) -> Result<RecordSeal, E> {
-                if bytes.len() > MAX_SEAL_LEN {
-                    return Err(E::custom("invalid record seal: too long"));
-                }
-                Ok(RecordSeal(bytes.to_vec()))
+                RecordSeal::from_bytes(bytes).map_err(E::custom)
             }
         }
         if deserializer.is_human_readable() {

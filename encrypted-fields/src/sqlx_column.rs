@@ -3,7 +3,8 @@
 //! MySQL): written as text (the base64url of JSON), read from a text
 //! column or from a binary one holding the raw envelope (`bytea`, `BLOB`).
 //! With `sqlx-postgres`, a `Vec<Sealed<T>>` binds as a `text[]`, which a
-//! deterministic lookup needs (`WHERE col = ANY($1)`).
+//! deterministic lookup needs (`WHERE col = ANY($1)`). A [`RecordSeal`]
+//! is a column the same way, for sealed records stored as rows.
 //!
 //! Decoding checks the encoding, the size limit and the envelope's layout
 //! (version, key id, length: [`Sealed::inspect`]); opening checks the
@@ -17,51 +18,79 @@ use ::sqlx::encode::{Encode, IsNull};
 use ::sqlx::error::BoxDynError;
 use ::sqlx::types::Type;
 
+use crate::record::RecordSeal;
 use crate::sealed::Sealed;
 
-impl<T, DB: Database> Type<DB> for Sealed<T>
-where
-    String: Type<DB>,
-    Vec<u8>: Type<DB>,
-{
-    fn type_info() -> DB::TypeInfo {
-        <String as Type<DB>>::type_info()
-    }
+/// `Type`, `Encode` and `Decode` for a value written as text and read from
+/// text or bytes: `$ty<$param>` (generic or not), its text form, and how it
+/// is read from each.
+macro_rules! text_or_bytes_column {
+    ($ty:ty, [$($param:ident)?], $to_text:expr, $from_text:expr, $from_bytes:expr) => {
+        impl<$($param,)? DB: Database> Type<DB> for $ty
+        where
+            String: Type<DB>,
+            Vec<u8>: Type<DB>,
+        {
+            fn type_info() -> DB::TypeInfo {
+                <String as Type<DB>>::type_info()
+            }
 
-    fn compatible(ty: &DB::TypeInfo) -> bool {
-        <String as Type<DB>>::compatible(ty) || <Vec<u8> as Type<DB>>::compatible(ty)
-    }
+            fn compatible(ty: &DB::TypeInfo) -> bool {
+                <String as Type<DB>>::compatible(ty) || <Vec<u8> as Type<DB>>::compatible(ty)
+            }
+        }
+
+        impl<'q, $($param,)? DB: Database> Encode<'q, DB> for $ty
+        where
+            String: Encode<'q, DB>,
+        {
+            fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
+                <String as Encode<'q, DB>>::encode($to_text(self), buf)
+            }
+        }
+
+        impl<'r, $($param,)? DB: Database> Decode<'r, DB> for $ty
+        where
+            String: Type<DB> + Decode<'r, DB>,
+            Vec<u8>: Type<DB> + Decode<'r, DB>,
+        {
+            fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
+                let ty = value.type_info().into_owned();
+                if <String as Type<DB>>::compatible(&ty) {
+                    $from_text(&<String as Decode<'r, DB>>::decode(value)?)
+                } else {
+                    $from_bytes(<Vec<u8> as Decode<'r, DB>>::decode(value)?)
+                }
+            }
+        }
+    };
 }
 
-impl<'q, T, DB: Database> Encode<'q, DB> for Sealed<T>
-where
-    String: Encode<'q, DB>,
-{
-    fn encode_by_ref(&self, buf: &mut DB::ArgumentBuffer) -> Result<IsNull, BoxDynError> {
-        <String as Encode<'q, DB>>::encode(self.to_text(), buf)
+text_or_bytes_column!(
+    Sealed<T>,
+    [T],
+    Sealed::to_text,
+    |text: &str| checked(Sealed::from_text(text)?),
+    |bytes: Vec<u8>| {
+        crate::limits::check_envelope(bytes.len())?;
+        checked(Sealed::from_envelope(bytes))
     }
-}
+);
 
-impl<'r, T, DB: Database> Decode<'r, DB> for Sealed<T>
-where
-    String: Type<DB> + Decode<'r, DB>,
-    Vec<u8>: Type<DB> + Decode<'r, DB>,
-{
-    fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
-        let ty = value.type_info().into_owned();
-        let sealed = if <String as Type<DB>>::compatible(&ty) {
-            Sealed::from_text(&<String as Decode<'r, DB>>::decode(value)?)?
-        } else {
-            let bytes = <Vec<u8> as Decode<'r, DB>>::decode(value)?;
-            crate::limits::check_envelope(bytes.len())?;
-            Sealed::from_envelope(bytes)
-        };
-        // A column is read where its row is, so something that is not an
-        // envelope at all is refused here, naming the column, rather than
-        // when a field is opened.
-        sealed.inspect()?;
-        Ok(sealed)
-    }
+text_or_bytes_column!(
+    RecordSeal,
+    [],
+    |seal: &RecordSeal| crate::envelope::to_text(seal.as_bytes()).to_string(),
+    |text: &str| Ok(RecordSeal::from_text(text)?),
+    |bytes: Vec<u8>| Ok(RecordSeal::from_bytes(&bytes)?)
+);
+
+/// A column is read where its row is, so something that is not an
+/// envelope at all is refused here, naming the column, rather than when a
+/// field is opened.
+fn checked<T>(sealed: Sealed<T>) -> Result<Sealed<T>, BoxDynError> {
+    sealed.inspect()?;
+    Ok(sealed)
 }
 
 #[cfg(feature = "sqlx-postgres")]

@@ -1,5 +1,5 @@
 //! What comes with the conversions: lookup methods for deterministic
-//! fields, and the redacted `Debug`.
+//! fields, a sealed record's `record_seal()`, and the redacted `Debug`.
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
@@ -45,6 +45,7 @@ pub(super) fn lookup_impl(
                 }
             }
         })
+        .chain(record_seal_method(container))
         .collect();
     if methods.is_empty() {
         return TokenStream::new();
@@ -55,6 +56,25 @@ pub(super) fn lookup_impl(
             #(#methods)*
         }
     }
+}
+
+/// `record_seal()` on a sealed record's companion: the seal, to store in a
+/// column of its own (the field holding it has a generated name).
+fn record_seal_method(container: &Container<'_>) -> Option<TokenStream> {
+    let seal = container.record_seal()?;
+    let vis = &container.input.vis;
+    let field = format_ident!("{}", super::SEAL_FIELD);
+    let doc = format!(
+        "The record seal (the `{}` member), `None` until the record is sealed.",
+        seal.member
+    );
+    Some(quote! {
+        #[doc = #doc]
+        #[allow(dead_code)]
+        #vis fn record_seal(&self) -> ::core::option::Option<&::encrypted_fields::RecordSeal> {
+            self.#field.as_ref()
+        }
+    })
 }
 
 /// `Debug` for a `proto` companion (prost's would print the envelopes'

@@ -82,9 +82,15 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
             let deny_unknown = (container.record_seal().is_some() && !has("deny_unknown_fields"))
                 .then(|| quote!(#[serde(deny_unknown_fields)]));
             let schema = super::schema::container_attrs(container, &Names::new(&input.ident));
+            let derives = &container.attrs.derives;
+            let derives = (!derives.is_empty()).then(|| quote!(#[derive(#(#derives),*)]));
+            let sqlx = from_row(container).then_some(&container.attrs.sqlx);
+            let sqlx = sqlx.into_iter().flatten();
             quote! {
                 #[doc = #doc]
                 #schema
+                #derives
+                #(#sqlx)*
                 #[derive(
                     ::encrypted_fields::__private::serde::Serialize,
                     ::encrypted_fields::__private::serde::Deserialize,
@@ -150,6 +156,16 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
     }
 }
 
+/// Whether `#[encrypt(derive(...))]` names sqlx's `FromRow`: then the
+/// companion carries the type's and fields' `#[sqlx(...)]` attributes.
+fn from_row(container: &Container<'_>) -> bool {
+    container
+        .attrs
+        .derives
+        .iter()
+        .any(|path| path.segments.last().is_some_and(|s| s.ident == "FromRow"))
+}
+
 /// The field a sealed record's generated types add: in the companion, the
 /// seal (serialized under the seal's member name; absent until sealed); in
 /// the partial type, the record as received.
@@ -160,8 +176,11 @@ fn seal_field(container: &Container<'_>, generated: Generated) -> Option<TokenSt
         Generated::Companion => {
             let name = format_ident!("{}", SEAL_FIELD);
             let member = &seal.member;
+            // A row's seal is the column named after its member.
+            let sqlx = from_row(container).then(|| quote!(#[sqlx(rename = #member, default)]));
             quote! {
                 #[doc = "The record seal: a MAC or signature over every other member."]
+                #sqlx
                 #[serde(rename = #member, default, skip_serializing_if = "::core::option::Option::is_none")]
                 #vis #name: ::core::option::Option<::encrypted_fields::RecordSeal>
             }
@@ -204,7 +223,11 @@ fn field_definition(
         ),
         Generated::Partial => (partial_type(field), TokenStream::new()),
     };
-    quote!(#(#passthrough)* #doc #(#[serde(#serde)])* #vis #name #ty)
+    let sqlx = (generated == Generated::Companion && from_row(container))
+        .then_some(&field.attrs.sqlx)
+        .into_iter()
+        .flatten();
+    quote!(#(#passthrough)* #doc #(#sqlx)* #(#[serde(#serde)])* #vis #name #ty)
 }
 
 /// A `proto` companion's field: an encrypted one is `bytes` under the same

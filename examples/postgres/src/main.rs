@@ -60,8 +60,8 @@ async fn rotate_job(args: &[String]) -> Result<(), Failure> {
     let url = std::env::var("DATABASE_URL").map_err(|_| "DATABASE_URL is not set")?;
     let keyring = EnvKeyring::from_env()?;
     keyring.require(Customer::KEY_ALIASES)?;
-    let mut db = store::connect(&url).await?;
-    let run = store::rotate(&mut db, &keyring, batch, pause, |last_id, rewritten| {
+    let db = store::connect(&url).await?;
+    let run = store::rotate(&db, &keyring, batch, pause, |last_id, rewritten| {
         println!("committed batch up to id {last_id}: {rewritten} rows re-encrypted");
     })
     .await?;
@@ -93,9 +93,9 @@ async fn demo() -> Result<(), Failure> {
     println!("making throwaway demo keys for this run only (pii, banking)\n");
     let (old_pii, old_banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
     let keyring = keys(old_pii.expose_secret(), old_banking.expose_secret())?;
-    let mut db = store::connect(&url).await?;
+    let db = store::connect(&url).await?;
     store::create_schema(&db).await?;
-    db.execute("TRUNCATE customers", &[]).await?;
+    sqlx::query("TRUNCATE customers").execute(&db).await?;
     store::insert(&db, &keyring, &store::customers(1_000)).await?;
     println!(
         "stored 1000 customers; row 42 as the database holds it:\n{}\n",
@@ -123,7 +123,7 @@ async fn demo() -> Result<(), Failure> {
         "after making new keys primary, before re-encrypting: {:?}",
         names(&before)
     );
-    let run = store::rotate(&mut db, &rotated, 250, Duration::ZERO, |_, _| {}).await?;
+    let run = store::rotate(&db, &rotated, 250, Duration::ZERO, |_, _| {}).await?;
     println!(
         "rotation job: {} batches, {} rows seen, {} re-encrypted",
         run.batches, run.rows_seen, run.rows_rewritten

@@ -13,7 +13,7 @@ use std::process::{Command, Output};
 
 pub struct Postgres {
     dir: PathBuf,
-    /// `host=127.0.0.1 port=... user=postgres dbname=postgres`
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`
     pub url: String,
 }
 
@@ -63,7 +63,7 @@ impl Postgres {
                 .arg("start")
                 .output()?;
             if started.status.success() {
-                server.url = format!("host=127.0.0.1 port={port} user=postgres dbname=postgres");
+                server.url = format!("postgres://postgres@127.0.0.1:{port}/postgres");
                 return Ok(server);
             }
         }

@@ -3,7 +3,8 @@
 //! (`iban`, the raw envelope bytes); a deterministic `email_lookup` column
 //! to find rows by email, matching every key version; and a rotation job
 //! that re-encrypts the table in batches, each in one transaction with its
-//! checkpoint.
+//! checkpoint. Through sqlx: the companion derives `sqlx::FromRow`, and
+//! its `Sealed<T>` fields are the columns (the `sqlx-postgres` feature).
 //!
 //! Why two email columns: a deterministic envelope is the same in every
 //! row, so it cannot be bound to one (lookups would stop matching). The
@@ -17,10 +18,10 @@ use std::time::Duration;
 
 use encrypted_fields::{Binding, Decrypt, Encrypt, Keyring, Nonce, RecordBinding, Sealed};
 use serde::{Deserialize, Serialize};
-use tokio_postgres::{Client, NoTls, Row};
+use sqlx::postgres::{PgPool, PgPoolOptions};
 
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
-#[encrypt(context = "customer")]
+#[encrypt(context = "customer", derive(sqlx::FromRow))]
 pub struct Customer {
     #[encrypt(bind)]
     pub id: i64,
@@ -31,6 +32,14 @@ pub struct Customer {
     pub address: String,
     #[encrypt(key = "banking")]
     pub iban: String,
+}
+
+/// A stored row: the companion's columns and the lookup column.
+#[derive(sqlx::FromRow)]
+struct Stored {
+    #[sqlx(flatten)]
+    customer: EncryptedCustomer,
+    email_lookup: Sealed<String>,
 }
 
 /// The bindings of the columns, as the derive binds the fields (then in
@@ -44,15 +53,9 @@ const JOB: &str = "rotate-customers";
 
 pub type Failure = Box<dyn std::error::Error + Send + Sync>;
 
-/// A client for `url`, its connection driven by a background task.
-pub async fn connect(url: &str) -> Result<Client, Failure> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-    tokio::spawn(async move {
-        if let Err(error) = connection.await {
-            eprintln!("example-postgres: connection: {error}");
-        }
-    });
-    Ok(client)
+/// A pool of connections to `url` (`postgres://user@host:port/db`).
+pub async fn connect(url: &str) -> Result<PgPool, Failure> {
+    Ok(PgPoolOptions::new().max_connections(2).connect(url).await?)
 }
 
 /// Demo customers `1..=count`: not real people.
@@ -68,8 +71,8 @@ pub fn customers(count: i64) -> Vec<Customer> {
         .collect()
 }
 
-pub async fn create_schema(db: &Client) -> Result<(), Failure> {
-    db.batch_execute(
+pub async fn create_schema(db: &PgPool) -> Result<(), Failure> {
+    sqlx::raw_sql(
         "CREATE TABLE IF NOT EXISTS customers (
              id      BIGINT PRIMARY KEY,
              name    TEXT NOT NULL,
@@ -85,22 +88,17 @@ pub async fn create_schema(db: &Client) -> Result<(), Failure> {
              last_id BIGINT NOT NULL
          );",
     )
+    .execute(db)
     .await?;
     Ok(())
 }
 
 /// Inserts customers, sealed, in one statement per row.
 pub async fn insert(
-    db: &Client,
+    db: &PgPool,
     keyring: &dyn Keyring,
     customers: &[Customer],
 ) -> Result<(), Failure> {
-    let statement = db
-        .prepare(
-            "INSERT INTO customers (id, name, email, address, iban, email_lookup)
-             VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .await?;
     for customer in customers {
         let row = customer.encrypt(keyring)?;
         let lookup = Sealed::seal_with(
@@ -109,17 +107,18 @@ pub async fn insert(
             &customer.email,
             Nonce::Deterministic,
         )?;
-        db.execute(
-            &statement,
-            &[
-                &row.id,
-                &row.name,
-                &row.email.to_text(),
-                &row.address.to_text(),
-                &row.iban.as_bytes(),
-                &lookup.to_text(),
-            ],
+        sqlx::query(
+            "INSERT INTO customers (id, name, email, address, iban, email_lookup)
+             VALUES ($1, $2, $3, $4, $5, $6)",
         )
+        .bind(row.id)
+        .bind(&row.name)
+        .bind(&row.email)
+        .bind(&row.address)
+        // A bytea column takes the raw envelope.
+        .bind(row.iban.as_bytes())
+        .bind(&lookup)
+        .execute(db)
         .await?;
     }
     Ok(())
@@ -134,45 +133,29 @@ fn record(id: i64) -> Result<RecordBinding, encrypted_fields::Error> {
 }
 
 /// Decrypts a row; an error names the row, and the field that failed.
-fn open(row: &Row, keyring: &dyn Keyring) -> Result<Customer, Failure> {
-    let id: i64 = row.try_get("id")?;
-    Ok(sealed(row)?
+fn open(row: EncryptedCustomer, keyring: &dyn Keyring) -> Result<Customer, Failure> {
+    let id = row.id;
+    Ok(row
         .decrypt(keyring)
         .map_err(|e| format!("customer {id}: {e}"))?)
-}
-
-/// The companion value a row holds.
-fn sealed(row: &Row) -> Result<EncryptedCustomer, Failure> {
-    let text = |column: &str| -> Result<String, Failure> { Ok(row.try_get(column)?) };
-    Ok(EncryptedCustomer {
-        id: row.try_get("id")?,
-        name: row.try_get("name")?,
-        email: Sealed::from_text(&text("email")?)?,
-        address: Sealed::from_text(&text("address")?)?,
-        iban: Sealed::from_envelope(row.try_get("iban")?),
-    })
 }
 
 /// The customers with this email: rows whose lookup envelope is the
 /// email's under any key of `pii` (so rows not yet rotated are found too),
 /// kept only if their bound `email` opens to it.
 pub async fn find_by_email(
-    db: &Client,
+    db: &PgPool,
     keyring: &dyn Keyring,
     email: &str,
 ) -> Result<Vec<Customer>, Failure> {
-    let texts: Vec<String> = Sealed::seal_for_lookup(keyring, &EMAIL_LOOKUP, &email.to_owned())?
-        .iter()
-        .map(Sealed::to_text)
-        .collect();
-    let rows = db
-        .query(
-            "SELECT * FROM customers WHERE email_lookup = ANY($1) ORDER BY id",
-            &[&texts],
-        )
-        .await?;
+    let envelopes = Sealed::seal_for_lookup(keyring, &EMAIL_LOOKUP, &email.to_owned())?;
+    let rows: Vec<EncryptedCustomer> =
+        sqlx::query_as("SELECT * FROM customers WHERE email_lookup = ANY($1) ORDER BY id")
+            .bind(envelopes)
+            .fetch_all(db)
+            .await?;
     let mut found = Vec::new();
-    for row in &rows {
+    for row in rows {
         let customer = open(row, keyring)?;
         if customer.email == email {
             found.push(customer);
@@ -182,24 +165,24 @@ pub async fn find_by_email(
 }
 
 /// Every customer, decrypted, in id order.
-pub async fn all(db: &Client, keyring: &dyn Keyring) -> Result<Vec<Customer>, Failure> {
-    let rows = db.query("SELECT * FROM customers ORDER BY id", &[]).await?;
-    rows.iter().map(|row| open(row, keyring)).collect()
+pub async fn all(db: &PgPool, keyring: &dyn Keyring) -> Result<Vec<Customer>, Failure> {
+    let rows: Vec<EncryptedCustomer> = sqlx::query_as("SELECT * FROM customers ORDER BY id")
+        .fetch_all(db)
+        .await?;
+    rows.into_iter().map(|row| open(row, keyring)).collect()
 }
 
 /// One stored row as text, to show what the database holds.
-pub async fn raw_row(db: &Client, id: i64) -> Result<String, Failure> {
-    let row = db
-        .query_one("SELECT id, name, email, address, encode(iban, 'hex') AS iban, email_lookup FROM customers WHERE id = $1", &[&id])
+pub async fn raw_row(db: &PgPool, id: i64) -> Result<String, Failure> {
+    let (id, name, email, address, iban, email_lookup): (i64, String, String, String, String, String) =
+        sqlx::query_as(
+            "SELECT id, name, email, address, encode(iban, 'hex'), email_lookup FROM customers WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_one(db)
         .await?;
     Ok(format!(
-        "id={} name={} email={} address={} iban=\\x{} email_lookup={}",
-        row.get::<_, i64>(0),
-        row.get::<_, String>(1),
-        row.get::<_, String>(2),
-        row.get::<_, String>(3),
-        row.get::<_, String>(4),
-        row.get::<_, String>(5),
+        "id={id} name={name} email={email} address={address} iban=\\x{iban} email_lookup={email_lookup}"
     ))
 }
 
@@ -235,7 +218,7 @@ pub struct Rotation {
 /// is a no-op: nothing is lost or encrypted twice. `on_batch` hears about
 /// each committed batch; `pause` between batches limits the load.
 pub async fn rotate(
-    db: &mut Client,
+    db: &PgPool,
     keyring: &dyn Keyring,
     batch: i64,
     pause: Duration,
@@ -244,62 +227,65 @@ pub async fn rotate(
     // A checkpoint left by a run towards other primaries (keys rotated
     // again since) does not count: the rows before it are not under these.
     let target = target(keyring)?;
-    db.execute(
+    sqlx::query(
         "INSERT INTO rotation_checkpoints (job, target, last_id) VALUES ($1, $2, $3)
          ON CONFLICT (job) DO UPDATE SET target = $2, last_id = $3
          WHERE rotation_checkpoints.target <> $2",
-        &[&JOB, &target, &i64::MIN],
     )
+    .bind(JOB)
+    .bind(&target)
+    .bind(i64::MIN)
+    .execute(db)
     .await?;
     let mut run = Rotation::default();
     let mut first = true;
     loop {
-        let tx = db.transaction().await?;
-        let last_id: i64 = tx
-            .query_one(
-                "SELECT last_id FROM rotation_checkpoints WHERE job = $1 FOR UPDATE",
-                &[&JOB],
-            )
-            .await?
-            .get(0);
+        let mut tx = db.begin().await?;
+        let last_id: i64 = sqlx::query_scalar(
+            "SELECT last_id FROM rotation_checkpoints WHERE job = $1 FOR UPDATE",
+        )
+        .bind(JOB)
+        .fetch_one(&mut *tx)
+        .await?;
         if first {
             run.resumed_after = last_id;
             first = false;
         }
-        let rows = tx
-            .query(
-                "SELECT * FROM customers WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE",
-                &[&last_id, &batch],
-            )
-            .await?;
+        let rows: Vec<Stored> =
+            sqlx::query_as("SELECT * FROM customers WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE")
+                .bind(last_id)
+                .bind(batch)
+                .fetch_all(&mut *tx)
+                .await?;
         let Some(last) = rows.last() else {
             // Done: the next run starts over, and finds nothing to change.
-            tx.execute("DELETE FROM rotation_checkpoints WHERE job = $1", &[&JOB])
+            sqlx::query("DELETE FROM rotation_checkpoints WHERE job = $1")
+                .bind(JOB)
+                .execute(&mut *tx)
                 .await?;
             tx.commit().await?;
             return Ok(run);
         };
-        let last_id: i64 = last.try_get("id")?;
+        let last_id = last.customer.id;
+        let seen = rows.len();
         let mut rewritten = 0;
-        for row in &rows {
-            let mut customer = sealed(row)?;
-            let mut lookup: Sealed<String> =
-                Sealed::from_text(&row.try_get::<_, String>("email_lookup")?)?;
-            let id = customer.id;
+        for Stored {
+            customer: mut row,
+            email_lookup: mut lookup,
+        } in rows
+        {
+            let id = row.id;
             let fail = |e: encrypted_fields::Error| format!("customer {id}: {e}");
             let record = record(id).map_err(fail)?;
             let bound = |binding: Binding<'static>| binding.in_record(&record);
             let changed = [
-                customer
-                    .email
+                row.email
                     .rotate(keyring, &bound(EMAIL), Nonce::Random)
                     .map_err(fail)?,
-                customer
-                    .address
+                row.address
                     .rotate(keyring, &bound(ADDRESS), Nonce::Random)
                     .map_err(fail)?,
-                customer
-                    .iban
+                row.iban
                     .rotate(keyring, &bound(IBAN), Nonce::Random)
                     .map_err(fail)?,
                 lookup
@@ -307,29 +293,28 @@ pub async fn rotate(
                     .map_err(fail)?,
             ];
             if changed.contains(&true) {
-                tx.execute(
+                sqlx::query(
                     "UPDATE customers SET email = $2, address = $3, iban = $4, email_lookup = $5
                      WHERE id = $1",
-                    &[
-                        &id,
-                        &customer.email.to_text(),
-                        &customer.address.to_text(),
-                        &customer.iban.as_bytes(),
-                        &lookup.to_text(),
-                    ],
                 )
+                .bind(id)
+                .bind(&row.email)
+                .bind(&row.address)
+                .bind(row.iban.as_bytes())
+                .bind(&lookup)
+                .execute(&mut *tx)
                 .await?;
                 rewritten += 1;
             }
         }
-        tx.execute(
-            "UPDATE rotation_checkpoints SET last_id = $2 WHERE job = $1",
-            &[&JOB, &last_id],
-        )
-        .await?;
+        sqlx::query("UPDATE rotation_checkpoints SET last_id = $2 WHERE job = $1")
+            .bind(JOB)
+            .bind(last_id)
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         run.batches += 1;
-        run.rows_seen += rows.len();
+        run.rows_seen += seen;
         run.rows_rewritten += rewritten;
         on_batch(last_id, rewritten);
         if !pause.is_zero() {

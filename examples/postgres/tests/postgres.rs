@@ -13,8 +13,8 @@ use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use encrypted_fields::{EnvKeyring, ExposeSecret, KeySize, generate_key};
+use sqlx::PgPool;
 use store::Customer;
-use tokio_postgres::Client;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
@@ -64,7 +64,7 @@ fn keyring(env: [(&'static str, String); 2]) -> EnvKeyring {
     EnvKeyring::from_vars(env).unwrap()
 }
 
-async fn find(db: &Client, env: [(&'static str, String); 2]) -> Vec<Customer> {
+async fn find(db: &PgPool, env: [(&'static str, String); 2]) -> Vec<Customer> {
     store::find_by_email(db, &keyring(env), "user42@example.com")
         .await
         .unwrap()
@@ -75,7 +75,7 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
     let server = server::Postgres::start().unwrap();
     let keys = Keys::new();
     runtime().block_on(async {
-        let mut db = store::connect(&server.url).await.unwrap();
+        let db = store::connect(&server.url).await.unwrap();
         store::create_schema(&db).await.unwrap();
         store::insert(&db, &keyring(keys.old()), &store::customers(200)).await.unwrap();
 
@@ -83,16 +83,12 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
         for plaintext in ["user42@example.com", "42 Main St", "DE89370400440000000042"] {
             assert!(!raw.contains(plaintext), "{raw}");
         }
-        let types: Vec<String> = db
-            .query(
-                "SELECT data_type FROM information_schema.columns WHERE table_name = 'customers' ORDER BY ordinal_position",
-                &[],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|row| row.get(0))
-            .collect();
+        let types: Vec<String> = sqlx::query_scalar(
+            "SELECT data_type::text FROM information_schema.columns WHERE table_name = 'customers' ORDER BY ordinal_position",
+        )
+        .fetch_all(&db)
+        .await
+        .unwrap();
         assert_eq!(types, ["bigint", "text", "text", "text", "bytea", "text"]);
 
         assert_eq!(find(&db, keys.old()).await, [store::customers(200)[41].clone()]);
@@ -102,13 +98,13 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
 
         // A checkpoint left by a run towards other primaries is ignored:
         // the rows before it are not under the keys this run rotates to.
-        db.execute(
+        sqlx::query(
             "INSERT INTO rotation_checkpoints VALUES ('rotate-customers', 'pii:00000000,banking:00000000', 150)",
-            &[],
         )
+        .execute(&db)
         .await
         .unwrap();
-        let run = store::rotate(&mut db, &keyring(keys.rotating()), 64, Duration::ZERO, |_, _| {})
+        let run = store::rotate(&db, &keyring(keys.rotating()), 64, Duration::ZERO, |_, _| {})
             .await
             .unwrap();
         assert_eq!((run.batches, run.rows_seen, run.rows_rewritten), (4, 200, 200));
@@ -159,16 +155,15 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
 
     let checkpoint: i64 = rt.block_on(async {
         let db = store::connect(&server.url).await.unwrap();
-        let count: i64 = db
-            .query_one("SELECT count(*) FROM customers", &[])
+        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
+            .fetch_one(&db)
             .await
-            .unwrap()
-            .get(0);
+            .unwrap();
         assert_eq!(count, ROWS);
-        db.query_one("SELECT last_id FROM rotation_checkpoints", &[])
+        sqlx::query_scalar("SELECT last_id FROM rotation_checkpoints")
+            .fetch_one(&db)
             .await
             .unwrap()
-            .get(0)
     });
     assert!(
         (250..ROWS).contains(&checkpoint),
@@ -247,16 +242,17 @@ fn an_envelope_moved_to_another_row_fails_naming_the_row_and_field() {
         store::insert(&db, &keyring(keys.old()), &store::customers(3))
             .await
             .unwrap();
+        // The column names are this test's own.
         let swap = |column: &str| {
-            format!(
+            sqlx::AssertSqlSafe(format!(
                 "UPDATE customers AS c SET {column} = o.{column} FROM customers AS o
                  WHERE (c.id, o.id) IN ((1, 2), (2, 1))"
-            )
+            ))
         };
         let restore = |column: &str| swap(column);
 
         for column in ["email", "address", "iban"] {
-            db.batch_execute(&swap(column)).await.unwrap();
+            sqlx::raw_sql(swap(column)).execute(&db).await.unwrap();
             let error = store::all(&db, &keyring(keys.old()))
                 .await
                 .unwrap_err()
@@ -268,7 +264,7 @@ fn an_envelope_moved_to_another_row_fails_naming_the_row_and_field() {
             );
             assert!(error.contains("bound to its record"), "{column}: {error}");
             assert!(!error.contains("example.com"), "{error}");
-            db.batch_execute(&restore(column)).await.unwrap();
+            sqlx::raw_sql(restore(column)).execute(&db).await.unwrap();
         }
         assert_eq!(
             store::all(&db, &keyring(keys.old())).await.unwrap(),
@@ -277,7 +273,10 @@ fn an_envelope_moved_to_another_row_fails_naming_the_row_and_field() {
 
         // The lookup column is deterministic and bound to no row, so it can
         // be moved; the rows it then points to are not returned.
-        db.batch_execute(&swap("email_lookup")).await.unwrap();
+        sqlx::raw_sql(swap("email_lookup"))
+            .execute(&db)
+            .await
+            .unwrap();
         let found = store::find_by_email(&db, &keyring(keys.old()), "user1@example.com")
             .await
             .unwrap();

@@ -11,7 +11,6 @@ mod server;
 use encrypted_fields::{
     Binding, EnvKeyring, ExposeSecret, KeySize, Keyring, Nonce, Sealed, generate_key,
 };
-use sqlx::postgres::PgConnectOptions;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, FromRow, PgConnection, SqliteConnection};
 
@@ -114,29 +113,12 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-/// `server.url` is `key=value` pairs; sqlx takes options.
-fn options(url: &str) -> PgConnectOptions {
-    let value = |key: &str| {
-        url.split_whitespace()
-            .find_map(|pair| pair.strip_prefix(key)?.strip_prefix('='))
-            .unwrap()
-            .to_owned()
-    };
-    PgConnectOptions::new()
-        .host(&value("host"))
-        .port(value("port").parse().unwrap())
-        .username(&value("user"))
-        .database(&value("dbname"))
-}
-
 #[test]
 fn postgres_text_and_bytea_columns_lookups_rotation_and_garbage() {
     let server = server::Postgres::start().unwrap();
     let keys = Keys::new();
     runtime().block_on(async {
-        let mut db = PgConnection::connect_with(&options(&server.url))
-            .await
-            .unwrap();
+        let mut db = PgConnection::connect(&server.url).await.unwrap();
         sqlx::raw_sql(
             "CREATE TABLE customers (
                  id BIGINT PRIMARY KEY,
@@ -362,5 +344,80 @@ fn sqlite_text_and_blob_columns_lookups_rotation_and_garbage() {
             assert!(error.contains(&format!("\"{column}\"")), "{error}");
             assert!(!error.contains("user9"), "{error}");
         }
+    });
+}
+
+/// A sealed record whose companion derives `FromRow`: the `#[sqlx]`
+/// attributes carry over, and the seal is the column named after its
+/// member.
+#[derive(
+    encrypted_fields::Encrypt, serde::Serialize, serde::Deserialize, Clone, PartialEq, Debug,
+)]
+#[encrypt(seal = "banking", derive(sqlx::FromRow))]
+#[sqlx(rename_all = "camelCase")]
+struct Account {
+    #[encrypt(bind)]
+    id: i64,
+    owner_name: String,
+    #[encrypt(key = "pii")]
+    #[sqlx(rename = "mail")]
+    email: String,
+}
+
+#[test]
+fn a_companion_deriving_from_row_reads_its_columns_and_its_seal() {
+    use encrypted_fields::{Decrypt, Encrypt};
+    let dir = tempfile::tempdir().unwrap();
+    let keys = Keys::new();
+    let keyring = keys.old();
+    runtime().block_on(async {
+        let options = SqliteConnectOptions::new()
+            .filename(dir.path().join("accounts.db"))
+            .create_if_missing(true);
+        let mut db = SqliteConnection::connect_with(&options).await.unwrap();
+        sqlx::raw_sql(
+            "CREATE TABLE accounts (id INTEGER PRIMARY KEY, ownerName TEXT, mail TEXT, _seal TEXT)",
+        )
+        .execute(&mut db)
+        .await
+        .unwrap();
+        let account = Account {
+            id: 7,
+            owner_name: "Ada".into(),
+            email: "ada@example.com".into(),
+        };
+        let sealed = account.encrypt(&keyring).unwrap();
+        sqlx::query("INSERT INTO accounts VALUES (?, ?, ?, ?)")
+            .bind(sealed.id)
+            .bind(&sealed.owner_name)
+            .bind(&sealed.email)
+            .bind(sealed.record_seal().unwrap())
+            .execute(&mut db)
+            .await
+            .unwrap();
+        let read: EncryptedAccount = sqlx::query_as("SELECT * FROM accounts")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert_eq!(read, sealed);
+        assert_eq!(read.decrypt(&keyring).unwrap(), account);
+
+        // A plain column changed behind the seal's back: refused.
+        sqlx::query("UPDATE accounts SET ownerName = 'Mallory'")
+            .execute(&mut db)
+            .await
+            .unwrap();
+        let changed: EncryptedAccount = sqlx::query_as("SELECT * FROM accounts")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert!(changed.decrypt(&keyring).is_err());
+        // Without the seal column the seal is absent, and so refused.
+        let unsealed: EncryptedAccount = sqlx::query_as("SELECT id, ownerName, mail FROM accounts")
+            .fetch_one(&mut db)
+            .await
+            .unwrap();
+        assert_eq!(unsealed.record_seal(), None);
+        assert!(unsealed.decrypt(&keyring).is_err());
     });
 }
