@@ -5,6 +5,8 @@
 //! the Python one (`python/examples/web.py`, on the package as
 //! `pip install ./python` installs it).
 
+#[path = "common/jsonschema.rs"]
+mod jsonschema;
 #[path = "../examples/payments/launch.rs"]
 mod launch;
 #[path = "../examples/payments/model.rs"]
@@ -499,28 +501,6 @@ fn the_one_command_demo_prints_the_access_matrix() {
     }
 }
 
-/// Validates each instance against `schema` with Python's `jsonschema`
-/// (draft 2020-12, the dialect of OpenAPI 3.1): whether each is valid.
-fn validate(schema: &Value, instances: &[Value]) -> Vec<bool> {
-    const SCRIPT: &str = "import json, sys\n\
-        from jsonschema import Draft202012Validator\n\
-        job = json.load(sys.stdin)\n\
-        Draft202012Validator.check_schema(job['schema'])\n\
-        v = Draft202012Validator(job['schema'])\n\
-        print(json.dumps([v.is_valid(i) for i in job['instances']]))\n";
-    let mut child = Command::new(testkit::python().expect("a Python with the tests' packages"))
-        .args(["-c", SCRIPT])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let job = json!({ "schema": schema, "instances": instances });
-    serde_json::to_writer(child.stdin.take().unwrap(), &job).unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(output.status.success(), "jsonschema failed");
-    serde_json::from_slice(&output.stdout).unwrap()
-}
-
 #[test]
 fn each_service_serves_an_openapi_document_its_sealed_rows_validate_against() {
     let platform = start();
@@ -584,7 +564,7 @@ fn each_service_serves_an_openapi_document_its_sealed_rows_validate_against() {
         "components": document["components"],
     });
     assert_eq!(
-        validate(&schema, &[row, plaintext, missing, spaced]),
+        jsonschema::validate(&schema, &[row, plaintext, missing, spaced]),
         [true, false, false, false]
     );
 }

@@ -61,9 +61,9 @@ pub(crate) struct Container {
     pub(crate) schema: Option<Span>,
     /// `#[encrypt(derive(...))]`: more derives for the companion.
     pub(crate) derives: Vec<syn::Path>,
-    /// Every `#[sqlx(...)]` on the type, for a companion deriving
-    /// `FromRow`.
-    pub(crate) sqlx: Vec<Attribute>,
+    /// Every `#[sqlx(...)]` and `#[diesel(...)]` on the type, for a
+    /// companion deriving sqlx's or Diesel's traits.
+    pub(crate) database: Vec<Attribute>,
     /// `#[encrypt(seal = "...")]`: the alias of the record seal's MAC key.
     pub(crate) seal: Option<LitStr>,
     /// `#[encrypt(sign = "...")]`: the alias of the record's signing key.
@@ -106,8 +106,9 @@ pub(crate) struct Field {
     pub(crate) passthrough: Vec<Attribute>,
     /// The field's `#[prost(...)]` (a `proto` type's wire layout).
     pub(crate) prost: Option<Attribute>,
-    /// The field's `#[sqlx(...)]`, for a companion deriving `FromRow`.
-    pub(crate) sqlx: Vec<Attribute>,
+    /// The field's `#[sqlx(...)]` and `#[diesel(...)]`, for a companion
+    /// deriving sqlx's or Diesel's traits.
+    pub(crate) database: Vec<Attribute>,
 }
 
 /// A field's `#[encrypt(...)]`.
@@ -184,7 +185,7 @@ impl Container {
             proto: options.flag(PROTO),
             schema: options.flag(SCHEMA),
             derives: options.paths(DERIVE),
-            sqlx: sqlx_attrs(attrs),
+            database: database_attrs(attrs),
             seal: options.string(SEAL),
             sign: options.string(SIGN),
             seal_member: options.string(SEAL_MEMBER),
@@ -249,7 +250,7 @@ impl Field {
             rename: serialize_name(&serde, "rename"),
             passthrough: passthrough(attrs),
             prost: attrs.iter().find(|a| a.path().is_ident("prost")).cloned(),
-            sqlx: sqlx_attrs(attrs),
+            database: database_attrs(attrs),
             serde,
         }
     }
@@ -412,10 +413,10 @@ fn edit_distance(a: &str, b: &str) -> usize {
 
 /// Every item of every `#[serde(...)]`. Attributes that do not parse are
 /// left for serde's own derive on the plain type to report.
-fn sqlx_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
+fn database_attrs(attrs: &[Attribute]) -> Vec<Attribute> {
     attrs
         .iter()
-        .filter(|a| a.path().is_ident("sqlx"))
+        .filter(|a| a.path().is_ident("sqlx") || a.path().is_ident("diesel"))
         .cloned()
         .collect()
 }

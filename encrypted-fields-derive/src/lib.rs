@@ -23,9 +23,9 @@ use syn::{DeriveInput, parse_macro_input};
 ///
 /// `serde` is declared as a helper too (as schemars does), so the serde
 /// attributes the companion carries over are accepted even on a struct that
-/// does not derive serde itself; `sqlx` likewise, for a companion that
-/// derives `sqlx::FromRow` (`#[encrypt(derive(sqlx::FromRow))]`).
-#[proc_macro_derive(Encrypt, attributes(encrypt, serde, sqlx))]
+/// does not derive serde itself; `sqlx` and `diesel` likewise, for a
+/// companion that derives their traits (`#[encrypt(derive(sqlx::FromRow))]`).
+#[proc_macro_derive(Encrypt, attributes(encrypt, serde, sqlx, diesel))]
 pub fn derive_encrypt(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     let ctxt = ctxt::Ctxt::new();

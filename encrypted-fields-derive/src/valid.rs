@@ -612,11 +612,68 @@ fn suggest_alias(alias: &str) -> String {
 /// `#[encrypt(derive(...))]` adds derives to a JSON companion; a proto
 /// companion's derives are prost's.
 fn check_derives(cx: &Ctxt, container: &Container<'_>) {
-    if let (Some(path), Some(_)) = (container.attrs.derives.first(), container.attrs.proto) {
+    for field in container.fields() {
+        check_database_attrs(cx, field);
+    }
+    let Some(path) = container.attrs.derives.first() else {
+        return;
+    };
+    // The companion derives these itself.
+    const BUILT_IN: &[&str] = &["Clone", "Debug", "PartialEq", "Serialize", "Deserialize"];
+    for path in &container.attrs.derives {
+        if let Some(name) = path.segments.last().map(|s| s.ident.to_string()) {
+            if BUILT_IN.contains(&name.as_str()) {
+                cx.error_spanned_by(
+                    path,
+                    format!("the companion derives `{name}` already (it always has Clone, Debug, PartialEq, Serialize and Deserialize)"),
+                );
+            }
+        }
+    }
+    if container.attrs.proto.is_some() {
         cx.error_spanned_by(
             path,
             "`derive(...)` adds derives to a JSON companion; a proto companion is a prost message",
         );
+    }
+    if container.record_seal().is_some() && crate::expand::derives_diesel(container) {
+        cx.error_spanned_by(
+            path,
+            "a sealed record's seal has no Diesel column type: use sqlx (`derive(sqlx::FromRow)`) or store the record as JSON",
+        );
+    }
+}
+
+/// sqlx options that would read an encrypted field as something else than
+/// its envelope column (JSON, a conversion, a default or nothing at all).
+fn check_database_attrs(cx: &Ctxt, field: &Field<'_>) {
+    if !matches!(
+        field.mode(),
+        Mode::Sealed { .. } | Mode::NestedSealed { .. }
+    ) {
+        return;
+    }
+    for attr in field
+        .attrs
+        .database
+        .iter()
+        .filter(|a| a.path().is_ident("sqlx"))
+    {
+        let _ = attr.parse_nested_meta(|meta| {
+            let name = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
+            if ["json", "try_from", "flatten", "skip", "default"].contains(&name.as_str()) {
+                cx.error_spanned_by(
+                    &meta.path,
+                    format!("`#[sqlx({name})]` cannot apply to an encrypted field: its column holds the envelope"),
+                );
+            }
+            if meta.input.peek(syn::Token![=]) {
+                meta.value()?.parse::<syn::Expr>()?;
+            } else if !meta.input.is_empty() && !meta.input.peek(syn::Token![,]) {
+                meta.input.parse::<proc_macro2::TokenTree>()?;
+            }
+            Ok(())
+        });
     }
 }
 

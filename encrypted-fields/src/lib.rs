@@ -37,7 +37,8 @@
 //   then:      error -> scope -> key -> json, envelope -> audit -> keyring -> sealed
 //              -> partial -> traits -> containers, private
 //   features:  metrics (below audit), session, kms, legacy (keys and keyrings),
-//              axum (traits, session), schema (sealed, record), sqlx_column (sealed)
+//              axum (traits, session), schema (sealed, record), sqlx_column and
+//              diesel_column (sealed)
 mod aliases;
 mod audit;
 #[cfg(feature = "axum")]
@@ -46,6 +47,8 @@ mod binding;
 mod canonical;
 mod cipher;
 mod containers;
+#[cfg(feature = "diesel")]
+mod diesel_column;
 mod envelope;
 mod error;
 mod json;
@@ -137,10 +140,10 @@ pub use traits::{Decrypt, Encrypt};
 /// - `proto` (a prost message, added by `encrypted-fields-build`): the
 ///   companion is a prost message too, with each envelope in a `bytes`
 ///   field.
-/// - `derive(Path, ...)`: more derives for the companion (`Hash`,
-///   `sqlx::FromRow`, ...); with `FromRow`, the type's and fields'
-///   `#[sqlx(...)]` attributes carry over, and a record seal is the column
-///   named after its member.
+/// - `derive(Path, ...)`: more derives for the companion
+///   (`sqlx::FromRow`, `diesel::Queryable`, ...); the type's and fields'
+///   `#[sqlx(...)]` or `#[diesel(...)]` attributes carry over to it, and
+///   with `FromRow` a record seal is the column named after its member.
 /// - `schema` (features `schemars`, `utoipa`): the companion derives
 ///   `schemars::JsonSchema` (and implements `utoipa::ToSchema`), each
 ///   encrypted field a string of format `encrypted-fields-envelope`.

@@ -25,6 +25,11 @@ use crate::scratch::WipingBuf;
 /// formats, the raw envelope bytes. `T` is only a marker: it tells
 /// [`open`](Sealed::open) what to deserialize, it is never stored.
 /// `Debug` shows the key id and length, never the ciphertext.
+#[cfg_attr(
+    feature = "diesel",
+    derive(diesel::expression::AsExpression, diesel::deserialize::FromSqlRow),
+    diesel(sql_type = diesel::sql_types::Text, sql_type = diesel::sql_types::Binary)
+)]
 pub struct Sealed<T> {
     envelope: EnvelopeBytes,
     marker: PhantomData<fn() -> T>,

@@ -1,15 +1,16 @@
-//! [`Sealed<T>`] as a column type for sqlx (feature `sqlx`), in any
-//! database whose driver maps `String` and `Vec<u8>` (PostgreSQL, SQLite,
-//! MySQL): written as text (the base64url of JSON), read from a text
-//! column or from a binary one holding the raw envelope (`bytea`, `BLOB`).
+//! [`Sealed<T>`] as a column type for sqlx (feature `sqlx`), generic over
+//! the database (tested: PostgreSQL, SQLite): written as text (the
+//! base64url of JSON), read from a text column or from a binary one holding
+//! the raw envelope (`bytea`, `BLOB`).
 //! With `sqlx-postgres`, a `Vec<Sealed<T>>` binds as a `text[]`, which a
 //! deterministic lookup needs (`WHERE col = ANY($1)`). A [`RecordSeal`]
 //! is a column the same way, for sealed records stored as rows.
 //!
-//! Decoding checks the encoding, the size limit and the envelope's layout
-//! (version, key id, length: [`Sealed::inspect`]); opening checks the
-//! rest. A column holding anything else is a decode error, which sqlx
-//! reports naming the column; the error never echoes the value.
+//! Decoding a `Sealed<T>` checks the encoding, the size limit and the
+//! envelope's layout (version, key id, length: [`Sealed::inspect`]);
+//! opening checks the rest. A column holding anything else is a decode
+//! error, which sqlx reports naming the column; the error never echoes the
+//! value.
 
 use ::sqlx::ValueRef as _;
 use ::sqlx::database::Database;
@@ -49,17 +50,19 @@ macro_rules! text_or_bytes_column {
             }
         }
 
+        // Borrowed, so the size limit is checked before anything is copied.
         impl<'r, $($param,)? DB: Database> Decode<'r, DB> for $ty
         where
-            String: Type<DB> + Decode<'r, DB>,
-            Vec<u8>: Type<DB> + Decode<'r, DB>,
+            String: Type<DB>,
+            &'r str: Decode<'r, DB>,
+            &'r [u8]: Decode<'r, DB>,
         {
             fn decode(value: DB::ValueRef<'r>) -> Result<Self, BoxDynError> {
                 let ty = value.type_info().into_owned();
                 if <String as Type<DB>>::compatible(&ty) {
-                    $from_text(&<String as Decode<'r, DB>>::decode(value)?)
+                    $from_text(<&'r str as Decode<'r, DB>>::decode(value)?)
                 } else {
-                    $from_bytes(<Vec<u8> as Decode<'r, DB>>::decode(value)?)
+                    $from_bytes(<&'r [u8] as Decode<'r, DB>>::decode(value)?)
                 }
             }
         }
@@ -71,9 +74,9 @@ text_or_bytes_column!(
     [T],
     Sealed::to_text,
     |text: &str| checked(Sealed::from_text(text)?),
-    |bytes: Vec<u8>| {
+    |bytes: &[u8]| {
         crate::limits::check_envelope(bytes.len())?;
-        checked(Sealed::from_envelope(bytes))
+        checked(Sealed::from_envelope(bytes.to_vec()))
     }
 );
 
@@ -82,20 +85,28 @@ text_or_bytes_column!(
     [],
     |seal: &RecordSeal| crate::envelope::to_text(seal.as_bytes()).to_string(),
     |text: &str| Ok(RecordSeal::from_text(text)?),
-    |bytes: Vec<u8>| Ok(RecordSeal::from_bytes(&bytes)?)
+    |bytes: &[u8]| Ok(RecordSeal::from_bytes(bytes)?)
 );
 
 /// A column is read where its row is, so something that is not an
-/// envelope at all is refused here, naming the column, rather than when a
-/// field is opened.
+/// envelope at all is refused here (sqlx names the column) rather than
+/// when a field is opened; with a fixed message, as the version byte
+/// would be the first byte of whatever the column holds.
 fn checked<T>(sealed: Sealed<T>) -> Result<Sealed<T>, BoxDynError> {
-    sealed.inspect()?;
-    Ok(sealed)
+    match sealed.inspect() {
+        Ok(_) => Ok(sealed),
+        Err(_) => Err("not an encrypted-fields envelope".into()),
+    }
 }
 
 #[cfg(feature = "sqlx-postgres")]
 impl<T> ::sqlx::postgres::PgHasArrayType for Sealed<T> {
     fn array_type_info() -> ::sqlx::postgres::PgTypeInfo {
         <String as ::sqlx::postgres::PgHasArrayType>::array_type_info()
+    }
+
+    fn array_compatible(ty: &::sqlx::postgres::PgTypeInfo) -> bool {
+        <String as ::sqlx::postgres::PgHasArrayType>::array_compatible(ty)
+            || <Vec<u8> as ::sqlx::postgres::PgHasArrayType>::array_compatible(ty)
     }
 }

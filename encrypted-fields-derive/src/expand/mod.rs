@@ -11,6 +11,8 @@ mod rotate;
 mod schema;
 mod types;
 
+pub(crate) use types::derives_diesel;
+
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::Ident;

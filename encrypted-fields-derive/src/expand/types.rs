@@ -84,13 +84,12 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
             let schema = super::schema::container_attrs(container, &Names::new(&input.ident));
             let derives = &container.attrs.derives;
             let derives = (!derives.is_empty()).then(|| quote!(#[derive(#(#derives),*)]));
-            let sqlx = from_row(container).then_some(&container.attrs.sqlx);
-            let sqlx = sqlx.into_iter().flatten();
+            let database = database_attrs(container, &container.attrs.database);
             quote! {
                 #[doc = #doc]
                 #schema
                 #derives
-                #(#sqlx)*
+                #(#database)*
                 #[derive(
                     ::encrypted_fields::__private::serde::Serialize,
                     ::encrypted_fields::__private::serde::Deserialize,
@@ -156,14 +155,48 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
     }
 }
 
-/// Whether `#[encrypt(derive(...))]` names sqlx's `FromRow`: then the
-/// companion carries the type's and fields' `#[sqlx(...)]` attributes.
+/// Whether `#[encrypt(derive(...))]` names sqlx's `FromRow`.
 fn from_row(container: &Container<'_>) -> bool {
-    container
-        .attrs
-        .derives
-        .iter()
-        .any(|path| path.segments.last().is_some_and(|s| s.ident == "FromRow"))
+    derives_from(container, "sqlx", &["FromRow"])
+}
+
+/// Whether a derive is `krate::...`, or one of `names` written bare.
+fn derives_from(container: &Container<'_>, krate: &str, names: &[&str]) -> bool {
+    container.attrs.derives.iter().any(|path| {
+        let first = path.segments.first().is_some_and(|s| s.ident == krate);
+        let bare = path.segments.len() == 1 && names.iter().any(|n| path.is_ident(n));
+        (first && path.segments.len() > 1) || bare
+    })
+}
+
+/// The `#[sqlx(...)]` and `#[diesel(...)]` attributes of `attrs` that the
+/// companion's derives read: a companion deriving sqlx's `FromRow` or
+/// Diesel's traits carries the plain type's.
+fn database_attrs<'a>(
+    container: &Container<'_>,
+    attrs: &'a [syn::Attribute],
+) -> impl Iterator<Item = &'a syn::Attribute> {
+    let sqlx = from_row(container);
+    let diesel = derives_from(container, "diesel", DIESEL_DERIVES);
+    attrs.iter().filter(move |a| {
+        (sqlx && a.path().is_ident("sqlx")) || (diesel && a.path().is_ident("diesel"))
+    })
+}
+
+/// Diesel's derives that read `#[diesel(...)]`.
+const DIESEL_DERIVES: &[&str] = &[
+    "Queryable",
+    "QueryableByName",
+    "Selectable",
+    "Insertable",
+    "AsChangeset",
+    "Identifiable",
+    "Associations",
+];
+
+/// Whether the companion derives one of Diesel's traits.
+pub(crate) fn derives_diesel(container: &Container<'_>) -> bool {
+    derives_from(container, "diesel", DIESEL_DERIVES)
 }
 
 /// The field a sealed record's generated types add: in the companion, the
@@ -223,11 +256,9 @@ fn field_definition(
         ),
         Generated::Partial => (partial_type(field), TokenStream::new()),
     };
-    let sqlx = (generated == Generated::Companion && from_row(container))
-        .then_some(&field.attrs.sqlx)
-        .into_iter()
-        .flatten();
-    quote!(#(#passthrough)* #doc #(#sqlx)* #(#[serde(#serde)])* #vis #name #ty)
+    let database = database_attrs(container, &field.attrs.database)
+        .filter(|_| generated == Generated::Companion);
+    quote!(#(#passthrough)* #doc #(#database)* #(#[serde(#serde)])* #vis #name #ty)
 }
 
 /// A `proto` companion's field: an encrypted one is `bytes` under the same

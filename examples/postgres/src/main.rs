@@ -11,8 +11,8 @@
 //!
 //!     example-postgres rotate [--batch N] [--pause-ms MS]
 //!
-//! runs only the rotation job against `DATABASE_URL` with the keys in the
-//! environment: what an operator would schedule.
+//! runs only the rotation job against `DATABASE_URL` (a `postgres://` URL)
+//! with the keys in the environment: what an operator would schedule.
 
 mod server;
 mod store;

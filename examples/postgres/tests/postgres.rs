@@ -3,16 +3,18 @@
 //! row, and a rotation job killed half way that resumes without losing or
 //! double-encrypting a row.
 
+#[path = "common/keys.rs"]
+mod keys;
 #[path = "../src/server.rs"]
 mod server;
 #[path = "../src/store.rs"]
 mod store;
 
+use keys::{Env, Keys, keyring};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use encrypted_fields::{EnvKeyring, ExposeSecret, KeySize, generate_key};
 use sqlx::PgPool;
 use store::Customer;
 
@@ -23,48 +25,7 @@ fn runtime() -> tokio::runtime::Runtime {
         .unwrap()
 }
 
-struct Keys {
-    old: (String, String),
-    new: (String, String),
-}
-
-impl Keys {
-    fn new() -> Keys {
-        let key = || generate_key(KeySize::Aes256).expose_secret().to_owned();
-        Keys {
-            old: (key(), key()),
-            new: (key(), key()),
-        }
-    }
-
-    fn env(&self, pii: &str, banking: &str) -> [(&'static str, String); 2] {
-        [
-            ("ENCRYPTED_FIELDS_KEY_PII", pii.to_owned()),
-            ("ENCRYPTED_FIELDS_KEY_BANKING", banking.to_owned()),
-        ]
-    }
-
-    fn old(&self) -> [(&'static str, String); 2] {
-        self.env(&self.old.0, &self.old.1)
-    }
-
-    fn rotating(&self) -> [(&'static str, String); 2] {
-        self.env(
-            &format!("{},{}", self.new.0, self.old.0),
-            &format!("{},{}", self.new.1, self.old.1),
-        )
-    }
-
-    fn new_only(&self) -> [(&'static str, String); 2] {
-        self.env(&self.new.0, &self.new.1)
-    }
-}
-
-fn keyring(env: [(&'static str, String); 2]) -> EnvKeyring {
-    EnvKeyring::from_vars(env).unwrap()
-}
-
-async fn find(db: &PgPool, env: [(&'static str, String); 2]) -> Vec<Customer> {
+async fn find(db: &PgPool, env: Env) -> Vec<Customer> {
     store::find_by_email(db, &keyring(env), "user42@example.com")
         .await
         .unwrap()

@@ -5,12 +5,13 @@
 //! rotation in place, and a column holding garbage reported as a decode
 //! error naming the column, never a panic or the value.
 
+#[path = "common/keys.rs"]
+mod keys;
 #[path = "../src/server.rs"]
 mod server;
 
-use encrypted_fields::{
-    Binding, EnvKeyring, ExposeSecret, KeySize, Keyring, Nonce, Sealed, generate_key,
-};
+use encrypted_fields::{Binding, EnvKeyring, Keyring, Nonce, Sealed};
+use keys::{Keys, keyring};
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, FromRow, PgConnection, SqliteConnection};
 
@@ -26,45 +27,6 @@ struct CustomerRow {
     email: Sealed<String>,
     iban: Sealed<String>,
     email_lookup: Sealed<String>,
-}
-
-struct Keys {
-    old: (String, String),
-    new: (String, String),
-}
-
-impl Keys {
-    fn new() -> Keys {
-        let key = || generate_key(KeySize::Aes256).expose_secret().to_owned();
-        Keys {
-            old: (key(), key()),
-            new: (key(), key()),
-        }
-    }
-
-    fn keyring(&self, pii: &str, banking: &str) -> EnvKeyring {
-        EnvKeyring::from_vars([
-            ("ENCRYPTED_FIELDS_KEY_PII", pii),
-            ("ENCRYPTED_FIELDS_KEY_BANKING", banking),
-        ])
-        .unwrap()
-    }
-
-    fn old(&self) -> EnvKeyring {
-        self.keyring(&self.old.0, &self.old.1)
-    }
-
-    /// New primaries, old keys still there to open what is not rotated.
-    fn rotating(&self) -> EnvKeyring {
-        self.keyring(
-            &format!("{},{}", self.new.0, self.old.0),
-            &format!("{},{}", self.new.1, self.old.1),
-        )
-    }
-
-    fn new_only(&self) -> EnvKeyring {
-        self.keyring(&self.new.0, &self.new.1)
-    }
 }
 
 fn email(id: i64) -> String {
@@ -130,7 +92,7 @@ fn postgres_text_and_bytea_columns_lookups_rotation_and_garbage() {
         .execute(&mut db)
         .await
         .unwrap();
-        let old = keys.old();
+        let old = keyring(keys.old());
         for id in 1..=3 {
             let (email, iban, lookup) = seal(&old, id);
             sqlx::query("INSERT INTO customers VALUES ($1, $2, $3, $4)")
@@ -171,12 +133,12 @@ fn postgres_text_and_bytea_columns_lookups_rotation_and_garbage() {
                 .await
                 .unwrap()
         }
-        assert_eq!(find(&mut db, &keys.old()).await, [2]);
-        assert_eq!(find(&mut db, &keys.rotating()).await, [2]);
-        assert!(find(&mut db, &keys.new_only()).await.is_empty());
+        assert_eq!(find(&mut db, &keyring(keys.old())).await, [2]);
+        assert_eq!(find(&mut db, &keyring(keys.rotating())).await, [2]);
+        assert!(find(&mut db, &keyring(keys.new_only())).await.is_empty());
 
         // Rotation in place, then only the new keys are needed.
-        let rotating = keys.rotating();
+        let rotating = keyring(keys.rotating());
         for mut row in rows {
             assert!(rotate(&rotating, &mut row));
             sqlx::query(
@@ -190,12 +152,12 @@ fn postgres_text_and_bytea_columns_lookups_rotation_and_garbage() {
             .await
             .unwrap();
         }
-        assert_eq!(find(&mut db, &keys.new_only()).await, [2]);
+        assert_eq!(find(&mut db, &keyring(keys.new_only())).await, [2]);
         let rows: Vec<CustomerRow> = sqlx::query_as("SELECT * FROM customers ORDER BY id")
             .fetch_all(&mut db)
             .await
             .unwrap();
-        let new_only = keys.new_only();
+        let new_only = keyring(keys.new_only());
         for mut row in rows {
             check(&new_only, &row);
             assert!(!rotate(&new_only, &mut row), "already under the primaries");
@@ -261,7 +223,7 @@ fn sqlite_text_and_blob_columns_lookups_rotation_and_garbage() {
         .execute(&mut db)
         .await
         .unwrap();
-        let old = keys.old();
+        let old = keyring(keys.old());
         for id in 1..=3 {
             let (email, iban, lookup) = seal(&old, id);
             sqlx::query("INSERT INTO customers VALUES (?, ?, ?, ?)")
@@ -291,8 +253,8 @@ fn sqlite_text_and_blob_columns_lookups_rotation_and_garbage() {
             }
             query.fetch_all(db).await.unwrap()
         }
-        assert_eq!(find(&mut db, &keys.rotating()).await, [2]);
-        let rotating = keys.rotating();
+        assert_eq!(find(&mut db, &keyring(keys.rotating())).await, [2]);
+        let rotating = keyring(keys.rotating());
         for mut row in rows {
             assert!(rotate(&rotating, &mut row));
             sqlx::query("UPDATE customers SET email = ?, iban = ?, email_lookup = ? WHERE id = ?")
@@ -304,12 +266,13 @@ fn sqlite_text_and_blob_columns_lookups_rotation_and_garbage() {
                 .await
                 .unwrap();
         }
-        assert_eq!(find(&mut db, &keys.new_only()).await, [2]);
+        assert_eq!(find(&mut db, &keyring(keys.new_only())).await, [2]);
         let rows: Vec<CustomerRow> = sqlx::query_as("SELECT * FROM customers ORDER BY id")
             .fetch_all(&mut db)
             .await
             .unwrap();
-        rows.iter().for_each(|row| check(&keys.new_only(), row));
+        rows.iter()
+            .for_each(|row| check(&keyring(keys.new_only()), row));
 
         sqlx::query(
             "INSERT INTO customers SELECT id + 9, email, iban, email_lookup FROM customers",
@@ -369,7 +332,7 @@ fn a_companion_deriving_from_row_reads_its_columns_and_its_seal() {
     use encrypted_fields::{Decrypt, Encrypt};
     let dir = tempfile::tempdir().unwrap();
     let keys = Keys::new();
-    let keyring = keys.old();
+    let keyring = keyring(keys.old());
     runtime().block_on(async {
         let options = SqliteConnectOptions::new()
             .filename(dir.path().join("accounts.db"))

@@ -1,0 +1,91 @@
+//! [`Sealed<T>`] as a Diesel column value (features `diesel-postgres`,
+//! `diesel-sqlite`): `Text` (the base64url of JSON) or `Binary` (`bytea`,
+//! `BLOB`: the raw envelope), in inserts, updates, filters (`eq_any` for
+//! lookups) and results. Reading checks the encoding, the size limit and
+//! the envelope's layout ([`Sealed::inspect`]); opening checks the rest.
+//! Diesel reports a failed column as a deserialization error naming the
+//! field; the error never echoes the value.
+
+use diesel::backend::Backend;
+use diesel::deserialize::{self, FromSql};
+use diesel::sql_types::{Binary, Text};
+
+use crate::sealed::Sealed;
+
+impl<T, DB: Backend> FromSql<Text, DB> for Sealed<T>
+where
+    String: FromSql<Text, DB>,
+{
+    fn from_sql(value: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        checked(Sealed::from_text(&String::from_sql(value)?)?)
+    }
+}
+
+impl<T, DB: Backend> FromSql<Binary, DB> for Sealed<T>
+where
+    Vec<u8>: FromSql<Binary, DB>,
+{
+    fn from_sql(value: DB::RawValue<'_>) -> deserialize::Result<Self> {
+        let bytes = Vec::<u8>::from_sql(value)?;
+        crate::limits::check_envelope(bytes.len())?;
+        checked(Sealed::from_envelope(bytes))
+    }
+}
+
+/// Something that is not an envelope at all is refused where the row is
+/// read, not when a field is opened; with a fixed message, as the version
+/// byte would be the first byte of whatever the column holds.
+fn checked<T>(sealed: Sealed<T>) -> deserialize::Result<Sealed<T>> {
+    match sealed.inspect() {
+        Ok(_) => Ok(sealed),
+        Err(_) => Err("not an encrypted-fields envelope".into()),
+    }
+}
+
+#[cfg(feature = "diesel-postgres")]
+mod pg {
+    use std::io::Write;
+
+    use diesel::pg::Pg;
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+    use diesel::sql_types::{Binary, Text};
+
+    use crate::sealed::Sealed;
+
+    impl<T> ToSql<Text, Pg> for Sealed<T> {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            write!(out, "{}", crate::envelope::to_text(self.as_bytes()))?;
+            Ok(IsNull::No)
+        }
+    }
+
+    impl<T> ToSql<Binary, Pg> for Sealed<T> {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+            out.write_all(self.as_bytes())?;
+            Ok(IsNull::No)
+        }
+    }
+}
+
+#[cfg(feature = "diesel-sqlite")]
+mod sqlite {
+    use diesel::serialize::{self, IsNull, Output, ToSql};
+    use diesel::sql_types::{Binary, Text};
+    use diesel::sqlite::Sqlite;
+
+    use crate::sealed::Sealed;
+
+    impl<T> ToSql<Text, Sqlite> for Sealed<T> {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.to_text());
+            Ok(IsNull::No)
+        }
+    }
+
+    impl<T> ToSql<Binary, Sqlite> for Sealed<T> {
+        fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Sqlite>) -> serialize::Result {
+            out.set_value(self.as_bytes());
+            Ok(IsNull::No)
+        }
+    }
+}
