@@ -11,83 +11,10 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use encrypted_fields::{Decrypt, Encrypt};
 use serde::{Deserialize, Serialize};
+use support::customer::{
+    Address, Customer, CustomerAads, EncryptedCustomer, customer, hand_decrypt, hand_encrypt,
+};
 use support::{Hand, keyring};
-
-#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
-struct Address {
-    line1: String,
-    city: String,
-    zip: String,
-}
-
-#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
-struct Customer {
-    id: u64,
-    name: String,
-    #[encrypt(key = "pii")]
-    email: String,
-    #[encrypt(key = "pii")]
-    ssn: String,
-    #[encrypt(key = "pii")]
-    address: Address,
-    balance_cents: i64,
-}
-
-fn customer() -> Customer {
-    Customer {
-        id: 1_234_567,
-        name: "Ada Lovelace".into(),
-        email: "ada@example.com".into(),
-        ssn: "078-05-1120".into(),
-        address: Address {
-            line1: "12 St James's Square".into(),
-            city: "London".into(),
-            zip: "SW1Y 4LB".into(),
-        },
-        balance_cents: 1_000_000,
-    }
-}
-
-/// The hand-written wire type: sealed fields as base64url strings.
-#[derive(Serialize, Deserialize)]
-struct HandCustomer {
-    id: u64,
-    name: String,
-    email: String,
-    ssn: String,
-    address: String,
-    balance_cents: i64,
-}
-
-struct CustomerAads {
-    email: Vec<u8>,
-    ssn: Vec<u8>,
-    address: Vec<u8>,
-}
-
-fn hand_encrypt(hand: &Hand, aads: &CustomerAads, c: &Customer) -> String {
-    let wire = HandCustomer {
-        id: c.id,
-        name: c.name.clone(),
-        email: hand.seal_text(&aads.email, &c.email),
-        ssn: hand.seal_text(&aads.ssn, &c.ssn),
-        address: hand.seal_text(&aads.address, &c.address),
-        balance_cents: c.balance_cents,
-    };
-    serde_json::to_string(&wire).unwrap()
-}
-
-fn hand_decrypt(hand: &Hand, aads: &CustomerAads, json: &str) -> Customer {
-    let wire: HandCustomer = serde_json::from_str(json).unwrap();
-    Customer {
-        id: wire.id,
-        name: wire.name,
-        email: hand.open_text(&aads.email, &wire.email).unwrap(),
-        ssn: hand.open_text(&aads.ssn, &wire.ssn).unwrap(),
-        address: hand.open_text(&aads.address, &wire.address).unwrap(),
-        balance_cents: wire.balance_cents,
-    }
-}
 
 fn customer_json(c: &mut Criterion) {
     let keyring = keyring();

@@ -5,6 +5,8 @@
 //! errors beyond `Option`.
 #![allow(dead_code)]
 
+pub mod customer;
+
 use std::time::Duration;
 
 use aes_gcm_siv::aead::{AeadInOut, KeyInit};

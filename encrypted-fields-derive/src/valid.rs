@@ -612,8 +612,12 @@ fn suggest_alias(alias: &str) -> String {
 /// `#[encrypt(derive(...))]` adds derives to a JSON companion; a proto
 /// companion's derives are prost's.
 fn check_derives(cx: &Ctxt, container: &Container<'_>) {
+    let (sqlx, diesel) = (
+        crate::expand::from_row(container),
+        crate::expand::derives_diesel(container),
+    );
     for field in container.fields() {
-        check_database_attrs(cx, field);
+        check_database_attrs(cx, field, sqlx, diesel);
     }
     let Some(path) = container.attrs.derives.first() else {
         return;
@@ -644,27 +648,41 @@ fn check_derives(cx: &Ctxt, container: &Container<'_>) {
     }
 }
 
-/// sqlx options that would read an encrypted field as something else than
-/// its envelope column (JSON, a conversion, a default or nothing at all).
-fn check_database_attrs(cx: &Ctxt, field: &Field<'_>) {
+/// sqlx and Diesel options that would read or write an encrypted field's
+/// column as something else than its envelope (JSON, a conversion, a
+/// default, another expression, or nothing at all), on a companion that
+/// derives their traits (where the attributes carry over).
+fn check_database_attrs(cx: &Ctxt, field: &Field<'_>, sqlx: bool, diesel: bool) {
+    const SQLX: &[&str] = &["json", "try_from", "flatten", "skip", "default"];
+    const DIESEL: &[&str] = &[
+        "serialize_as",
+        "deserialize_as",
+        "embed",
+        "select_expression",
+        "select_expression_type",
+        "skip_insertion",
+        "skip_update",
+    ];
     if !matches!(
         field.mode(),
         Mode::Sealed { .. } | Mode::NestedSealed { .. }
     ) {
         return;
     }
-    for attr in field
-        .attrs
-        .database
-        .iter()
-        .filter(|a| a.path().is_ident("sqlx"))
-    {
+    for attr in &field.attrs.database {
+        let (krate, refused) = if sqlx && attr.path().is_ident("sqlx") {
+            ("sqlx", SQLX)
+        } else if diesel && attr.path().is_ident("diesel") {
+            ("diesel", DIESEL)
+        } else {
+            continue;
+        };
         let _ = attr.parse_nested_meta(|meta| {
             let name = meta.path.get_ident().map(ToString::to_string).unwrap_or_default();
-            if ["json", "try_from", "flatten", "skip", "default"].contains(&name.as_str()) {
+            if refused.contains(&name.as_str()) {
                 cx.error_spanned_by(
                     &meta.path,
-                    format!("`#[sqlx({name})]` cannot apply to an encrypted field: its column holds the envelope"),
+                    format!("`#[{krate}({name})]` cannot apply to an encrypted field: its column holds the envelope"),
                 );
             }
             if meta.input.peek(syn::Token![=]) {

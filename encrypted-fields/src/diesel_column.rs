@@ -3,6 +3,9 @@
 //! `BLOB`: the raw envelope), in inserts, updates, filters (`eq_any` for
 //! lookups) and results. Reading checks the encoding, the size limit and
 //! the envelope's layout ([`Sealed::inspect`]); opening checks the rest.
+//! Unlike sqlx's, Diesel's value is copied before the size check (its
+//! borrowing reads are not public): at most one more copy of a value the
+//! driver already holds.
 //! Diesel reports a failed column as a deserialization error naming the
 //! field; the error never echoes the value.
 

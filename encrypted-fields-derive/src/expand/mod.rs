@@ -11,7 +11,7 @@ mod rotate;
 mod schema;
 mod types;
 
-pub(crate) use types::derives_diesel;
+pub(crate) use types::{derives_diesel, from_row};
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};

@@ -156,16 +156,18 @@ pub(super) fn define(container: &Container<'_>, name: &Ident, generated: Generat
 }
 
 /// Whether `#[encrypt(derive(...))]` names sqlx's `FromRow`.
-fn from_row(container: &Container<'_>) -> bool {
+pub(crate) fn from_row(container: &Container<'_>) -> bool {
     derives_from(container, "sqlx", &["FromRow"])
 }
 
-/// Whether a derive is `krate::...`, or one of `names` written bare.
+/// Whether a derive is one of `names`, bare or under `krate::`.
 fn derives_from(container: &Container<'_>, krate: &str, names: &[&str]) -> bool {
     container.attrs.derives.iter().any(|path| {
-        let first = path.segments.first().is_some_and(|s| s.ident == krate);
-        let bare = path.segments.len() == 1 && names.iter().any(|n| path.is_ident(n));
-        (first && path.segments.len() > 1) || bare
+        let last = path.segments.last().map(|s| s.ident.to_string());
+        let named = last.is_some_and(|last| names.contains(&last.as_str()));
+        let from_krate =
+            path.segments.len() == 1 || path.segments.first().is_some_and(|s| s.ident == krate);
+        named && from_krate
     })
 }
 

@@ -12,6 +12,24 @@ struct Customer {
     #[encrypt(key = "pii")]
     #[sqlx(rename = "addr", default)]
     address: String,
+    #[encrypt(key = "pii")]
+    #[sqlx(try_from = "String", skip)]
+    phone: String,
+    #[encrypt(key = "pii")]
+    #[diesel(skip_insertion)] // not checked: no Diesel derive here
+    notes: String,
+}
+
+// Diesel's derives on a sealed record (its seal has no Diesel type), and a
+// Diesel option that would write something else than the envelope.
+#[derive(Encrypt)]
+#[encrypt(seal = "records", derive(diesel::Queryable, diesel::Insertable))]
+struct Account {
+    #[encrypt(bind)]
+    id: i64,
+    #[encrypt(key = "pii")]
+    #[diesel(serialize_as = String)]
+    email: String,
 }
 
 fn main() {}

@@ -19,7 +19,7 @@ diesel::table! {
     customers (id) {
         id -> BigInt,
         name -> Text,
-        email -> Text,
+        email_address -> Text,
         iban -> Binary,
         email_lookup -> Text,
     }
@@ -35,6 +35,7 @@ struct Customer {
     id: i64,
     name: String,
     #[encrypt(key = "pii")]
+    #[diesel(column_name = email_address)]
     email: String,
     #[encrypt(key = "banking")]
     iban: String,
@@ -57,7 +58,7 @@ fn customer(id: i64) -> Customer {
 /// per backend): insert, select, lookups across key versions, rotation in
 /// place, garbage in each kind of column.
 macro_rules! scenario {
-    ($db:expr, $keys:expr) => {{
+    ($db:expr, $keys:expr, $spoil_iban:expr) => {{
         let db = $db;
         let keys: &Keys = $keys;
         let old = keyring(keys.old());
@@ -77,7 +78,7 @@ macro_rules! scenario {
         }
         let stored: String = customers::table
             .find(2)
-            .select(customers::email)
+            .select(customers::email_address)
             .first(db)
             .unwrap();
         assert!(!stored.contains("user2") && Sealed::<String>::from_text(&stored).is_ok());
@@ -125,7 +126,7 @@ macro_rules! scenario {
                 .unwrap();
             diesel::update(customers::table.find(row.id))
                 .set((
-                    customers::email.eq(&row.email),
+                    customers::email_address.eq(&row.email),
                     customers::iban.eq(&row.iban),
                     customers::email_lookup.eq(&lookup),
                 ))
@@ -140,15 +141,18 @@ macro_rules! scenario {
         }
 
         // Garbage: refused where the row is read, without the value.
-        for (update, cause) in [
+        for (column, update, cause) in [
             (
-                "UPDATE customers SET email = 'not an envelope: user9@example.com' WHERE id = 1",
+                "email_address",
+                "UPDATE customers SET email_address = 'not an envelope: user9@example.com' WHERE id = 1",
                 "malformed envelope: not base64url text",
             ),
             (
-                "UPDATE customers SET email = 'AAAA' WHERE id = 1",
+                "email_address",
+                "UPDATE customers SET email_address = 'AAAA' WHERE id = 1",
                 "not an encrypted-fields envelope",
             ),
+            ("iban", $spoil_iban, "not an encrypted-fields envelope"),
         ] {
             diesel::sql_query(update).execute(db).unwrap();
             let error = customers::table
@@ -164,7 +168,7 @@ macro_rules! scenario {
                 source = cause.source();
             }
             let chain = chain.join(": ");
-            assert!(chain.contains("field 'email'"), "{chain}");
+            assert!(chain.contains(&format!("field '{column}'")), "{chain}");
             assert!(chain.contains(cause), "{chain}");
             assert!(!chain.contains("user9"), "{chain}");
         }
@@ -179,14 +183,18 @@ fn postgres_text_and_bytea_columns_lookups_rotation_and_garbage() {
         "CREATE TABLE customers (
              id BIGINT PRIMARY KEY,
              name TEXT NOT NULL,
-             email TEXT NOT NULL,
+             email_address TEXT NOT NULL,
              iban BYTEA NOT NULL,
              email_lookup TEXT NOT NULL
          )",
     )
     .execute(&mut db)
     .unwrap();
-    scenario!(&mut db, &Keys::new());
+    scenario!(
+        &mut db,
+        &Keys::new(),
+        "UPDATE customers SET email_address = (SELECT email_address FROM customers WHERE id = 2), iban = '\\x00'::bytea WHERE id = 1"
+    );
 }
 
 #[test]
@@ -198,12 +206,16 @@ fn sqlite_text_and_blob_columns_lookups_rotation_and_garbage() {
         "CREATE TABLE customers (
              id BIGINT PRIMARY KEY NOT NULL,
              name TEXT NOT NULL,
-             email TEXT NOT NULL,
+             email_address TEXT NOT NULL,
              iban BLOB NOT NULL,
              email_lookup TEXT NOT NULL
          )",
     )
     .execute(&mut db)
     .unwrap();
-    scenario!(&mut db, &Keys::new());
+    scenario!(
+        &mut db,
+        &Keys::new(),
+        "UPDATE customers SET email_address = (SELECT email_address FROM customers WHERE id = 2), iban = x'00' WHERE id = 1"
+    );
 }
