@@ -19,11 +19,7 @@ use support::{Hand, keyring};
 fn customer_json(c: &mut Criterion) {
     let keyring = keyring();
     let hand = Hand::new();
-    let aads = CustomerAads {
-        email: hand.aad("pii", "Customer", "email"),
-        ssn: hand.aad("pii", "Customer", "ssn"),
-        address: hand.aad("pii", "Customer", "address"),
-    };
+    let aads = CustomerAads::new(&hand);
     let value = customer();
     let json = serde_json::to_string(&value.encrypt(&keyring).unwrap()).unwrap();
     assert_eq!(

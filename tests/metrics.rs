@@ -38,6 +38,26 @@ fn primary(keyring: &EnvKeyring, alias: &str) -> String {
     keyring.key_set(alias).unwrap().primary().id().to_string()
 }
 
+/// `encrypted_fields_operations_total` for these labels, if rendered.
+fn operations(
+    text: &str,
+    operation: &str,
+    alias: &str,
+    key_id: &str,
+    outcome: &str,
+) -> Option<f64> {
+    sample(
+        text,
+        "encrypted_fields_operations_total",
+        &[
+            ("operation", operation),
+            ("alias", alias),
+            ("key_id", key_id),
+            ("outcome", outcome),
+        ],
+    )
+}
+
 fn recorder() -> PrometheusRecorder {
     PrometheusBuilder::new().build_recorder()
 }
@@ -88,16 +108,7 @@ fn operations_failures_and_keys_are_counted_by_alias_key_and_outcome() {
         "pii",
     );
     let operations = |operation, alias, key_id: &str, outcome| {
-        sample(
-            &text,
-            "encrypted_fields_operations_total",
-            &[
-                ("operation", operation),
-                ("alias", alias),
-                ("key_id", key_id),
-                ("outcome", outcome),
-            ],
-        )
+        operations(&text, operation, alias, key_id, outcome)
     };
     assert_eq!(
         operations("encrypt", "pii", &pii_old, "sealed"),
@@ -263,16 +274,7 @@ fn a_sealed_record_forwarded_unchanged_counts_only_what_was_read() {
         recorder.handle().render()
     });
     let count = |operation, alias, key_id: &str, outcome| {
-        sample(
-            &text,
-            "encrypted_fields_operations_total",
-            &[
-                ("operation", operation),
-                ("alias", alias),
-                ("key_id", key_id),
-                ("outcome", outcome),
-            ],
-        )
+        operations(&text, operation, alias, key_id, outcome)
     };
     assert_eq!(count("decrypt", "pii", &pii, "opened"), Some(1.0), "{text}");
     assert_eq!(count("decrypt", "banking", "", "left_sealed"), Some(1.0));

@@ -52,10 +52,21 @@ pub struct HandCustomer {
     pub balance_cents: i64,
 }
 
+/// The AAD of each sealed field, computed once.
 pub struct CustomerAads {
     pub email: Vec<u8>,
     pub ssn: Vec<u8>,
     pub address: Vec<u8>,
+}
+
+impl CustomerAads {
+    pub fn new(hand: &Hand) -> Self {
+        CustomerAads {
+            email: hand.aad("pii", "Customer", "email"),
+            ssn: hand.aad("pii", "Customer", "ssn"),
+            address: hand.aad("pii", "Customer", "address"),
+        }
+    }
 }
 
 pub fn hand_encrypt(hand: &Hand, aads: &CustomerAads, c: &Customer) -> String {
