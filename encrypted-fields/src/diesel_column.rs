@@ -1,8 +1,8 @@
 //! [`Sealed<T>`] as a Diesel column value (features `diesel-postgres`,
 //! `diesel-sqlite`): `Text` (the base64url of JSON) or `Binary` (`bytea`,
 //! `BLOB`: the raw envelope), in inserts, updates, filters (`eq_any` for
-//! lookups) and results. Reading checks the encoding, the size limit and
-//! the envelope's layout ([`Sealed::inspect`]); opening checks the rest.
+//! lookups) and results. Reading checks what [`crate::column`] says;
+//! opening checks the rest.
 //! Unlike sqlx's, Diesel's value is copied before the size check (its
 //! borrowing reads are not public): at most one more copy of a value the
 //! driver already holds.
@@ -20,7 +20,7 @@ where
     String: FromSql<Text, DB>,
 {
     fn from_sql(value: DB::RawValue<'_>) -> deserialize::Result<Self> {
-        checked(Sealed::from_text(&String::from_sql(value)?)?)
+        crate::column::sealed_from_text(&String::from_sql(value)?)
     }
 }
 
@@ -29,19 +29,7 @@ where
     Vec<u8>: FromSql<Binary, DB>,
 {
     fn from_sql(value: DB::RawValue<'_>) -> deserialize::Result<Self> {
-        let bytes = Vec::<u8>::from_sql(value)?;
-        crate::limits::check_envelope(bytes.len())?;
-        checked(Sealed::from_envelope(bytes))
-    }
-}
-
-/// Something that is not an envelope at all is refused where the row is
-/// read, not when a field is opened; with a fixed message, as the version
-/// byte would be the first byte of whatever the column holds.
-fn checked<T>(sealed: Sealed<T>) -> deserialize::Result<Sealed<T>> {
-    match sealed.inspect() {
-        Ok(_) => Ok(sealed),
-        Err(_) => Err("not an encrypted-fields envelope".into()),
+        crate::column::sealed_from_bytes(Vec::<u8>::from_sql(value)?)
     }
 }
 

@@ -37,8 +37,8 @@
 //   then:      error -> scope -> key -> json, envelope -> audit -> keyring -> sealed
 //              -> partial -> traits -> containers, private
 //   features:  metrics (below audit), session, kms, legacy (keys and keyrings),
-//              axum (traits, session), schema (sealed, record), sqlx_column and
-//              diesel_column (sealed)
+//              axum (traits, session), schema (sealed, record), column (sealed)
+//              -> sqlx_column, diesel_column
 mod aliases;
 mod audit;
 #[cfg(feature = "axum")]
@@ -46,6 +46,8 @@ pub mod axum;
 mod binding;
 mod canonical;
 mod cipher;
+#[cfg(any(feature = "sqlx", feature = "diesel"))]
+mod column;
 mod containers;
 #[cfg(feature = "diesel")]
 mod diesel_column;

@@ -6,10 +6,9 @@
 //! deterministic lookup needs (`WHERE col = ANY($1)`). A [`RecordSeal`]
 //! is a column the same way, for sealed records stored as rows.
 //!
-//! Decoding a `Sealed<T>` checks the encoding, the size limit and the
-//! envelope's layout (version, key id, length: [`Sealed::inspect`]);
-//! opening checks the rest. A column holding anything else is a decode
-//! error, which sqlx reports naming the column; the error never echoes the
+//! Decoding a `Sealed<T>` checks what [`crate::column`] says; opening
+//! checks the rest. A column holding anything else is a decode error,
+//! which sqlx reports naming the column; the error never echoes the
 //! value.
 
 use ::sqlx::ValueRef as _;
@@ -73,11 +72,8 @@ text_or_bytes_column!(
     Sealed<T>,
     [T],
     Sealed::to_text,
-    |text: &str| checked(Sealed::from_text(text)?),
-    |bytes: &[u8]| {
-        crate::limits::check_envelope(bytes.len())?;
-        checked(Sealed::from_envelope(bytes.to_vec()))
-    }
+    crate::column::sealed_from_text,
+    crate::column::sealed_from_bytes
 );
 
 text_or_bytes_column!(
@@ -87,17 +83,6 @@ text_or_bytes_column!(
     |text: &str| Ok(RecordSeal::from_text(text)?),
     |bytes: &[u8]| Ok(RecordSeal::from_bytes(bytes)?)
 );
-
-/// A column is read where its row is, so something that is not an
-/// envelope at all is refused here (sqlx names the column) rather than
-/// when a field is opened; with a fixed message, as the version byte
-/// would be the first byte of whatever the column holds.
-fn checked<T>(sealed: Sealed<T>) -> Result<Sealed<T>, BoxDynError> {
-    match sealed.inspect() {
-        Ok(_) => Ok(sealed),
-        Err(_) => Err("not an encrypted-fields envelope".into()),
-    }
-}
 
 #[cfg(feature = "sqlx-postgres")]
 impl<T> ::sqlx::postgres::PgHasArrayType for Sealed<T> {
