@@ -343,12 +343,18 @@ struct Pending {
 fn rotate(
     fields: &Fields,
     mut input: Box<dyn BufRead>,
-    mut output: impl Write,
+    output: impl Write,
     errors: &mut Errors<'_>,
     limits: Limits,
     progress: Option<&ProgressBar>,
 ) -> io::Result<Summary> {
-    let mut summary = Summary::default();
+    let mut sink = Sink {
+        fields,
+        output,
+        summary: Summary::default(),
+        jobs: limits.jobs,
+        progress,
+    };
     let mut batch: Vec<Pending> = Vec::new();
     let mut batch_bytes = 0;
     let mut line = Vec::new();
@@ -357,18 +363,8 @@ fn rotate(
         // Over-cap lines are streamed into the errors file as they are
         // read; the batch before them goes out first, so the errors file
         // keeps input order.
-        let mut flush_first = |errors: &mut Errors<'_>| -> io::Result<()> {
-            let pending = std::mem::take(&mut batch);
-            run_batch(
-                fields,
-                pending,
-                &mut output,
-                errors,
-                &mut summary,
-                limits.jobs,
-                progress,
-            )
-        };
+        let mut flush_first =
+            |errors: &mut Errors<'_>| sink.run_batch(std::mem::take(&mut batch), errors);
         let read = next_line(&mut *input, &mut line, limits.cap, errors, &mut flush_first)?;
         match read {
             Line::End => break,
@@ -377,9 +373,9 @@ fn rotate(
                 if let Some(bar) = progress {
                     bar.inc(read as u64);
                 }
-                summary.records += 1;
+                sink.summary.records += 1;
                 report(
-                    &mut summary,
+                    &mut sink.summary,
                     number,
                     &format!(
                         "longer than {} bytes (--max-record-bytes); copied to the errors file",
@@ -404,89 +400,78 @@ fn rotate(
                     record: record.to_vec(),
                 });
                 if batch_bytes >= BATCH_BYTES || batch.len() >= 4096 * limits.jobs {
-                    let pending = std::mem::take(&mut batch);
-                    run_batch(
-                        fields,
-                        pending,
-                        &mut output,
-                        errors,
-                        &mut summary,
-                        limits.jobs,
-                        progress,
-                    )?;
+                    sink.run_batch(std::mem::take(&mut batch), errors)?;
                     batch_bytes = 0;
                 }
             }
         }
     }
-    run_batch(
-        fields,
-        batch,
-        &mut output,
-        errors,
-        &mut summary,
-        limits.jobs,
-        progress,
-    )?;
-    output.flush()?;
+    sink.run_batch(batch, errors)?;
+    sink.output.flush()?;
     errors.flush()?;
-    Ok(summary)
+    Ok(sink.summary)
 }
 
-/// Re-encrypts a batch on `jobs` threads, then writes each record (or
-/// copies it to the errors file) in input order.
-fn run_batch(
-    fields: &Fields,
-    batch: Vec<Pending>,
-    output: &mut impl Write,
-    errors: &mut Errors<'_>,
-    summary: &mut Summary,
+/// Where re-encrypted batches go: the output, in input order, and the
+/// run's counts.
+struct Sink<'a, W> {
+    fields: &'a Fields,
+    output: W,
+    summary: Summary,
     jobs: usize,
-    progress: Option<&ProgressBar>,
-) -> io::Result<()> {
-    if batch.is_empty() {
-        return Ok(());
-    }
-    let apply = |pending: &Pending| {
-        std::str::from_utf8(&pending.record)
-            .map_err(|_| "not UTF-8".to_owned())
-            .and_then(|text| fields.apply(text, Direction::Rotate))
-    };
-    let chunk = batch.len().div_ceil(jobs.max(1));
-    let results: Vec<Result<(String, usize), String>> = if jobs <= 1 || batch.len() < 2 {
-        batch.iter().map(apply).collect()
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = batch
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || part.iter().map(apply).collect::<Vec<_>>()))
-                .collect();
-            handles
-                .into_iter()
-                .flat_map(|handle| {
-                    handle
-                        .join()
-                        .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned())])
-                })
-                .collect()
-        })
-    };
-    for (pending, result) in batch.iter().zip(results) {
-        summary.records += 1;
-        match result {
-            Ok((text, changed)) => {
-                summary.fields += changed;
-                output.write_all(text.as_bytes())?;
-                output.write_all(b"\n")?;
-            }
-            Err(error) => {
-                errors.write(&pending.record)?;
-                errors.write(b"\n")?;
-                report(summary, pending.number, &error, progress);
+    progress: Option<&'a ProgressBar>,
+}
+
+impl<W: Write> Sink<'_, W> {
+    /// Re-encrypts a batch on `jobs` threads, then writes each record (or
+    /// copies it to the errors file) in input order.
+    fn run_batch(&mut self, batch: Vec<Pending>, errors: &mut Errors<'_>) -> io::Result<()> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let fields = self.fields;
+        let apply = |pending: &Pending| {
+            std::str::from_utf8(&pending.record)
+                .map_err(|_| "not UTF-8".to_owned())
+                .and_then(|text| fields.apply(text, Direction::Rotate))
+        };
+        let jobs = self.jobs;
+        let chunk = batch.len().div_ceil(jobs.max(1));
+        let results: Vec<Result<(String, usize), String>> = if jobs <= 1 || batch.len() < 2 {
+            batch.iter().map(apply).collect()
+        } else {
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = batch
+                    .chunks(chunk)
+                    .map(|part| scope.spawn(move || part.iter().map(apply).collect::<Vec<_>>()))
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|handle| {
+                        handle
+                            .join()
+                            .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned())])
+                    })
+                    .collect()
+            })
+        };
+        for (pending, result) in batch.iter().zip(results) {
+            self.summary.records += 1;
+            match result {
+                Ok((text, changed)) => {
+                    self.summary.fields += changed;
+                    self.output.write_all(text.as_bytes())?;
+                    self.output.write_all(b"\n")?;
+                }
+                Err(error) => {
+                    errors.write(&pending.record)?;
+                    errors.write(b"\n")?;
+                    report(&mut self.summary, pending.number, &error, self.progress);
+                }
             }
         }
+        Ok(())
     }
-    Ok(())
 }
 
 /// Counts a failure and describes the first ones on stderr.
