@@ -71,70 +71,69 @@ const AAD_INLINE: usize = 192;
 /// id in a record of many fields would be hashed once per field.
 pub(crate) const MAX_SCOPE_LEN: usize = 4096;
 
-/// The associated data that binds an envelope to its place, built on the
-/// stack (no allocation) unless the names are unusually long.
-pub(crate) struct Aad {
-    inline: [u8; AAD_INLINE],
-    len: usize,
-    spill: Vec<u8>,
+/// Builds the associated data that binds an envelope of `version` to its
+/// place and hands it to `f`: on the stack (no allocation, and no copy of
+/// the buffer on return) unless the names are unusually long. Fails if a
+/// name exceeds 65535 bytes, or a position or record [`MAX_SCOPE_LEN`], and
+/// so cannot be length-prefixed.
+fn with_aad<R>(
+    version: u8,
+    key_id: KeyId,
+    binding: &Binding<'_>,
+    f: impl FnOnce(&[u8]) -> Result<R, Error>,
+) -> Result<R, Error> {
+    let names = [binding.alias(), binding.context(), binding.field()];
+    let scope = [binding.position_bytes(), binding.record_bytes()];
+    let scoped = version == VERSION_2;
+    let mut len = 1 + KEY_ID_LEN;
+    for name in names {
+        if u16::try_from(name.len()).is_err() {
+            return Err(name_too_long(binding));
+        }
+        len += 2 + name.len();
+    }
+    if scoped {
+        for part in scope {
+            if part.len() > MAX_SCOPE_LEN {
+                return Err(name_too_long(binding));
+            }
+            len += 4 + part.len();
+        }
+    }
+    // Lengths are checked above, so the casts below do not truncate.
+    let write = |out: &mut [u8]| {
+        let mut rest = out;
+        put(&mut rest, &[version]);
+        put(&mut rest, key_id.as_bytes());
+        for name in names {
+            put(&mut rest, &(name.len() as u16).to_be_bytes());
+            put(&mut rest, name.as_bytes());
+        }
+        if scoped {
+            for part in scope {
+                put(&mut rest, &(part.len() as u32).to_be_bytes());
+                put(&mut rest, part);
+            }
+        }
+    };
+    if len <= AAD_INLINE {
+        let mut buf = [0; AAD_INLINE];
+        write(&mut buf[..len]);
+        f(&buf[..len])
+    } else {
+        let mut spilled = vec![0; len];
+        write(&mut spilled);
+        f(&spilled)
+    }
 }
 
-impl Aad {
-    /// The AAD of an envelope of `version`; `None` if a name exceeds 65535
-    /// bytes (or a position or record 2^32 - 1) and so cannot be
-    /// length-prefixed.
-    pub(crate) fn new(version: u8, key_id: KeyId, binding: &Binding<'_>) -> Option<Self> {
-        let names = [binding.alias(), binding.context(), binding.field()];
-        let scope = [binding.position_bytes(), binding.record_bytes()];
-        let total = 1
-            + KEY_ID_LEN
-            + names.iter().map(|n| 2 + n.len()).sum::<usize>()
-            + scope.iter().map(|s| 4 + s.len()).sum::<usize>();
-        let mut aad = Aad {
-            inline: [0; AAD_INLINE],
-            len: 0,
-            spill: Vec::new(),
-        };
-        if total > AAD_INLINE {
-            aad.spill.reserve_exact(total);
-        }
-        aad.push(&[version]);
-        aad.push(key_id.as_bytes());
-        for name in names {
-            let len = u16::try_from(name.len()).ok()?;
-            aad.push(&len.to_be_bytes());
-            aad.push(name.as_bytes());
-        }
-        if version == VERSION_2 {
-            for part in scope {
-                if part.len() > MAX_SCOPE_LEN {
-                    return None;
-                }
-                let len = u32::try_from(part.len()).ok()?;
-                aad.push(&len.to_be_bytes());
-                aad.push(part);
-            }
-        }
-        Some(aad)
-    }
-
-    fn push(&mut self, bytes: &[u8]) {
-        match self.inline.get_mut(self.len..self.len + bytes.len()) {
-            Some(slot) if self.spill.capacity() == 0 => {
-                slot.copy_from_slice(bytes);
-                self.len += bytes.len();
-            }
-            _ => self.spill.extend_from_slice(bytes),
-        }
-    }
-
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        if self.spill.capacity() == 0 {
-            &self.inline[..self.len]
-        } else {
-            &self.spill
-        }
-    }
+/// Copies `bytes` to the front of `rest` and moves `rest` past them; the
+/// caller sized the buffer, so a short one is a bug caught by the slice
+/// bounds check rather than a silent truncation.
+fn put(rest: &mut &mut [u8], bytes: &[u8]) {
+    let (head, tail) = std::mem::take(rest).split_at_mut(bytes.len());
+    head.copy_from_slice(bytes);
+    *rest = tail;
 }
 
 /// Seals the plaintext that `write` produces under `key`.
@@ -155,40 +154,41 @@ pub(crate) fn seal(
     } else {
         VERSION_1
     };
-    let aad = Aad::new(version, key.id(), binding).ok_or_else(|| name_too_long(binding))?;
-    with_scratch(|scratch| {
-        write(scratch)?;
-        let plaintext = scratch.as_slice();
-        let len = HEADER_LEN + plaintext.len() + TAG_LEN;
-        if let Err(detail) = limits::check_envelope(len) {
-            return Err(Error::new(ErrorKind::Serialize).detail(detail).at(binding));
-        }
-        let nonce = match nonce {
-            Nonce::Random => cipher::random_nonce(),
-            Nonce::Deterministic => key
-                .deterministic_nonce(aad.as_slice(), plaintext)
+    with_aad(version, key.id(), binding, |aad| {
+        with_scratch(|scratch| {
+            write(scratch)?;
+            let plaintext = scratch.as_slice();
+            let len = HEADER_LEN + plaintext.len() + TAG_LEN;
+            if let Err(detail) = limits::check_envelope(len) {
+                return Err(Error::new(ErrorKind::Serialize).detail(detail).at(binding));
+            }
+            let nonce = match nonce {
+                Nonce::Random => cipher::random_nonce(),
+                Nonce::Deterministic => {
+                    key.deterministic_nonce(aad, plaintext).ok_or_else(|| {
+                        Error::new(ErrorKind::InvalidKey)
+                            .detail("HMAC refused the nonce key")
+                            .at(binding)
+                    })?
+                }
+            };
+            let mut envelope = EnvelopeBytes::zeroed(len);
+            let (header, body) = envelope.as_mut_slice().split_at_mut(HEADER_LEN);
+            let (ciphertext, tag_slot) = body.split_at_mut(plaintext.len());
+            header[0] = version;
+            header[1..1 + KEY_ID_LEN].copy_from_slice(key.id().as_bytes());
+            header[1 + KEY_ID_LEN..].copy_from_slice(&nonce);
+            let tag = key
+                .cipher()
+                .seal(&nonce, aad, plaintext, ciphertext)
                 .ok_or_else(|| {
-                    Error::new(ErrorKind::InvalidKey)
-                        .detail("HMAC refused the nonce key")
+                    Error::new(ErrorKind::Serialize)
+                        .detail("value too large")
                         .at(binding)
-                })?,
-        };
-        let mut envelope = EnvelopeBytes::zeroed(len);
-        let (header, body) = envelope.as_mut_slice().split_at_mut(HEADER_LEN);
-        let (ciphertext, tag_slot) = body.split_at_mut(plaintext.len());
-        header[0] = version;
-        header[1..1 + KEY_ID_LEN].copy_from_slice(key.id().as_bytes());
-        header[1 + KEY_ID_LEN..].copy_from_slice(&nonce);
-        let tag = key
-            .cipher()
-            .seal(&nonce, aad.as_slice(), plaintext, ciphertext)
-            .ok_or_else(|| {
-                Error::new(ErrorKind::Serialize)
-                    .detail("value too large")
-                    .at(binding)
-            })?;
-        tag_slot.copy_from_slice(&tag);
-        Ok(envelope)
+                })?;
+            tag_slot.copy_from_slice(&tag);
+            Ok(envelope)
+        })
     })
 }
 
@@ -200,20 +200,14 @@ pub(crate) fn open<T>(
     binding: &Binding<'_>,
     read: impl FnOnce(&[u8]) -> Result<T, Error>,
 ) -> Result<T, Error> {
-    let aad =
-        Aad::new(parts.version, parts.key_id, binding).ok_or_else(|| name_too_long(binding))?;
-    with_scratch(|scratch| {
-        let out = scratch.zeroed(parts.ciphertext.len());
-        key.cipher()
-            .open(
-                parts.nonce,
-                aad.as_slice(),
-                parts.ciphertext,
-                out,
-                parts.tag,
-            )
-            .map_err(|_| authentication_failed(binding))?;
-        read(scratch.as_slice())
+    with_aad(parts.version, parts.key_id, binding, |aad| {
+        with_scratch(|scratch| {
+            let out = scratch.zeroed(parts.ciphertext.len());
+            key.cipher()
+                .open(parts.nonce, aad, parts.ciphertext, out, parts.tag)
+                .map_err(|_| authentication_failed(binding))?;
+            read(scratch.as_slice())
+        })
     })
 }
 

@@ -15,11 +15,12 @@
 //! an operation costs a lookup in that cache and an atomic add.
 
 use std::cell::RefCell;
-use std::collections::{BTreeSet, HashMap};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeSet;
+use std::hash::Hasher;
 use std::sync::{PoisonError, RwLock};
 
 use metrics::{Counter, Recorder};
+use rustc_hash::{FxHashMap, FxHasher};
 
 use crate::binding::Binding;
 use crate::error::ErrorKind;
@@ -71,7 +72,7 @@ struct Handles {
     recorder: usize,
     slots: Vec<Slot>,
     /// Indexes into `slots` by [`slot_hash`].
-    by_hash: HashMap<u64, Vec<usize>, BuildHasherDefault<Prehashed>>,
+    by_hash: FxHashMap<u64, Vec<usize>>,
     /// The slots used last, checked before hashing: a struct's few fields
     /// repeat the same handful of aliases and outcomes.
     recent: [usize; RECENT],
@@ -109,7 +110,7 @@ impl Handles {
         Handles {
             recorder,
             slots: Vec::new(),
-            by_hash: HashMap::default(),
+            by_hash: FxHashMap::default(),
             recent: [usize::MAX; RECENT],
             next_recent: 0,
         }
@@ -213,51 +214,21 @@ pub(crate) fn count(
     });
 }
 
-/// FxHash (rustc's) of a slot's fields: a few multiplies for a short
-/// alias, where the standard SipHash cost more than the rest of counting.
-/// The inputs are declared aliases and known key ids, not a sender's
-/// bytes, so a keyed hash buys nothing here.
+/// The hash of a slot's fields, with rustc's FxHash (a few multiplies
+/// for a short alias, where the standard SipHash cost more than the rest
+/// of counting). The inputs are declared aliases and known key ids, not a
+/// sender's bytes, so a keyed hash buys nothing here.
 fn slot_hash(operation: &str, alias: &str, key_id: Option<KeyId>, outcome: Outcome) -> u64 {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-    let mix = |hash: u64, word: u64| (hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    let mut hasher = FxHasher::default();
     // The operations differ in their first letter.
-    let mut hash = mix(
-        0,
-        u64::from(operation.as_bytes().first().copied().unwrap_or(0)),
-    );
-    for chunk in alias.as_bytes().chunks(8) {
-        let word = chunk
-            .iter()
-            .enumerate()
-            .fold(0, |word, (i, &byte)| word | u64::from(byte) << (8 * i));
-        hash = mix(hash, word);
-    }
-    hash = mix(hash, alias.len() as u64);
-    let key_id = key_id.map_or(0, |id| {
+    hasher.write_u8(operation.as_bytes().first().copied().unwrap_or(0));
+    hasher.write(alias.as_bytes());
+    hasher.write_usize(alias.len());
+    hasher.write_u64(key_id.map_or(0, |id| {
         u64::from(u32::from_le_bytes(*id.as_bytes())) | 1 << 32
-    });
-    mix(mix(hash, key_id), outcome.code())
-}
-
-/// A [`Hasher`] for keys that are hashes already.
-#[derive(Default)]
-struct Prehashed(u64);
-
-impl Hasher for Prehashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        // Only `write_u64` is used (the key is a `u64`); fold anything else.
-        for &byte in bytes {
-            self.0 = (self.0.rotate_left(8)) ^ u64::from(byte);
-        }
-    }
-
-    fn write_u64(&mut self, hash: u64) {
-        self.0 = hash;
-    }
+    }));
+    hasher.write_u64(outcome.code());
+    hasher.finish()
 }
 
 /// The ids of the keys loaded into keyrings: the key ids that may be

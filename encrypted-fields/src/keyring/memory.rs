@@ -1,5 +1,7 @@
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::fmt;
+
+use rustc_hash::FxHashMap;
 
 use super::Keyring;
 use crate::error::{Error, ErrorKind};
@@ -9,13 +11,19 @@ use crate::signing::{SigningKey, VerifyingKeys};
 
 /// A keyring held in memory: for tests, and as the storage behind keyrings
 /// that load from other secret stores.
+///
+/// Every field's seal and open looks its alias up here, so the maps hash
+/// with rustc's FxHash: a few multiplies for a short alias, where SipHash
+/// cost about 200 instructions. The keys are the operator's aliases and
+/// the lookups the types' declared ones, never a sender's bytes, so a
+/// keyed hash (against collision flooding) buys nothing.
 #[derive(Default)]
 pub struct MemoryKeyring {
-    sets: HashMap<Box<str>, KeySet>,
+    sets: FxHashMap<Box<str>, KeySet>,
     #[cfg(feature = "signatures")]
-    signing: HashMap<Box<str>, SigningKey>,
+    signing: FxHashMap<Box<str>, SigningKey>,
     #[cfg(feature = "signatures")]
-    verifying: HashMap<Box<str>, VerifyingKeys>,
+    verifying: FxHashMap<Box<str>, VerifyingKeys>,
 }
 
 impl MemoryKeyring {
