@@ -9,7 +9,7 @@ use secrecy::SecretString;
 use sha2::{Digest, Sha256};
 use zeroize::Zeroizing;
 
-use crate::cipher::{self, Cipher};
+use crate::cipher::{self, Backend, Cipher};
 use crate::error::{Error, ErrorKind};
 
 /// Length of a key id in bytes.
@@ -74,6 +74,7 @@ impl fmt::Debug for KeyId {
 /// keys are zeroized on drop. `Debug` shows the id and size only.
 pub struct Key {
     id: KeyId,
+    bits: u16,
     cipher: Cipher,
     /// The key for deterministic nonces, derived from the key bytes; wiped
     /// on drop. (`hmac`'s own state does not wipe itself, so it is not kept.)
@@ -88,9 +89,12 @@ impl Key {
     ///
     /// # Errors
     ///
-    /// [`ErrorKind::InvalidKey`] for any other length.
+    /// [`ErrorKind::InvalidKey`] for any other length, or if
+    /// `ENCRYPTED_FIELDS_CIPHER` names no cipher backend of this build.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, Error> {
-        let cipher = Cipher::new(bytes).ok_or_else(|| {
+        let backend =
+            Backend::selected().map_err(|why| Error::new(ErrorKind::InvalidKey).detail(why))?;
+        let cipher = Cipher::new(bytes, backend).ok_or_else(|| {
             Error::new(ErrorKind::InvalidKey).detail(format!(
                 "key is {} bytes; expected 16 (AES-128) or 32 (AES-256)",
                 bytes.len()
@@ -104,6 +108,7 @@ impl Key {
         };
         Ok(Key {
             id: KeyId::derive(bytes),
+            bits: if bytes.len() == 16 { 128 } else { 256 },
             cipher,
             nonce_key: derive(NONCE_KEY_LABEL)?,
             seal_key: derive(SEAL_KEY_LABEL)?,
@@ -131,7 +136,7 @@ impl Key {
 
     /// The key length in bits: 128 or 256.
     pub fn bits(&self) -> u16 {
-        self.cipher.bits()
+        self.bits
     }
 
     pub(crate) fn cipher(&self) -> &Cipher {

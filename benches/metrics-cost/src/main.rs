@@ -10,10 +10,7 @@ use std::hint::black_box;
 
 fn main() {
     let mut args = std::env::args().skip(1);
-    let n: u64 = args
-        .next()
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(100_000);
+    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
     let raw = args.next().as_deref() == Some("raw");
     let (keyring, metrics) = metrics_cost::setup();
     let binding = Binding::new("pii", "Customer", "email");

@@ -1,6 +1,7 @@
 //! The library next to tink-rust and a hand-written baseline, in one run:
 //! the reference record's round trip through JSON (three encrypted fields,
-//! `benches/support/customer.rs`), and one 16-byte field sealed and opened.
+//! `benches/support/customer.rs`), and one 16-byte field sealed and opened;
+//! and the two AES-GCM-SIV backends' raw AEADs side by side, by size.
 //!
 //! tink-rust is used as its users would for field encryption: one
 //! `Aead` primitive (AES-256-GCM, Tink's 5-byte key prefix), each field's
@@ -24,6 +25,45 @@ use support::customer::{
 };
 use support::{Hand, keyring};
 use tink_core::Aead;
+
+/// AWS-LC's AES-256-GCM-SIV on the bench key, used as the hand-written
+/// baseline uses RustCrypto's: one key, in place, a fresh nonce per seal.
+struct AwsLc(aws_lc_rs::aead::LessSafeKey);
+
+impl AwsLc {
+    fn new() -> Self {
+        use aws_lc_rs::aead::{AES_256_GCM_SIV, LessSafeKey, UnboundKey};
+        AwsLc(LessSafeKey::new(
+            UnboundKey::new(&AES_256_GCM_SIV, support::KEY_BYTES).unwrap(),
+        ))
+    }
+
+    /// Seals `buf` in place, then opens it into `out` (same length).
+    fn seal_open(&self, aad: &[u8], buf: &mut [u8], out: &mut [u8]) {
+        use aws_lc_rs::aead::{Aad, Nonce};
+        let mut nonce = [0; 12];
+        rand::Rng::fill_bytes(&mut rand::rng(), &mut nonce);
+        let tag = self
+            .0
+            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(nonce), Aad::from(aad), buf)
+            .unwrap();
+        self.0
+            .open_separate_gather(
+                Nonce::assume_unique_for_key(nonce),
+                Aad::from(aad),
+                buf,
+                tag.as_ref(),
+                out,
+            )
+            .unwrap();
+    }
+}
+
+/// Which backend the library runs on in this run (BENCHMARKS.md reports
+/// both runs).
+fn backend() -> String {
+    std::env::var("ENCRYPTED_FIELDS_CIPHER").unwrap_or_else(|_| "aws-lc".into())
+}
 
 /// The record as a tink-rust user would write it: each encrypted field's
 /// JSON under the field's name, base64url in the JSON.
@@ -131,6 +171,11 @@ fn field(c: &mut Criterion) {
             assert!(hand.decrypt_in_place(&aad, &nonce, &mut raw[..], &tag));
         })
     });
+    let aws = AwsLc::new();
+    group.bench_function("raw_aead_aws_lc", |b| {
+        let mut out = raw.clone();
+        b.iter(|| aws.seal_open(&aad, black_box(&mut raw[..]), &mut out))
+    });
     group.bench_function("library", |b| {
         b.iter(|| {
             let sealed =
@@ -147,9 +192,55 @@ fn field(c: &mut Criterion) {
     group.finish();
 }
 
+/// The raw AEADs of both backends by size, seal and open in place, and
+/// the library's seal and open of a string of that size on this run's
+/// backend.
+fn backends(c: &mut Criterion) {
+    let keyring = keyring();
+    let hand = Hand::new();
+    let aws = AwsLc::new();
+    let aad = hand.aad("pii", "Customer", "email");
+    let binding = Binding::new("pii", "Customer", "email");
+    println!("library backend in this run: {}", backend());
+    for (len, name) in [
+        (16, "16B"),
+        (256, "256B"),
+        (1024, "1KiB"),
+        (64 * 1024, "64KiB"),
+        (1 << 20, "1MiB"),
+    ] {
+        let mut group = c.benchmark_group(format!("backends_{name}"));
+        // The string's JSON is `len` bytes: its quotes and `len - 2` letters.
+        let value: String = "abcdefghijklmnopqrstuvwxyz"
+            .chars()
+            .cycle()
+            .take(len - 2)
+            .collect();
+        let mut raw = serde_json::to_vec(&value).unwrap();
+        assert_eq!(raw.len(), len);
+        group.bench_function("raw_rustcrypto", |b| {
+            b.iter(|| {
+                let (nonce, tag) = hand.encrypt_in_place(&aad, black_box(&mut raw[..]));
+                assert!(hand.decrypt_in_place(&aad, &nonce, &mut raw[..], &tag));
+            })
+        });
+        group.bench_function("raw_aws_lc", |b| {
+            let mut out = raw.clone();
+            b.iter(|| aws.seal_open(&aad, black_box(&mut raw[..]), &mut out))
+        });
+        group.bench_function("library", |b| {
+            b.iter(|| {
+                let sealed = Sealed::seal(&keyring, &binding, black_box(&value)).unwrap();
+                sealed.open(&keyring, &binding).unwrap()
+            })
+        });
+        group.finish();
+    }
+}
+
 criterion_group! {
     name = benches;
     config = config();
-    targets = record, field
+    targets = record, field, backends
 }
 criterion_main!(benches);
