@@ -44,10 +44,13 @@ fn customer(id: u64) -> Customer {
 
 const FIELDS: [&str; 4] = ["--field", "/email=pii", "--field", "/account=banking"];
 
-/// The binary with a clean environment plus `env`.
+/// The binary with a clean environment plus `env`, and the cipher backend
+/// this test run uses (the README's test command runs on both).
 fn cli<K: AsRef<str>, V: AsRef<str>>(env: &[(K, V)]) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_encrypted-fields"));
     command.env_clear();
+    command
+        .envs(std::env::var_os("ENCRYPTED_FIELDS_CIPHER").map(|v| ("ENCRYPTED_FIELDS_CIPHER", v)));
     for (k, v) in env {
         command.env(k.as_ref(), v.as_ref());
     }

@@ -47,6 +47,10 @@ fn run_blocks(chapter: &str, heading: &str, env: &[(&str, String)]) {
                 format!("{}:/usr/local/bin:/usr/bin:/bin", bin.display()),
             )
             .envs(env.iter().map(|(k, v)| (k, v)))
+            // The cipher backend this test run uses (README: both are run).
+            .envs(
+                std::env::var_os("ENCRYPTED_FIELDS_CIPHER").map(|v| ("ENCRYPTED_FIELDS_CIPHER", v)),
+            )
             .output()
             .unwrap();
         assert!(

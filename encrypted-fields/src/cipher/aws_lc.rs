@@ -2,8 +2,10 @@
 //! RFC 8452 AEAD, so the same envelopes byte for byte.
 //!
 //! AWS-LC keeps the expanded key in memory it allocated and wipes its
-//! allocations when it frees them (`OPENSSL_free` zeroes before freeing),
-//! so dropping a key wipes it as the RustCrypto backend's does.
+//! allocations when it frees them (`OPENSSL_free` zeroes before freeing,
+//! unless an application installs its own allocator hooks), so dropping a
+//! key wipes it as the RustCrypto backend's does. Unlike RustCrypto's, its
+//! GCM-SIV leaves the per-message keys it derives on the stack (SECURITY.md).
 
 use aws_lc_rs::aead::{AES_128_GCM_SIV, AES_256_GCM_SIV, Aad, LessSafeKey, Nonce, UnboundKey};
 
@@ -32,16 +34,20 @@ impl Cipher {
         plaintext: &[u8],
         out: &mut [u8],
     ) -> Option<[u8; TAG_LEN]> {
-        if plaintext.len() != out.len() {
-            return None;
-        }
-        // AWS-LC seals in place: the envelope's ciphertext slot is the place.
-        out.copy_from_slice(plaintext);
-        let tag = self
-            .0
-            .seal_in_place_separate_tag(Nonce::assume_unique_for_key(*nonce), Aad::from(aad), out)
+        // Out of place, as the RustCrypto backend: the plaintext is never
+        // copied into the envelope, so a failed seal leaves none there.
+        let mut tag = [0; TAG_LEN];
+        self.0
+            .seal_out_of_place_scatter(
+                Nonce::assume_unique_for_key(*nonce),
+                Aad::from(aad),
+                plaintext,
+                out,
+                &[],
+                &mut tag,
+            )
             .ok()?;
-        tag.as_ref().try_into().ok()
+        Some(tag)
     }
 
     pub(super) fn open(
