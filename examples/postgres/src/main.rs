@@ -11,8 +11,10 @@
 //!
 //!     example-postgres rotate [--batch N] [--pause-ms MS]
 //!
-//! runs only the rotation job against `DATABASE_URL` (a `postgres://` URL)
-//! with the keys in the environment: what an operator would schedule.
+//! runs one worker of the rotation job against `DATABASE_URL` (a
+//! `postgres://` URL) with the keys in the environment: what an operator
+//! would schedule. Start it on as many machines or processes as the
+//! database can serve; the workers share the table's batches.
 
 mod server;
 mod store;
@@ -61,19 +63,35 @@ async fn rotate_job(args: &[String]) -> Result<(), Failure> {
     let keyring = EnvKeyring::from_env()?;
     keyring.require(Customer::KEY_ALIASES)?;
     let db = store::connect(&url).await?;
-    let run = store::rotate(&db, &keyring, batch, pause, |last_id, rewritten| {
-        println!("committed batch up to id {last_id}: {rewritten} rows re-encrypted");
-    })
+    let run = store::rotate(
+        &db,
+        &keyring,
+        batch,
+        pause,
+        |first_id, last_id, rewritten| {
+            println!(
+                "committed batch of ids {}: {rewritten} rows re-encrypted",
+                ids(first_id, last_id)
+            );
+        },
+    )
     .await?;
-    let start = match run.resumed_after {
-        i64::MIN => "started from the first row".to_owned(),
-        id => format!("resumed after id {id}"),
-    };
     println!(
-        "rotation done: {start}, {} batches, {} rows seen, {} re-encrypted",
-        run.batches, run.rows_seen, run.rows_rewritten
+        "rotation done: {} of {} batches were done when this worker started; \
+         it committed {} batches, {} rows seen, {} re-encrypted",
+        run.done_before, run.planned, run.batches, run.rows_seen, run.rows_rewritten
     );
     Ok(())
+}
+
+/// A batch's ids as a range; the first and last batch are open-ended.
+fn ids(first: i64, last: i64) -> String {
+    match (first, last) {
+        (i64::MIN, i64::MAX) => "..".to_owned(),
+        (i64::MIN, last) => format!("..={last}"),
+        (first, i64::MAX) => format!("{first}.."),
+        (first, last) => format!("{first}..={last}"),
+    }
 }
 
 fn keys(pii: &str, banking: &str) -> Result<EnvKeyring, encrypted_fields::Error> {
@@ -123,7 +141,7 @@ async fn demo() -> Result<(), Failure> {
         "after making new keys primary, before re-encrypting: {:?}",
         names(&before)
     );
-    let run = store::rotate(&db, &rotated, 250, Duration::ZERO, |_, _| {}).await?;
+    let run = store::rotate(&db, &rotated, 250, Duration::ZERO, |_, _, _| {}).await?;
     println!(
         "rotation job: {} batches, {} rows seen, {} re-encrypted",
         run.batches, run.rows_seen, run.rows_rewritten

@@ -2,8 +2,8 @@
 //! row's `id`, in text columns (`email`, `address`) and in a `bytea` column
 //! (`iban`, the raw envelope bytes); a deterministic `email_lookup` column
 //! to find rows by email, matching every key version; and a rotation job
-//! that re-encrypts the table in batches, each in one transaction with its
-//! checkpoint. Through sqlx: the companion derives `sqlx::FromRow`, and
+//! that re-encrypts the table in batches, each in one transaction with the
+//! mark that it is done, as many workers as you start. Through sqlx: the companion derives `sqlx::FromRow`, and
 //! its `Sealed<T>` fields are the columns (the `sqlx-postgres` feature).
 //!
 //! Why two email columns: a deterministic envelope is the same in every
@@ -82,10 +82,13 @@ pub async fn create_schema(db: &PgPool) -> Result<(), Failure> {
              email_lookup TEXT NOT NULL -- deterministic envelope, for lookups
          );
          CREATE INDEX IF NOT EXISTS customers_email_lookup ON customers (email_lookup);
-         CREATE TABLE IF NOT EXISTS rotation_checkpoints (
-             job     TEXT PRIMARY KEY,
-             target  TEXT NOT NULL,   -- the primary key ids it rotates to
-             last_id BIGINT NOT NULL
+         CREATE TABLE IF NOT EXISTS rotation_batches (
+             job      TEXT NOT NULL,
+             target   TEXT NOT NULL,   -- the primary key ids it rotates to
+             first_id BIGINT NOT NULL, -- the ids first_id..=last_id; the
+             last_id  BIGINT NOT NULL, -- batches tile every possible id
+             done     BOOLEAN NOT NULL DEFAULT false,
+             PRIMARY KEY (job, first_id)
          );",
     )
     .execute(db)
@@ -200,73 +203,69 @@ fn target(keyring: &dyn Keyring) -> Result<String, Failure> {
     Ok(ids.join(","))
 }
 
-/// What a rotation run did.
+/// What one worker of a rotation did.
 #[derive(Debug, Default, PartialEq)]
 pub struct Rotation {
-    /// Where the run started: the checkpoint a previous run towards the
-    /// same primaries left, or `i64::MIN`.
-    pub resumed_after: i64,
+    /// Batches of the run already committed, by any worker, when this one
+    /// started: more than 0 when it joins or resumes a run.
+    pub done_before: usize,
+    /// Batches in the run's plan.
+    pub planned: usize,
+    /// Batches this worker committed.
     pub batches: usize,
     pub rows_seen: usize,
     pub rows_rewritten: usize,
 }
 
-/// Re-seals, in batches of `batch` rows by id, every envelope not under its
-/// alias's current primary key. Each batch and its checkpoint commit in
-/// one transaction, so a run killed at any point resumes after the last
-/// committed batch, and re-sealing an envelope already under the primary
-/// is a no-op: nothing is lost or encrypted twice. `on_batch` hears about
-/// each committed batch; `pause` between batches limits the load.
+/// One worker of the rotation job: re-seals every envelope not under its
+/// alias's current primary key, batch by batch, alongside any number of
+/// other workers running this on the same database, here or on other
+/// machines. No coordinator: the first worker plans the run as batches
+/// of `batch` rows by id, in a table; each worker then claims the next
+/// batch nobody holds (`FOR UPDATE SKIP LOCKED`), rewrites its rows and
+/// marks it done in one transaction. A worker killed at any point loses
+/// only its open transaction: its batch goes back to the others, or to
+/// the next run. Re-sealing an envelope already under the primary is a
+/// no-op, so nothing is encrypted twice. `on_batch` hears about each
+/// committed batch (its first and last id and the rows rewritten);
+/// `pause` between batches limits the load.
 pub async fn rotate(
     db: &PgPool,
     keyring: &dyn Keyring,
     batch: i64,
     pause: Duration,
-    mut on_batch: impl FnMut(i64, usize),
+    mut on_batch: impl FnMut(i64, i64, usize),
 ) -> Result<Rotation, Failure> {
-    // A checkpoint left by a run towards other primaries (keys rotated
-    // again since) does not count: the rows before it are not under these.
     let target = target(keyring)?;
-    sqlx::query(
-        "INSERT INTO rotation_checkpoints (job, target, last_id) VALUES ($1, $2, $3)
-         ON CONFLICT (job) DO UPDATE SET target = $2, last_id = $3
-         WHERE rotation_checkpoints.target <> $2",
-    )
-    .bind(JOB)
-    .bind(&target)
-    .bind(i64::MIN)
-    .execute(db)
-    .await?;
-    let mut run = Rotation::default();
-    let mut first = true;
+    let (done_before, planned) = plan(db, &target, batch).await?;
+    let mut run = Rotation {
+        done_before,
+        planned,
+        ..Rotation::default()
+    };
     loop {
         let mut tx = db.begin().await?;
-        let last_id: i64 = sqlx::query_scalar(
-            "SELECT last_id FROM rotation_checkpoints WHERE job = $1 FOR UPDATE",
+        let claimed: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT first_id, last_id FROM rotation_batches
+             WHERE job = $1 AND target = $2 AND NOT done
+             ORDER BY first_id LIMIT 1 FOR UPDATE SKIP LOCKED",
         )
         .bind(JOB)
-        .fetch_one(&mut *tx)
+        .bind(&target)
+        .fetch_optional(&mut *tx)
         .await?;
-        if first {
-            run.resumed_after = last_id;
-            first = false;
-        }
-        let rows: Vec<Stored> =
-            sqlx::query_as("SELECT * FROM customers WHERE id > $1 ORDER BY id LIMIT $2 FOR UPDATE")
-                .bind(last_id)
-                .bind(batch)
-                .fetch_all(&mut *tx)
-                .await?;
-        let Some(last) = rows.last() else {
-            // Done: the next run starts over, and finds nothing to change.
-            sqlx::query("DELETE FROM rotation_checkpoints WHERE job = $1")
-                .bind(JOB)
-                .execute(&mut *tx)
-                .await?;
+        let Some((first_id, last_id)) = claimed else {
             tx.commit().await?;
+            finish(db).await?;
             return Ok(run);
         };
-        let last_id = last.customer.id;
+        let rows: Vec<Stored> = sqlx::query_as(
+            "SELECT * FROM customers WHERE id BETWEEN $1 AND $2 ORDER BY id FOR UPDATE",
+        )
+        .bind(first_id)
+        .bind(last_id)
+        .fetch_all(&mut *tx)
+        .await?;
         let seen = rows.len();
         let mut rewritten = 0;
         for Stored {
@@ -307,18 +306,74 @@ pub async fn rotate(
                 rewritten += 1;
             }
         }
-        sqlx::query("UPDATE rotation_checkpoints SET last_id = $2 WHERE job = $1")
+        sqlx::query("UPDATE rotation_batches SET done = true WHERE job = $1 AND first_id = $2")
             .bind(JOB)
-            .bind(last_id)
+            .bind(first_id)
             .execute(&mut *tx)
             .await?;
         tx.commit().await?;
         run.batches += 1;
         run.rows_seen += seen;
         run.rows_rewritten += rewritten;
-        on_batch(last_id, rewritten);
+        on_batch(first_id, last_id, rewritten);
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
     }
+}
+
+/// Plans the run towards `target` unless one is under way: batches of
+/// `batch` rows by id, which tile every possible id (rows inserted later
+/// fall in one). A plan towards other primaries (keys rotated again
+/// since) is dropped: the rows it marked done are not under these keys.
+/// Returns how many batches are done already, and how many there are.
+async fn plan(db: &PgPool, target: &str, batch: i64) -> Result<(usize, usize), Failure> {
+    let mut tx = db.begin().await?;
+    // One planner at a time; workers starting together find one plan.
+    sqlx::query("SELECT pg_advisory_xact_lock(hashtext($1))")
+        .bind(JOB)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM rotation_batches WHERE job = $1 AND target <> $2")
+        .bind(JOB)
+        .bind(target)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(
+        "INSERT INTO rotation_batches (job, target, first_id, last_id)
+         SELECT $1, $2,
+                CASE WHEN n = 0 THEN -9223372036854775808 ELSE min(id) END,
+                coalesce(lead(min(id)) OVER (ORDER BY n) - 1, 9223372036854775807)
+         FROM (SELECT id, (row_number() OVER (ORDER BY id) - 1) / $3 AS n FROM customers)
+              AS numbered
+         WHERE NOT EXISTS (SELECT 1 FROM rotation_batches WHERE job = $1)
+         GROUP BY n",
+    )
+    .bind(JOB)
+    .bind(target)
+    .bind(batch)
+    .execute(&mut *tx)
+    .await?;
+    let (done, planned): (i64, i64) = sqlx::query_as(
+        "SELECT count(*) FILTER (WHERE done), count(*) FROM rotation_batches WHERE job = $1",
+    )
+    .bind(JOB)
+    .fetch_one(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok((usize::try_from(done)?, usize::try_from(planned)?))
+}
+
+/// Ends the run once every batch is done, so the next run starts over
+/// (and finds nothing to change). A batch another worker still holds is
+/// not done, so the last worker to finish ends it.
+async fn finish(db: &PgPool) -> Result<(), Failure> {
+    sqlx::query(
+        "DELETE FROM rotation_batches WHERE job = $1
+         AND NOT EXISTS (SELECT 1 FROM rotation_batches WHERE job = $1 AND NOT done)",
+    )
+    .bind(JOB)
+    .execute(db)
+    .await?;
+    Ok(())
 }

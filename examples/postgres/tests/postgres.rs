@@ -1,7 +1,7 @@
 //! Encrypted columns in a real PostgreSQL, started by the test on a free
 //! loopback port: lookups across key versions, envelopes bound to their
-//! row, and a rotation job killed half way that resumes without losing or
-//! double-encrypting a row.
+//! row, and two rotation workers sharing a table, one killed half way,
+//! without a row lost or encrypted twice.
 
 #[path = "common/keys.rs"]
 mod keys;
@@ -57,19 +57,25 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
         assert_eq!(find(&db, keys.rotating()).await.len(), 1);
         assert!(find(&db, keys.new_only()).await.is_empty());
 
-        // A checkpoint left by a run towards other primaries is ignored:
-        // the rows before it are not under the keys this run rotates to.
+        // A plan left by a run towards other primaries is dropped: the
+        // batch it marked done is not under the keys this run rotates to.
         sqlx::query(
-            "INSERT INTO rotation_checkpoints VALUES ('rotate-customers', 'pii:00000000,banking:00000000', 150)",
+            "INSERT INTO rotation_batches VALUES
+             ('rotate-customers', 'pii:00000000,banking:00000000', -9223372036854775808, 150, true)",
         )
         .execute(&db)
         .await
         .unwrap();
-        let run = store::rotate(&db, &keyring(keys.rotating()), 64, Duration::ZERO, |_, _| {})
+        let run = store::rotate(&db, &keyring(keys.rotating()), 64, Duration::ZERO, |_, _, _| {})
             .await
             .unwrap();
         assert_eq!((run.batches, run.rows_seen, run.rows_rewritten), (4, 200, 200));
-        assert_eq!(run.resumed_after, i64::MIN);
+        assert_eq!((run.done_before, run.planned), (0, 4));
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM rotation_batches")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "a finished run leaves no plan behind");
         assert_eq!(find(&db, keys.new_only()).await, [store::customers(200)[41].clone()]);
         assert!(find(&db, keys.old()).await.is_empty(), "no row is left under the old key");
         assert!(store::find_by_email(&db, &keyring(keys.new_only()), "nobody@example.com")
@@ -79,8 +85,15 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
     });
 }
 
+/// The rows a worker's "committed batch" line says it re-encrypted.
+fn rewritten(line: &str) -> usize {
+    assert!(line.starts_with("committed batch of ids "), "{line}");
+    let count = line.rsplit(": ").next().unwrap();
+    count.split(' ').next().unwrap().parse().unwrap()
+}
+
 #[test]
-fn an_interrupted_rotation_resumes_and_loses_nothing() {
+fn workers_share_a_rotation_and_one_killed_half_way_loses_nothing() {
     const ROWS: i64 = 2_000;
     let server = server::Postgres::start().unwrap();
     let keys = Keys::new();
@@ -100,60 +113,44 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
             .env_clear()
             .env("DATABASE_URL", &server.url)
             .envs(keys.rotating())
+            // The cipher backend this test run uses (README: both are run).
+            .envs(
+                std::env::var_os("ENCRYPTED_FIELDS_CIPHER").map(|v| ("ENCRYPTED_FIELDS_CIPHER", v)),
+            )
             .stdout(Stdio::piped());
         command
     };
 
-    // Kill the job (SIGKILL: no cleanup) after five committed batches.
-    let mut child = job(&["--batch", "50", "--pause-ms", "40"]).spawn().unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    for _ in 0..5 {
-        let line = lines.next().unwrap().unwrap();
-        assert!(line.starts_with("committed batch up to id"), "{line}");
+    // Two workers on one run of 40 batches; the first is killed (SIGKILL:
+    // no cleanup, its open transaction dies with its connection) after
+    // three committed batches, while it works on a fourth or pauses.
+    let worker = || job(&["--batch", "50", "--pause-ms", "40"]).spawn().unwrap();
+    let (mut first, second) = (worker(), worker());
+    let mut lines = BufReader::new(first.stdout.take().unwrap()).lines();
+    let mut first_rewrote = 0;
+    for _ in 0..3 {
+        first_rewrote += rewritten(&lines.next().unwrap().unwrap());
     }
-    child.kill().unwrap();
-    child.wait().unwrap();
+    first.kill().unwrap();
+    first.wait().unwrap();
+    // Anything it committed and printed before it died.
+    for line in lines {
+        first_rewrote += rewritten(&line.unwrap());
+    }
 
-    let checkpoint: i64 = rt.block_on(async {
-        let db = store::connect(&server.url).await.unwrap();
-        let count: i64 = sqlx::query_scalar("SELECT count(*) FROM customers")
-            .fetch_one(&db)
-            .await
-            .unwrap();
-        assert_eq!(count, ROWS);
-        sqlx::query_scalar("SELECT last_id FROM rotation_checkpoints")
-            .fetch_one(&db)
-            .await
-            .unwrap()
-    });
-    assert!(
-        (250..ROWS).contains(&checkpoint),
-        "stopped half way: {checkpoint}"
-    );
-
-    // Run again: it resumes after the checkpoint and finishes.
-    let output = job(&["--batch", "50"]).output().unwrap();
-    assert!(
-        output.status.success(),
-        "{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    // The second finishes the run, the first's abandoned batch included.
+    let output = second.wait_with_output().unwrap();
+    assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
-    let summary = stdout.lines().last().unwrap();
+    let (batches, summary) = stdout.trim_end().rsplit_once('\n').unwrap();
+    let second_rewrote: usize = batches.lines().map(rewritten).sum();
+    assert!(second_rewrote > 0, "both workers took batches: {stdout}");
     assert!(
-        summary.starts_with(&format!("rotation done: resumed after id {checkpoint}")),
+        summary.ends_with(&format!("{second_rewrote} re-encrypted")),
         "{summary}"
     );
-    let rewritten: i64 = summary
-        .rsplit(", ")
-        .next()
-        .unwrap()
-        .split(' ')
-        .next()
-        .unwrap()
-        .parse()
-        .unwrap();
-    assert_eq!(rewritten, ROWS - checkpoint, "{summary}");
+    // Every row was re-encrypted in exactly one committed batch.
+    assert_eq!(first_rewrote + second_rewrote, ROWS as usize, "{stdout}");
 
     rt.block_on(async {
         let db = store::connect(&server.url).await.unwrap();
@@ -163,11 +160,19 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
             store::all(&db, &keyring(keys.new_only())).await.unwrap(),
             store::customers(ROWS)
         );
+        let left: i64 = sqlx::query_scalar("SELECT count(*) FROM rotation_batches")
+            .fetch_one(&db)
+            .await
+            .unwrap();
+        assert_eq!(left, 0, "the last worker ended the run");
     });
-    // A third run finds nothing to do.
+    // A new run plans afresh and finds nothing to do.
     let again = String::from_utf8(job(&[]).output().unwrap().stdout).unwrap();
     assert!(
-        again.trim_end().ends_with("2000 rows seen, 0 re-encrypted"),
+        again.trim_end().ends_with(
+            "0 of 4 batches were done when this worker started; \
+             it committed 4 batches, 2000 rows seen, 0 re-encrypted"
+        ),
         "{again}"
     );
 
@@ -177,6 +182,7 @@ fn an_interrupted_rotation_resumes_and_loses_nothing() {
         .arg("rotate")
         .env_clear()
         .env("DATABASE_URL", &server.url)
+        .envs(std::env::var_os("ENCRYPTED_FIELDS_CIPHER").map(|v| ("ENCRYPTED_FIELDS_CIPHER", v)))
         .envs(
             keys.rotating()
                 .into_iter()
