@@ -9,7 +9,10 @@
 #[path = "../src/server.rs"]
 mod server;
 #[path = "../src/store.rs"]
-#[allow(dead_code, reason = "the bench uses the schema, inserts and rotation only")]
+#[allow(
+    dead_code,
+    reason = "the bench uses the schema, inserts and rotation only"
+)]
 mod store;
 
 use std::process::{Command, Stdio};
@@ -70,7 +73,7 @@ fn main() {
         let elapsed = start.elapsed();
         rt.block_on(async {
             let back = EnvKeyring::from_vars(to_a.clone()).unwrap();
-            let run = store::rotate(&db, &back, 500, Duration::ZERO, |_, _, _| {})
+            let run = store::rotate(&db, &back, 500, Duration::ZERO, |_, _, _, _| {})
                 .await
                 .unwrap();
             assert_eq!(run.rows_rewritten, ROWS as usize);

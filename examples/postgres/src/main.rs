@@ -14,7 +14,9 @@
 //! runs one worker of the rotation job against `DATABASE_URL` (a
 //! `postgres://` URL) with the keys in the environment: what an operator
 //! would schedule. Start it on as many machines or processes as the
-//! database can serve; the workers share the table's batches.
+//! database can serve; the workers share the table's batches. The table
+//! is rotated when a worker ends saying "the run is complete" (or every
+//! worker has exited with success).
 
 mod server;
 mod store;
@@ -68,16 +70,21 @@ async fn rotate_job(args: &[String]) -> Result<(), Failure> {
         &keyring,
         batch,
         pause,
-        |first_id, last_id, rewritten| {
+        |first_id, last_id, seen, rewritten| {
             println!(
-                "committed batch of ids {}: {rewritten} rows re-encrypted",
+                "committed batch of ids {}: {seen} rows seen, {rewritten} re-encrypted",
                 ids(first_id, last_id)
             );
         },
     )
     .await?;
+    let state = if run.complete {
+        "the run is complete"
+    } else {
+        "other workers still hold batches of the run"
+    };
     println!(
-        "rotation done: {} of {} batches were done when this worker started; \
+        "worker done, {state}: {} of {} batches were done when it started; \
          it committed {} batches, {} rows seen, {} re-encrypted",
         run.done_before, run.planned, run.batches, run.rows_seen, run.rows_rewritten
     );
@@ -141,7 +148,7 @@ async fn demo() -> Result<(), Failure> {
         "after making new keys primary, before re-encrypting: {:?}",
         names(&before)
     );
-    let run = store::rotate(&db, &rotated, 250, Duration::ZERO, |_, _, _| {}).await?;
+    let run = store::rotate(&db, &rotated, 250, Duration::ZERO, |_, _, _, _| {}).await?;
     println!(
         "rotation job: {} batches, {} rows seen, {} re-encrypted",
         run.batches, run.rows_seen, run.rows_rewritten

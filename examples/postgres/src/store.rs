@@ -3,8 +3,9 @@
 //! (`iban`, the raw envelope bytes); a deterministic `email_lookup` column
 //! to find rows by email, matching every key version; and a rotation job
 //! that re-encrypts the table in batches, each in one transaction with the
-//! mark that it is done, as many workers as you start. Through sqlx: the companion derives `sqlx::FromRow`, and
-//! its `Sealed<T>` fields are the columns (the `sqlx-postgres` feature).
+//! mark that it is done, with as many workers as you start. Through sqlx:
+//! the companion derives `sqlx::FromRow`, and its `Sealed<T>` fields are
+//! the columns (the `sqlx-postgres` feature).
 //!
 //! Why two email columns: a deterministic envelope is the same in every
 //! row, so it cannot be bound to one (lookups would stop matching). The
@@ -207,7 +208,8 @@ fn target(keyring: &dyn Keyring) -> Result<String, Failure> {
 #[derive(Debug, Default, PartialEq)]
 pub struct Rotation {
     /// Batches of the run already committed, by any worker, when this one
-    /// started: more than 0 when it joins or resumes a run.
+    /// started (0 for a worker that starts a run, or joins one before its
+    /// first batch is committed).
     pub done_before: usize,
     /// Batches in the run's plan.
     pub planned: usize,
@@ -215,6 +217,12 @@ pub struct Rotation {
     pub batches: usize,
     pub rows_seen: usize,
     pub rows_rewritten: usize,
+    /// Whether every batch of the run was done when this worker stopped:
+    /// only then is the table under the new primaries. A worker that finds
+    /// nothing left to claim while others still hold batches stops with
+    /// this false; if one of those is killed, its batch waits for the
+    /// next run.
+    pub complete: bool,
 }
 
 /// One worker of the rotation job: re-seals every envelope not under its
@@ -225,18 +233,31 @@ pub struct Rotation {
 /// batch nobody holds (`FOR UPDATE SKIP LOCKED`), rewrites its rows and
 /// marks it done in one transaction. A worker killed at any point loses
 /// only its open transaction: its batch goes back to the others, or to
-/// the next run. Re-sealing an envelope already under the primary is a
-/// no-op, so nothing is encrypted twice. `on_batch` hears about each
-/// committed batch (its first and last id and the rows rewritten);
-/// `pause` between batches limits the load.
+/// the next run. Within a run each row is rewritten in exactly one
+/// committed batch, and re-sealing an envelope already under the primary
+/// is a no-op. A worker towards other primaries than a run whose workers
+/// are alive refuses to start (see [`plan`]). `on_batch` hears about each
+/// committed batch (its first and last id, the rows seen and the rows
+/// rewritten); `pause` between batches limits the load.
 pub async fn rotate(
     db: &PgPool,
     keyring: &dyn Keyring,
     batch: i64,
     pause: Duration,
-    mut on_batch: impl FnMut(i64, i64, usize),
+    mut on_batch: impl FnMut(i64, i64, usize, usize),
 ) -> Result<Rotation, Failure> {
+    if batch < 1 {
+        return Err(format!("a batch of {batch} rows: it takes at least one").into());
+    }
     let target = target(keyring)?;
+    // Held for as long as this worker lives, on a connection of its own
+    // (closed, and so released, when the worker stops or dies): the sign
+    // that this run has a live worker, which `plan` checks.
+    let mut alive = db.acquire().await?.detach();
+    sqlx::query("SELECT pg_advisory_lock_shared(hashtext($1))")
+        .bind(run_name(&target))
+        .execute(&mut alive)
+        .await?;
     let (done_before, planned) = plan(db, &target, batch).await?;
     let mut run = Rotation {
         done_before,
@@ -256,7 +277,7 @@ pub async fn rotate(
         .await?;
         let Some((first_id, last_id)) = claimed else {
             tx.commit().await?;
-            finish(db).await?;
+            run.complete = finish(db, &target).await?;
             return Ok(run);
         };
         let rows: Vec<Stored> = sqlx::query_as(
@@ -315,17 +336,26 @@ pub async fn rotate(
         run.batches += 1;
         run.rows_seen += seen;
         run.rows_rewritten += rewritten;
-        on_batch(first_id, last_id, rewritten);
+        on_batch(first_id, last_id, seen, rewritten);
         if !pause.is_zero() {
             tokio::time::sleep(pause).await;
         }
     }
 }
 
+/// The name of the run towards `target`, for its advisory lock.
+fn run_name(target: &str) -> String {
+    format!("{JOB} {target}")
+}
+
 /// Plans the run towards `target` unless one is under way: batches of
-/// `batch` rows by id, which tile every possible id (rows inserted later
-/// fall in one). A plan towards other primaries (keys rotated again
-/// since) is dropped: the rows it marked done are not under these keys.
+/// `batch` rows by id, which tile every possible id (so rows inserted
+/// later fall in one, once the table has any). A plan towards other
+/// primaries is dropped if none of its workers is alive (keys rotated
+/// again after a run stopped half way: the rows it marked done are not
+/// under these keys); if one is, this worker refuses to start, whether
+/// its keys are newer or a stale configuration's, since taking the run
+/// over would move rows back and forth between primaries.
 /// Returns how many batches are done already, and how many there are.
 async fn plan(db: &PgPool, target: &str, batch: i64) -> Result<(usize, usize), Failure> {
     let mut tx = db.begin().await?;
@@ -334,6 +364,29 @@ async fn plan(db: &PgPool, target: &str, batch: i64) -> Result<(usize, usize), F
         .bind(JOB)
         .execute(&mut *tx)
         .await?;
+    let others: Vec<String> = sqlx::query_scalar(
+        "SELECT DISTINCT target FROM rotation_batches WHERE job = $1 AND target <> $2",
+    )
+    .bind(JOB)
+    .bind(target)
+    .fetch_all(&mut *tx)
+    .await?;
+    for other in others {
+        // Exclusive, so it fails while any worker of that run holds its
+        // shared lock; held until this transaction ends.
+        let idle: bool = sqlx::query_scalar("SELECT pg_try_advisory_xact_lock(hashtext($1))")
+            .bind(run_name(&other))
+            .fetch_one(&mut *tx)
+            .await?;
+        if !idle {
+            return Err(format!(
+                "a rotation towards other primary keys ({other}) has workers running; \
+                 this worker's keys make {target} primary. Start it once that run's \
+                 workers have stopped, with the keys you mean to keep"
+            )
+            .into());
+        }
+    }
     sqlx::query("DELETE FROM rotation_batches WHERE job = $1 AND target <> $2")
         .bind(JOB)
         .bind(target)
@@ -365,9 +418,9 @@ async fn plan(db: &PgPool, target: &str, batch: i64) -> Result<(usize, usize), F
 }
 
 /// Ends the run once every batch is done, so the next run starts over
-/// (and finds nothing to change). A batch another worker still holds is
-/// not done, so the last worker to finish ends it.
-async fn finish(db: &PgPool) -> Result<(), Failure> {
+/// (and finds nothing to change), and says whether it is. A batch another
+/// worker still holds is not done, so the last worker to finish ends it.
+async fn finish(db: &PgPool, target: &str) -> Result<bool, Failure> {
     sqlx::query(
         "DELETE FROM rotation_batches WHERE job = $1
          AND NOT EXISTS (SELECT 1 FROM rotation_batches WHERE job = $1 AND NOT done)",
@@ -375,5 +428,12 @@ async fn finish(db: &PgPool) -> Result<(), Failure> {
     .bind(JOB)
     .execute(db)
     .await?;
-    Ok(())
+    let undone: bool = sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM rotation_batches WHERE job = $1 AND target = $2 AND NOT done)",
+    )
+    .bind(JOB)
+    .bind(target)
+    .fetch_one(db)
+    .await?;
+    Ok(!undone)
 }

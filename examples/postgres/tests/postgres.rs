@@ -66,11 +66,11 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
         .execute(&db)
         .await
         .unwrap();
-        let run = store::rotate(&db, &keyring(keys.rotating()), 64, Duration::ZERO, |_, _, _| {})
+        let run = store::rotate(&db, &keyring(keys.rotating()), 64, Duration::ZERO, |_, _, _, _| {})
             .await
             .unwrap();
         assert_eq!((run.batches, run.rows_seen, run.rows_rewritten), (4, 200, 200));
-        assert_eq!((run.done_before, run.planned), (0, 4));
+        assert_eq!((run.done_before, run.planned, run.complete), (0, 4, true));
         let left: i64 = sqlx::query_scalar("SELECT count(*) FROM rotation_batches")
             .fetch_one(&db)
             .await
@@ -85,11 +85,21 @@ fn columns_hold_envelopes_and_lookups_match_every_key_version() {
     });
 }
 
-/// The rows a worker's "committed batch" line says it re-encrypted.
-fn rewritten(line: &str) -> usize {
-    assert!(line.starts_with("committed batch of ids "), "{line}");
-    let count = line.rsplit(": ").next().unwrap();
-    count.split(' ').next().unwrap().parse().unwrap()
+/// The rows a worker's "committed batch" line says it saw and re-encrypted.
+fn batch_counts(line: &str) -> (usize, usize) {
+    let counts = line
+        .strip_prefix("committed batch of ids ")
+        .and_then(|rest| rest.split_once(": "))
+        .and_then(|(_, counts)| counts.strip_suffix(" re-encrypted"))
+        .and_then(|counts| counts.split_once(" rows seen, "))
+        .unwrap_or_else(|| panic!("not a batch line: {line}"));
+    (counts.0.parse().unwrap(), counts.1.parse().unwrap())
+}
+
+fn sum(counts: impl Iterator<Item = (usize, usize)>) -> (usize, usize) {
+    counts.fold((0, 0), |(s, r), (seen, rewritten)| {
+        (s + seen, r + rewritten)
+    })
 }
 
 #[test]
@@ -124,33 +134,46 @@ fn workers_share_a_rotation_and_one_killed_half_way_loses_nothing() {
     // Two workers on one run of 40 batches; the first is killed (SIGKILL:
     // no cleanup, its open transaction dies with its connection) after
     // three committed batches, while it works on a fourth or pauses.
-    let worker = || job(&["--batch", "50", "--pause-ms", "40"]).spawn().unwrap();
+    let worker = || {
+        job(&["--batch", "50", "--pause-ms", "100"])
+            .spawn()
+            .unwrap()
+    };
     let (mut first, second) = (worker(), worker());
     let mut lines = BufReader::new(first.stdout.take().unwrap()).lines();
-    let mut first_rewrote = 0;
+    let mut first_lines = Vec::new();
     for _ in 0..3 {
-        first_rewrote += rewritten(&lines.next().unwrap().unwrap());
+        first_lines.push(lines.next().unwrap().unwrap());
     }
     first.kill().unwrap();
     first.wait().unwrap();
     // Anything it committed and printed before it died.
-    for line in lines {
-        first_rewrote += rewritten(&line.unwrap());
-    }
+    first_lines.extend(lines.map(Result::unwrap));
+    let (first_seen, first_rewrote) = sum(first_lines.iter().map(|l| batch_counts(l)));
 
     // The second finishes the run, the first's abandoned batch included.
     let output = second.wait_with_output().unwrap();
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
     let (batches, summary) = stdout.trim_end().rsplit_once('\n').unwrap();
-    let second_rewrote: usize = batches.lines().map(rewritten).sum();
-    assert!(second_rewrote > 0, "both workers took batches: {stdout}");
+    let (second_seen, second_rewrote) = sum(batches.lines().map(batch_counts));
     assert!(
-        summary.ends_with(&format!("{second_rewrote} re-encrypted")),
+        second_rewrote > 0,
+        "the second worker took batches: {stdout}"
+    );
+    assert!(
+        summary.starts_with("worker done, the run is complete: ")
+            && summary.ends_with(&format!(", {second_rewrote} re-encrypted")),
         "{summary}"
     );
-    // Every row was re-encrypted in exactly one committed batch.
-    assert_eq!(first_rewrote + second_rewrote, ROWS as usize, "{stdout}");
+    // Every row was in exactly one committed batch, and re-encrypted there.
+    let rows = usize::try_from(ROWS).unwrap();
+    assert_eq!(first_seen + second_seen, rows, "{first_lines:?} {stdout}");
+    assert_eq!(
+        first_rewrote + second_rewrote,
+        rows,
+        "{first_lines:?} {stdout}"
+    );
 
     rt.block_on(async {
         let db = store::connect(&server.url).await.unwrap();
@@ -170,11 +193,54 @@ fn workers_share_a_rotation_and_one_killed_half_way_loses_nothing() {
     let again = String::from_utf8(job(&[]).output().unwrap().stdout).unwrap();
     assert!(
         again.trim_end().ends_with(
-            "0 of 4 batches were done when this worker started; \
+            "the run is complete: 0 of 4 batches were done when it started; \
              it committed 4 batches, 2000 rows seen, 0 re-encrypted"
         ),
         "{again}"
     );
+
+    // While a run has a live worker, a worker whose keys make other keys
+    // primary (here a stale configuration, the old keys first) refuses to
+    // start: taking the run over would move rows back. Once the run's
+    // workers are gone, it plans afresh and rotates the table to its keys.
+    let reverting: Vec<(&str, String)> = keys
+        .rotating()
+        .into_iter()
+        .map(|(name, value)| {
+            let (new, old) = value.split_once(',').unwrap();
+            (name, format!("{old},{new}"))
+        })
+        .collect();
+    let mut slow = job(&["--batch", "50", "--pause-ms", "500"])
+        .spawn()
+        .unwrap();
+    let mut slow_lines = BufReader::new(slow.stdout.take().unwrap()).lines();
+    batch_counts(&slow_lines.next().unwrap().unwrap());
+    let mut stale = job(&[]);
+    let refused = stale.envs(reverting.clone()).output().unwrap();
+    assert!(!refused.status.success());
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(stderr.contains("has workers running"), "{stderr}");
+    assert!(refused.stdout.is_empty(), "no batch committed");
+    slow.kill().unwrap();
+    slow.wait().unwrap();
+    let mut stale = job(&[]);
+    let taken_over = stale.envs(reverting).output().unwrap();
+    let stdout = String::from_utf8_lossy(&taken_over.stdout);
+    assert!(taken_over.status.success(), "{taken_over:?}");
+    assert!(
+        stdout
+            .trim_end()
+            .ends_with("2000 rows seen, 2000 re-encrypted"),
+        "{stdout}"
+    );
+    rt.block_on(async {
+        let db = store::connect(&server.url).await.unwrap();
+        assert_eq!(
+            store::all(&db, &keyring(keys.old())).await.unwrap(),
+            store::customers(ROWS)
+        );
+    });
 
     // A job whose keyring lacks an alias of the table is refused before it
     // reads a row: success would say the old keys can go.
