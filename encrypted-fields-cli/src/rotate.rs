@@ -41,7 +41,8 @@ pub struct Args {
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_record_bytes: usize,
     /// How many records are re-encrypted at once (threads); every core by
-    /// default. Output and errors stay in input order.
+    /// default. With more than one, reading and writing overlap the
+    /// re-encryption. Output and errors stay in input order.
     #[arg(long)]
     jobs: Option<std::num::NonZeroUsize>,
     #[command(flatten)]
@@ -349,112 +350,190 @@ fn rotate(
     progress: Option<&ProgressBar>,
 ) -> io::Result<Summary> {
     let mut sink = Sink {
-        fields,
         output,
         summary: Summary::default(),
-        jobs: limits.jobs,
         progress,
     };
-    let mut batch: Vec<Pending> = Vec::new();
-    let mut batch_bytes = 0;
-    let mut line = Vec::new();
-    let mut number = 0;
-    loop {
-        // Over-cap lines are streamed into the errors file as they are
-        // read; the batch before them goes out first, so the errors file
-        // keeps input order.
-        let mut flush_first =
-            |errors: &mut Errors<'_>| sink.run_batch(std::mem::take(&mut batch), errors);
-        let read = next_line(&mut *input, &mut line, limits.cap, errors, &mut flush_first)?;
-        match read {
-            Line::End => break,
-            Line::TooLong(read) => {
-                number += 1;
-                if let Some(bar) = progress {
-                    bar.inc(read as u64);
+    // Two batches at a time: one re-encrypted on `jobs` threads while this
+    // thread reads the next and writes the one before, so reading and
+    // writing, which only one thread can do, overlap the work.
+    std::thread::scope(|scope| {
+        let mut in_flight = None;
+        let mut batch: Vec<Pending> = Vec::new();
+        let mut batch_bytes = 0;
+        let mut line = Vec::new();
+        let mut number = 0;
+        loop {
+            // Over-cap lines are streamed into the errors file as they are
+            // read; every batch before them goes out first, so the errors
+            // file keeps input order.
+            let mut flush_first = |errors: &mut Errors<'_>| {
+                let batch = std::mem::take(&mut batch);
+                for done in [
+                    submit(scope, fields, limits.jobs, batch, &mut in_flight)?,
+                    drain(&mut in_flight)?,
+                ]
+                .into_iter()
+                .flatten()
+                {
+                    sink.write_batch(done, errors)?;
                 }
-                sink.summary.records += 1;
-                report(
-                    &mut sink.summary,
-                    number,
-                    &format!(
-                        "longer than {} bytes (--max-record-bytes); copied to the errors file",
-                        limits.cap
-                    ),
-                    progress,
-                );
-                batch_bytes = 0;
-            }
-            Line::Record(read) => {
-                number += 1;
-                if let Some(bar) = progress {
-                    bar.inc(read as u64);
-                }
-                let record = line.strip_suffix(b"\r").unwrap_or(&line);
-                if record.iter().all(u8::is_ascii_whitespace) {
-                    continue;
-                }
-                batch_bytes += record.len();
-                batch.push(Pending {
-                    number,
-                    record: record.to_vec(),
-                });
-                if batch_bytes >= BATCH_BYTES || batch.len() >= 4096 * limits.jobs {
-                    sink.run_batch(std::mem::take(&mut batch), errors)?;
+                Ok(())
+            };
+            let read = next_line(&mut *input, &mut line, limits.cap, errors, &mut flush_first)?;
+            match read {
+                Line::End => break,
+                Line::TooLong(read) => {
+                    number += 1;
+                    if let Some(bar) = progress {
+                        bar.inc(read as u64);
+                    }
+                    sink.summary.records += 1;
+                    report(
+                        &mut sink.summary,
+                        number,
+                        &format!(
+                            "longer than {} bytes (--max-record-bytes); copied to the errors file",
+                            limits.cap
+                        ),
+                        progress,
+                    );
                     batch_bytes = 0;
+                }
+                Line::Record(read) => {
+                    number += 1;
+                    if let Some(bar) = progress {
+                        bar.inc(read as u64);
+                    }
+                    let record = line.strip_suffix(b"\r").unwrap_or(&line);
+                    if record.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    batch_bytes += record.len();
+                    batch.push(Pending {
+                        number,
+                        record: record.to_vec(),
+                    });
+                    if batch_bytes >= BATCH_BYTES || batch.len() >= 4096 * limits.jobs {
+                        let batch = std::mem::take(&mut batch);
+                        if let Some(done) =
+                            submit(scope, fields, limits.jobs, batch, &mut in_flight)?
+                        {
+                            sink.write_batch(done, errors)?;
+                        }
+                        batch_bytes = 0;
+                    }
                 }
             }
         }
+        let last = submit(scope, fields, limits.jobs, batch, &mut in_flight)?;
+        for done in [last, drain(&mut in_flight)?].into_iter().flatten() {
+            sink.write_batch(done, errors)?;
+        }
+        sink.output.flush()?;
+        errors.flush()?;
+        Ok(sink.summary)
+    })
+}
+
+/// A batch and what re-encrypting each of its records gave, in order.
+type Done = (Vec<Pending>, Vec<Result<(String, usize), String>>);
+
+/// The batch being re-encrypted, if any.
+type InFlight<'scope> = Option<std::thread::ScopedJoinHandle<'scope, Done>>;
+
+/// Starts re-encrypting `batch` and returns the batch that was in flight,
+/// finished, for writing: the new one is at work while it is written. With
+/// one job there is no pipeline: the batch is re-encrypted here, at once.
+fn submit<'scope>(
+    scope: &'scope std::thread::Scope<'scope, '_>,
+    fields: &'scope Fields,
+    jobs: usize,
+    batch: Vec<Pending>,
+    in_flight: &mut InFlight<'scope>,
+) -> io::Result<Option<Done>> {
+    if batch.is_empty() {
+        return Ok(None);
     }
-    sink.run_batch(batch, errors)?;
-    sink.output.flush()?;
-    errors.flush()?;
-    Ok(sink.summary)
+    if jobs <= 1 {
+        let results = re_encrypt(fields, jobs, &batch);
+        return Ok(Some((batch, results)));
+    }
+    let started = scope.spawn(move || {
+        let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            re_encrypt(fields, jobs, &batch)
+        }))
+        .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned()); batch.len()]);
+        (batch, results)
+    });
+    let finished = drain(in_flight);
+    *in_flight = Some(started);
+    finished
+}
+
+/// Waits for the batch in flight, if any.
+fn drain(in_flight: &mut InFlight<'_>) -> io::Result<Option<Done>> {
+    in_flight
+        .take()
+        .map(|handle| {
+            // The thread catches every panic of the work it runs.
+            handle
+                .join()
+                .map_err(|_| io::Error::other("a re-encryption thread failed"))
+        })
+        .transpose()
+}
+
+/// Re-encrypts `batch` on `jobs` threads; one result per record, in order.
+fn re_encrypt(
+    fields: &Fields,
+    jobs: usize,
+    batch: &[Pending],
+) -> Vec<Result<(String, usize), String>> {
+    let apply = |pending: &Pending| {
+        std::str::from_utf8(&pending.record)
+            .map_err(|_| "not UTF-8".to_owned())
+            .and_then(|text| fields.apply(text, Direction::Rotate))
+    };
+    if jobs <= 1 || batch.len() < 2 {
+        return batch.iter().map(apply).collect();
+    }
+    let chunk = batch.len().div_ceil(jobs);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|part| {
+                (
+                    part.len(),
+                    scope.spawn(move || part.iter().map(apply).collect::<Vec<_>>()),
+                )
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|(len, handle)| {
+                // One failure per record of a part whose thread panicked,
+                // so every record keeps its own result.
+                handle
+                    .join()
+                    .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned()); len])
+            })
+            .collect()
+    })
 }
 
 /// Where re-encrypted batches go: the output, in input order, and the
 /// run's counts.
 struct Sink<'a, W> {
-    fields: &'a Fields,
     output: W,
     summary: Summary,
-    jobs: usize,
     progress: Option<&'a ProgressBar>,
 }
 
 impl<W: Write> Sink<'_, W> {
-    /// Re-encrypts a batch on `jobs` threads, then writes each record (or
-    /// copies it to the errors file) in input order.
-    fn run_batch(&mut self, batch: Vec<Pending>, errors: &mut Errors<'_>) -> io::Result<()> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        let fields = self.fields;
-        let apply = |pending: &Pending| {
-            std::str::from_utf8(&pending.record)
-                .map_err(|_| "not UTF-8".to_owned())
-                .and_then(|text| fields.apply(text, Direction::Rotate))
-        };
-        let jobs = self.jobs;
-        let chunk = batch.len().div_ceil(jobs.max(1));
-        let results: Vec<Result<(String, usize), String>> = if jobs <= 1 || batch.len() < 2 {
-            batch.iter().map(apply).collect()
-        } else {
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = batch
-                    .chunks(chunk)
-                    .map(|part| scope.spawn(move || part.iter().map(apply).collect::<Vec<_>>()))
-                    .collect();
-                handles
-                    .into_iter()
-                    .flat_map(|handle| {
-                        handle
-                            .join()
-                            .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned())])
-                    })
-                    .collect()
-            })
-        };
+    /// Writes a re-encrypted batch: each record, or its line copied to the
+    /// errors file, in input order.
+    fn write_batch(&mut self, (batch, results): Done, errors: &mut Errors<'_>) -> io::Result<()> {
         for (pending, result) in batch.iter().zip(results) {
             self.summary.records += 1;
             match result {

@@ -526,6 +526,82 @@ fn rotate_keeps_failed_records_in_the_errors_file() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// With more than one job, a batch is re-encrypted while the next is read
+/// and the one before written: the output and the errors file must still
+/// be in input order across batches (8,192 records each with two jobs),
+/// with failures and an over-cap line among them, whatever the job count.
+#[test]
+fn rotate_keeps_input_order_across_batches_whatever_the_job_count() {
+    let (old_pii, old_banking) = (key(), key());
+    let old = keyring(&key_env(&old_pii, &old_banking));
+    let long = format!("{{\"pad\": \"{}\"}}", "x".repeat(6_000));
+    let mut input = String::new();
+    let mut failed = String::new();
+    let mut good = Vec::new();
+    for id in 1..=20_000u64 {
+        let line = if id % 997 == 0 {
+            format!("not json {id}")
+        } else if id == 10_001 {
+            long.clone()
+        } else {
+            good.push(id);
+            serde_json::to_string(&customer(id).encrypt(&old).unwrap()).unwrap()
+        };
+        if !good.ends_with(&[id]) {
+            failed.push_str(&line);
+            failed.push('\n');
+        }
+        input.push_str(&line);
+        input.push('\n');
+    }
+    let env = key_env(&format!("{},{old_pii}", key()), &old_banking);
+    let dir = tempfile::tempdir().unwrap();
+    // Files, not pipes: megabytes each way would fill a pipe that this
+    // test is not reading yet.
+    let records = dir.path().join("records.jsonl");
+    std::fs::write(&records, &input).unwrap();
+    for jobs in ["1", "2"] {
+        let errors = dir.path().join(format!("errors-{jobs}.jsonl"));
+        let rotated = dir.path().join(format!("rotated-{jobs}.jsonl"));
+        let out = run(
+            cli(&env)
+                .arg("rotate")
+                .arg(&records)
+                .arg("-o")
+                .arg(&rotated)
+                .args(["--max-record-bytes", "5000", "--jobs", jobs])
+                .arg("--errors")
+                .arg(&errors)
+                .args(["--context", "customer"])
+                .args(FIELDS),
+            "",
+        );
+        let stderr = text(&out.stderr);
+        let failures = 20_000 - good.len();
+        assert!(
+            stderr.contains(&format!(
+                "20000 records, {} fields re-encrypted, {failures} failed",
+                good.len()
+            )),
+            "--jobs {jobs}: {stderr}"
+        );
+        assert_eq!(
+            std::fs::read_to_string(&errors).unwrap(),
+            failed,
+            "--jobs {jobs}"
+        );
+        let opened: Vec<u64> = std::fs::read_to_string(&rotated)
+            .unwrap()
+            .lines()
+            .map(|line| {
+                let wire: EncryptedCustomer = serde_json::from_str(line).unwrap();
+                wire.decrypt(&keyring(&env)).unwrap().id
+            })
+            .collect();
+        assert_eq!(opened, good, "--jobs {jobs}: output in input order");
+    }
+}
+
 /// Before, a deterministic number went through `serde_json::Value`, so
 /// `12345678901234567890123` was sealed as `1.2345678901234568e+22`.
 #[test]
