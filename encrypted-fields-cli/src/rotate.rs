@@ -40,9 +40,9 @@ pub struct Args {
     /// errors file, reported with its line number, and the stream goes on.
     #[arg(long, default_value_t = 16 * 1024 * 1024)]
     max_record_bytes: usize,
-    /// How many records are re-encrypted at once (threads); every core by
-    /// default. With more than one, reading and writing overlap the
-    /// re-encryption. Output and errors stay in input order.
+    /// How many threads re-encrypt records; every core by default. With
+    /// more than one, the reading and writing thread works alongside them.
+    /// Output and errors stay in input order.
     #[arg(long)]
     jobs: Option<std::num::NonZeroUsize>,
     #[command(flatten)]
@@ -331,8 +331,9 @@ struct Limits {
     jobs: usize,
 }
 
-/// Records read but not yet re-encrypted: at most this many bytes (plus
-/// one record), so memory stays bounded whatever the input.
+/// The bytes of records a batch holds (plus one record); with a batch in
+/// flight and the next being read, at most twice this is held, so memory
+/// stays bounded whatever the input.
 const BATCH_BYTES: usize = 8 << 20;
 
 /// One record of a batch: its line number and bytes.
@@ -354,9 +355,9 @@ fn rotate(
         summary: Summary::default(),
         progress,
     };
-    // Two batches at a time: one re-encrypted on `jobs` threads while this
-    // thread reads the next and writes the one before, so reading and
-    // writing, which only one thread can do, overlap the work.
+    // A batch is re-encrypted on `jobs` threads while this thread writes
+    // the one before and reads the next, so reading and writing, which
+    // only one thread can do, overlap the work.
     std::thread::scope(|scope| {
         let mut in_flight = None;
         let mut batch: Vec<Pending> = Vec::new();
@@ -442,9 +443,11 @@ type Done = (Vec<Pending>, Vec<Result<(String, usize), String>>);
 /// The batch being re-encrypted, if any.
 type InFlight<'scope> = Option<std::thread::ScopedJoinHandle<'scope, Done>>;
 
-/// Starts re-encrypting `batch` and returns the batch that was in flight,
-/// finished, for writing: the new one is at work while it is written. With
-/// one job there is no pipeline: the batch is re-encrypted here, at once.
+/// Waits for the batch in flight, then starts re-encrypting `batch` and
+/// returns the finished one for writing: the new one is at work while it
+/// is written and the next is read, and never more than `jobs` threads
+/// re-encrypt at once. With one job there is no pipeline: the batch is
+/// re-encrypted here, at once.
 fn submit<'scope>(
     scope: &'scope std::thread::Scope<'scope, '_>,
     fields: &'scope Fields,
@@ -459,16 +462,15 @@ fn submit<'scope>(
         let results = re_encrypt(fields, jobs, &batch);
         return Ok(Some((batch, results)));
     }
-    let started = scope.spawn(move || {
+    let finished = drain(in_flight)?;
+    *in_flight = Some(scope.spawn(move || {
         let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             re_encrypt(fields, jobs, &batch)
         }))
         .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned()); batch.len()]);
         (batch, results)
-    });
-    let finished = drain(in_flight);
-    *in_flight = Some(started);
-    finished
+    }));
+    Ok(finished)
 }
 
 /// Waits for the batch in flight, if any.
@@ -484,7 +486,14 @@ fn drain(in_flight: &mut InFlight<'_>) -> io::Result<Option<Done>> {
         .transpose()
 }
 
-/// Re-encrypts `batch` on `jobs` threads; one result per record, in order.
+/// Records a re-encrypting thread takes at a time: small enough that the
+/// threads finish a batch together (a fixed split leaves one idle while
+/// another, slowed by the reading thread, catches up), large enough that
+/// taking the next costs nothing.
+const CHUNK: usize = 256;
+
+/// Re-encrypts `batch` on `jobs` threads, which take chunks of it in turn;
+/// one result per record, in order.
 fn re_encrypt(
     fields: &Fields,
     jobs: usize,
@@ -495,31 +504,42 @@ fn re_encrypt(
             .map_err(|_| "not UTF-8".to_owned())
             .and_then(|text| fields.apply(text, Direction::Rotate))
     };
-    if jobs <= 1 || batch.len() < 2 {
+    if jobs <= 1 || batch.len() <= CHUNK {
         return batch.iter().map(apply).collect();
     }
-    let chunk = batch.len().div_ceil(jobs);
+    let chunks: Vec<&[Pending]> = batch.chunks(CHUNK).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<Option<Vec<_>>> = vec![None; chunks.len()];
     std::thread::scope(|scope| {
-        let handles: Vec<_> = batch
-            .chunks(chunk)
-            .map(|part| {
-                (
-                    part.len(),
-                    scope.spawn(move || part.iter().map(apply).collect::<Vec<_>>()),
-                )
+        let workers: Vec<_> = (0..jobs.min(chunks.len()))
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut taken = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(chunk) = chunks.get(i) else {
+                            return taken;
+                        };
+                        taken.push((i, chunk.iter().map(apply).collect::<Vec<_>>()));
+                    }
+                })
             })
             .collect();
-        handles
-            .into_iter()
-            .flat_map(|(len, handle)| {
-                // One failure per record of a part whose thread panicked,
-                // so every record keeps its own result.
-                handle
-                    .join()
-                    .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned()); len])
-            })
-            .collect()
-    })
+        for worker in workers {
+            // A thread that panicked loses the chunks it took; they are
+            // reported below, one failure per record.
+            for (i, results) in worker.join().unwrap_or_default() {
+                done[i] = Some(results);
+            }
+        }
+    });
+    chunks
+        .iter()
+        .zip(done)
+        .flat_map(|(chunk, results)| {
+            results.unwrap_or_else(|| vec![Err("re-encryption panicked".to_owned()); chunk.len()])
+        })
+        .collect()
 }
 
 /// Where re-encrypted batches go: the output, in input order, and the

@@ -528,8 +528,13 @@ fn rotate_keeps_failed_records_in_the_errors_file() {
 
 /// With more than one job, a batch is re-encrypted while the next is read
 /// and the one before written: the output and the errors file must still
-/// be in input order across batches (8,192 records each with two jobs),
-/// with failures and an over-cap line among them, whatever the job count.
+/// be in input order across batches, whatever the job count. With two
+/// jobs a batch is 8,192 records: lines 1-8,192 are in flight when the
+/// over-cap line 9,000 flushes 8,193-8,999; 9,001-17,192 and
+/// 17,193-25,384 are two full batches in a row (the second's submit
+/// writes the first); line 25,385 is over the cap right after a batch
+/// boundary, with nothing read since; 25,500 and 25,501 are two over-cap
+/// lines in a row; failures fall every 997th line.
 #[test]
 fn rotate_keeps_input_order_across_batches_whatever_the_job_count() {
     let (old_pii, old_banking) = (key(), key());
@@ -538,11 +543,11 @@ fn rotate_keeps_input_order_across_batches_whatever_the_job_count() {
     let mut input = String::new();
     let mut failed = String::new();
     let mut good = Vec::new();
-    for id in 1..=20_000u64 {
-        let line = if id % 997 == 0 {
-            format!("not json {id}")
-        } else if id == 10_001 {
+    for id in 1..=26_000u64 {
+        let line = if [9_000, 25_385, 25_500, 25_501].contains(&id) {
             long.clone()
+        } else if id % 997 == 0 {
+            format!("not json {id}")
         } else {
             good.push(id);
             serde_json::to_string(&customer(id).encrypt(&old).unwrap()).unwrap()
@@ -577,10 +582,10 @@ fn rotate_keeps_input_order_across_batches_whatever_the_job_count() {
             "",
         );
         let stderr = text(&out.stderr);
-        let failures = 20_000 - good.len();
+        let failures = 26_000 - good.len();
         assert!(
             stderr.contains(&format!(
-                "20000 records, {} fields re-encrypted, {failures} failed",
+                "26000 records, {} fields re-encrypted, {failures} failed",
                 good.len()
             )),
             "--jobs {jobs}: {stderr}"
