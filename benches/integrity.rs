@@ -14,13 +14,7 @@ use ed25519_dalek::{Signer, Verifier};
 use encrypted_fields::{Decrypt, Encrypt, EnvKeyring};
 use hmac::{KeyInit, Mac};
 use serde::{Deserialize, Serialize};
-
-#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
-struct Address {
-    line1: String,
-    city: String,
-    zip: String,
-}
+use support::customer::{Address, customer};
 
 /// One customer type per mode, alike but for their declarations.
 macro_rules! customer {
@@ -43,18 +37,17 @@ macro_rules! customer {
         }
 
         impl $name {
+            /// The reference record (`support::customer`) with `notes`.
             fn new(notes: usize) -> Self {
+                let support::customer::Customer { id, name, email, ssn, address, balance_cents } =
+                    customer();
                 $name {
-                    id: 1_234_567,
-                    name: "Ada Lovelace".into(),
-                    email: "ada@example.com".into(),
-                    ssn: "078-05-1120".into(),
-                    address: Address {
-                        line1: "12 St James's Square".into(),
-                        city: "London".into(),
-                        zip: "SW1Y 4LB".into(),
-                    },
-                    balance_cents: 1_000_000,
+                    id,
+                    name,
+                    email,
+                    ssn,
+                    address,
+                    balance_cents,
                     notes: (0..notes).map(|i| format!("note {i:03}: {}", "x".repeat(40))).collect(),
                 }
             }

@@ -10,7 +10,7 @@ mod prometheus;
 use common::{BANKING_128, PII_256, PII_256_NEW};
 use encrypted_fields::{Decrypt, Encrypt, EnvKeyring, Keyring};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
-use prometheus::sample;
+use prometheus::{operations, sample};
 use serde::{Deserialize, Serialize};
 
 #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
@@ -36,26 +36,6 @@ fn keyring(vars: &[(&str, &str)]) -> EnvKeyring {
 
 fn primary(keyring: &EnvKeyring, alias: &str) -> String {
     keyring.key_set(alias).unwrap().primary().id().to_string()
-}
-
-/// `encrypted_fields_operations_total` for these labels, if rendered.
-fn operations(
-    text: &str,
-    operation: &str,
-    alias: &str,
-    key_id: &str,
-    outcome: &str,
-) -> Option<f64> {
-    sample(
-        text,
-        "encrypted_fields_operations_total",
-        &[
-            ("operation", operation),
-            ("alias", alias),
-            ("key_id", key_id),
-            ("outcome", outcome),
-        ],
-    )
 }
 
 fn recorder() -> PrometheusRecorder {

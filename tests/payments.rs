@@ -375,18 +375,7 @@ fn each_service_counts_what_it_did_on_metrics() {
         scrape(&platform.banking),
         scrape(&platform.web),
     );
-    let count = |text: &str, operation, alias, key_id: &str, outcome| {
-        prometheus::sample(
-            text,
-            "encrypted_fields_operations_total",
-            &[
-                ("operation", operation),
-                ("alias", alias),
-                ("key_id", key_id),
-                ("outcome", outcome),
-            ],
-        )
-    };
+    let count = prometheus::operations;
     // Two transactions issued, each opened again for accounts' own view:
     // two users, each with email and mailing address (pii) and a bank
     // account (banking).

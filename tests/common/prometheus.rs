@@ -23,3 +23,23 @@ pub fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         (found == wanted).then(|| value.parse().ok()).flatten()
     })
 }
+
+/// `encrypted_fields_operations_total` for these labels, if rendered.
+pub fn operations(
+    text: &str,
+    operation: &str,
+    alias: &str,
+    key_id: &str,
+    outcome: &str,
+) -> Option<f64> {
+    sample(
+        text,
+        "encrypted_fields_operations_total",
+        &[
+            ("operation", operation),
+            ("alias", alias),
+            ("key_id", key_id),
+            ("outcome", outcome),
+        ],
+    )
+}
