@@ -359,7 +359,12 @@ fn rotate(
     // the one before and reads the next, so reading and writing, which
     // only one thread can do, overlap the work.
     std::thread::scope(|scope| {
-        let mut in_flight = None;
+        let mut pipeline = Pipeline {
+            scope,
+            fields,
+            jobs: limits.jobs,
+            in_flight: None,
+        };
         let mut batch: Vec<Pending> = Vec::new();
         let mut batch_bytes = 0;
         let mut line = Vec::new();
@@ -369,14 +374,7 @@ fn rotate(
             // read; every batch before them goes out first, so the errors
             // file keeps input order.
             let mut flush_first = |errors: &mut Errors<'_>| {
-                let batch = std::mem::take(&mut batch);
-                for done in [
-                    submit(scope, fields, limits.jobs, batch, &mut in_flight)?,
-                    drain(&mut in_flight)?,
-                ]
-                .into_iter()
-                .flatten()
-                {
+                for done in pipeline.finish(std::mem::take(&mut batch))? {
                     sink.write_batch(done, errors)?;
                 }
                 Ok(())
@@ -416,10 +414,7 @@ fn rotate(
                         record: record.to_vec(),
                     });
                     if batch_bytes >= BATCH_BYTES || batch.len() >= 4096 * limits.jobs {
-                        let batch = std::mem::take(&mut batch);
-                        if let Some(done) =
-                            submit(scope, fields, limits.jobs, batch, &mut in_flight)?
-                        {
+                        if let Some(done) = pipeline.submit(std::mem::take(&mut batch))? {
                             sink.write_batch(done, errors)?;
                         }
                         batch_bytes = 0;
@@ -427,8 +422,7 @@ fn rotate(
                 }
             }
         }
-        let last = submit(scope, fields, limits.jobs, batch, &mut in_flight)?;
-        for done in [last, drain(&mut in_flight)?].into_iter().flatten() {
+        for done in pipeline.finish(batch)? {
             sink.write_batch(done, errors)?;
         }
         sink.output.flush()?;
@@ -440,50 +434,61 @@ fn rotate(
 /// A batch and what re-encrypting each of its records gave, in order.
 type Done = (Vec<Pending>, Vec<Result<(String, usize), String>>);
 
-/// The batch being re-encrypted, if any.
-type InFlight<'scope> = Option<std::thread::ScopedJoinHandle<'scope, Done>>;
-
-/// Waits for the batch in flight, then starts re-encrypting `batch` and
-/// returns the finished one for writing: the new one is at work while it
-/// is written and the next is read, and never more than `jobs` threads
-/// re-encrypt at once. With one job there is no pipeline: the batch is
-/// re-encrypted here, at once.
-fn submit<'scope>(
-    scope: &'scope std::thread::Scope<'scope, '_>,
+/// Batches on their way through re-encryption: at most one in flight on a
+/// thread of its own, so the reading and writing thread is never blocked
+/// by more than the batch before.
+struct Pipeline<'scope, 'env> {
+    scope: &'scope std::thread::Scope<'scope, 'env>,
     fields: &'scope Fields,
     jobs: usize,
-    batch: Vec<Pending>,
-    in_flight: &mut InFlight<'scope>,
-) -> io::Result<Option<Done>> {
-    if batch.is_empty() {
-        return Ok(None);
-    }
-    if jobs <= 1 {
-        let results = re_encrypt(fields, jobs, &batch);
-        return Ok(Some((batch, results)));
-    }
-    let finished = drain(in_flight)?;
-    *in_flight = Some(scope.spawn(move || {
-        let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            re_encrypt(fields, jobs, &batch)
-        }))
-        .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned()); batch.len()]);
-        (batch, results)
-    }));
-    Ok(finished)
+    in_flight: Option<std::thread::ScopedJoinHandle<'scope, Done>>,
 }
 
-/// Waits for the batch in flight, if any.
-fn drain(in_flight: &mut InFlight<'_>) -> io::Result<Option<Done>> {
-    in_flight
-        .take()
-        .map(|handle| {
-            // The thread catches every panic of the work it runs.
-            handle
-                .join()
-                .map_err(|_| io::Error::other("a re-encryption thread failed"))
-        })
-        .transpose()
+impl<'scope> Pipeline<'scope, '_> {
+    /// Waits for the batch in flight, then starts re-encrypting `batch`
+    /// and returns the finished one for writing: the new one is at work
+    /// while it is written and the next is read, and never more than
+    /// `jobs` threads re-encrypt at once. With one job there is no
+    /// pipeline: the batch is re-encrypted here, at once.
+    fn submit(&mut self, batch: Vec<Pending>) -> io::Result<Option<Done>> {
+        if batch.is_empty() {
+            return Ok(None);
+        }
+        let (fields, jobs) = (self.fields, self.jobs);
+        if jobs <= 1 {
+            let results = re_encrypt(fields, jobs, &batch);
+            return Ok(Some((batch, results)));
+        }
+        let finished = self.drain()?;
+        self.in_flight = Some(self.scope.spawn(move || {
+            let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                re_encrypt(fields, jobs, &batch)
+            }))
+            .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned()); batch.len()]);
+            (batch, results)
+        }));
+        Ok(finished)
+    }
+
+    /// Waits for the batch in flight, if any.
+    fn drain(&mut self) -> io::Result<Option<Done>> {
+        self.in_flight
+            .take()
+            .map(|handle| {
+                // The thread catches every panic of the work it runs.
+                handle
+                    .join()
+                    .map_err(|_| io::Error::other("a re-encryption thread failed"))
+            })
+            .transpose()
+    }
+
+    /// Re-encrypts `batch` and finishes the one in flight: everything read
+    /// so far, in input order.
+    fn finish(&mut self, batch: Vec<Pending>) -> io::Result<impl Iterator<Item = Done>> {
+        let earlier = self.submit(batch)?;
+        Ok([earlier, self.drain()?].into_iter().flatten())
+    }
 }
 
 /// Records a re-encrypting thread takes at a time: small enough that the
