@@ -99,6 +99,15 @@ impl Cipher {
         }
     }
 
+    /// Key length in bits.
+    pub(crate) fn bits(&self) -> u16 {
+        match self {
+            Cipher::RustCrypto(c) => c.bits(),
+            #[cfg(feature = "aws-lc")]
+            Cipher::AwsLc(c) => c.bits(),
+        }
+    }
+
     /// Which backend this key runs on.
     #[cfg(test)]
     pub(crate) fn backend(&self) -> Backend {

@@ -74,7 +74,6 @@ impl fmt::Debug for KeyId {
 /// keys are zeroized on drop. `Debug` shows the id and size only.
 pub struct Key {
     id: KeyId,
-    bits: u16,
     cipher: Cipher,
     /// The key for deterministic nonces, derived from the key bytes; wiped
     /// on drop. (`hmac`'s own state does not wipe itself, so it is not kept.)
@@ -108,7 +107,6 @@ impl Key {
         };
         Ok(Key {
             id: KeyId::derive(bytes),
-            bits: if bytes.len() == 16 { 128 } else { 256 },
             cipher,
             nonce_key: derive(NONCE_KEY_LABEL)?,
             seal_key: derive(SEAL_KEY_LABEL)?,
@@ -136,7 +134,7 @@ impl Key {
 
     /// The key length in bits: 128 or 256.
     pub fn bits(&self) -> u16 {
-        self.bits
+        self.cipher.bits()
     }
 
     pub(crate) fn cipher(&self) -> &Cipher {

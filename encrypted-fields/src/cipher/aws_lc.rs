@@ -27,6 +27,15 @@ impl Cipher {
         Some(Cipher(LessSafeKey::new(key)))
     }
 
+    pub(super) fn bits(&self) -> u16 {
+        // 16 or 32 bytes: `new` takes no other length.
+        if self.0.algorithm().key_len() == 16 {
+            128
+        } else {
+            256
+        }
+    }
+
     pub(super) fn seal(
         &self,
         nonce: &[u8; NONCE_LEN],

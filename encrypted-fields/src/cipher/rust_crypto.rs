@@ -29,6 +29,13 @@ impl Cipher {
         }
     }
 
+    pub(super) fn bits(&self) -> u16 {
+        match self {
+            Cipher::Aes128(_) => 128,
+            Cipher::Aes256(_) => 256,
+        }
+    }
+
     pub(super) fn seal(
         &self,
         nonce: &[u8; NONCE_LEN],
