@@ -33,6 +33,11 @@ rows.append(("2 threads vs 1 (round trips/s)", ns(two) + " per 2", ns(one) + " p
 lib, hand, raw, post = (median("bulk_1MiB", b) for b in ["library_json", "hand_json", "raw_aead", "library_postcard"])
 rows.append(("1 MiB seal + JSON string", ns(lib), ns(hand), f"{lib / hand:.2f}x"))
 rows.append(("1 MiB seal + postcard", ns(post), ns(raw) + " (raw AEAD)", f"{post / raw:.2f}x"))
+for op, raw, hand in [("seal", "raw_encrypt", "hand_seal_json"), ("open", "raw_decrypt", "hand_open_json")]:
+    post, base = median("bytes_1MiB", f"library_{op}_postcard"), median("bytes_1MiB", raw)
+    rows.append((f"1 MiB bytes {op} + postcard", ns(post), ns(base) + " (raw AEAD)", f"{post / base:.2f}x"))
+    lib, base = median("bytes_1MiB", f"library_{op}_json"), median("bytes_1MiB", hand)
+    rows.append((f"1 MiB bytes {op} + JSON string", ns(lib), ns(base) + " (AEAD + base64 + JSON)", f"{lib / base:.2f}x"))
 
 print("| measurement | library | baseline | ratio |")
 print("|---|---|---|---|")

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! {"op":"seal","keys":[B64,...],"alias":A,"context":C,"field":F,"value":V,"deterministic":false}
+//! {"op":"seal_bytes","keys":[B64,...],"alias":A,"context":C,"field":F,"bytes":[0,255,...],"deterministic":false}
 //! {"op":"open","keys":[B64,...],"alias":A,"context":C,"field":F,"envelope":E}
 //! {"op":"legacy_open","key":B64,"text":T}
 //! {"op":"load_env","vars":{"NAME":"VALUE",...}}
@@ -28,7 +29,9 @@ mod model;
 use std::io::{BufRead, Write};
 
 use encrypted_fields::legacy::LegacyKey;
-use encrypted_fields::{Binding, EnvKeyring, Error, Key, KeySet, MemoryKeyring, Nonce, Sealed};
+use encrypted_fields::{
+    Binding, Encoding, EnvKeyring, Error, Key, KeySet, MemoryKeyring, Nonce, Sealed,
+};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
@@ -157,6 +160,15 @@ enum Request {
         #[serde(default)]
         deterministic: bool,
     },
+    SealBytes {
+        keys: Vec<String>,
+        alias: String,
+        context: String,
+        field: String,
+        bytes: Vec<u8>,
+        #[serde(default)]
+        deterministic: bool,
+    },
     Open {
         keys: Vec<String>,
         alias: String,
@@ -204,6 +216,14 @@ fn main() -> std::io::Result<()> {
     Ok(())
 }
 
+fn nonce(deterministic: bool) -> Nonce {
+    if deterministic {
+        Nonce::Deterministic
+    } else {
+        Nonce::Random
+    }
+}
+
 fn handle(request: Request) -> Result<Value, Error> {
     match request {
         Request::Seal {
@@ -215,17 +235,23 @@ fn handle(request: Request) -> Result<Value, Error> {
             deterministic,
         } => {
             let keyring = keyring(&alias, &keys)?;
-            let nonce = if deterministic {
-                Nonce::Deterministic
-            } else {
-                Nonce::Random
-            };
-            let sealed = Sealed::seal_with(
-                &keyring,
-                &Binding::new(&alias, &context, &field),
-                &value,
-                nonce,
-            )?;
+            let binding = Binding::new(&alias, &context, &field);
+            let sealed = Sealed::seal_with(&keyring, &binding, &value, nonce(deterministic))?;
+            Ok(Value::String(sealed.to_text()))
+        }
+        // Opened by `open` as a `serde_json::Value`: the bytes as numbers.
+        Request::SealBytes {
+            keys,
+            alias,
+            context,
+            field,
+            bytes,
+            deterministic,
+        } => {
+            let keyring = keyring(&alias, &keys)?;
+            let binding = Binding::new(&alias, &context, &field);
+            let nonce = nonce(deterministic);
+            let sealed = Sealed::seal_as(&keyring, &binding, &bytes, nonce, Encoding::Bytes)?;
             Ok(Value::String(sealed.to_text()))
         }
         Request::Open {

@@ -20,7 +20,7 @@ use std::os::unix::fs::FileExt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use common::keyring;
-use encrypted_fields::{Binding, Sealed};
+use encrypted_fields::{Binding, Encoding, Nonce, Sealed};
 use serde::de::{self, Deserialize, Deserializer, Visitor};
 use zeroize::Zeroize;
 
@@ -171,5 +171,32 @@ fn plaintext_is_not_left_in_memory() {
     assert!(
         !marker.is_in_memory(),
         "a panic while opening left the plaintext in memory"
+    );
+
+    // A byte string (format version 3): sealed from the caller's bytes and
+    // from a `Vec<u8>` gathered in the scratch buffer, opened into an owned
+    // buffer, into a `Vec<u8>` one byte at a time and into a JSON value.
+    let marker = Marker::new();
+    let envelope = {
+        let value = marker.text(LONG);
+        let bytes = serde_bytes::Bytes::new(value.as_bytes());
+        let sealed = Sealed::seal_as(&keyring, &NOTE, &bytes, Nonce::Random, Encoding::Bytes);
+        sealed.unwrap().as_bytes().to_vec()
+    };
+    let mut owned: serde_bytes::ByteBuf = Sealed::from_envelope(envelope.clone())
+        .open(&keyring, &NOTE)
+        .unwrap();
+    assert!(owned.starts_with(b"line one"));
+    owned.zeroize();
+    let mut seq: Vec<u8> = Sealed::from_envelope(envelope)
+        .open(&keyring, &NOTE)
+        .unwrap();
+    let resealed = Sealed::seal_as(&keyring, &NOTE, &seq, Nonce::Random, Encoding::Bytes).unwrap();
+    seq.zeroize();
+    let not_text = Sealed::<String>::from_envelope(resealed.as_bytes().to_vec());
+    assert!(not_text.open(&keyring, &NOTE).is_err());
+    assert!(
+        !marker.is_in_memory(),
+        "sealing or opening a byte string left its plaintext in memory"
     );
 }

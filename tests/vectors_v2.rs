@@ -1,13 +1,15 @@
 //! Golden vectors of format version 2 and record seals
-//! (`tests/vectors/v2.json`, FORMAT.md sections 4.1, 9, 12 and 13), written
-//! by an implementation independent of this crate
-//! (`tests/vectors/generate_v2.py`, from FORMAT.md): every envelope opens
-//! or fails as recorded, every canonical encoding and every seal is
-//! reproduced, every altered record is refused as recorded.
+//! (`tests/vectors/v2.json`, FORMAT.md sections 4.1, 9, 12 and 13), and of
+//! versions 3 and 4 (`tests/vectors/bytes.json`, section 5.1), written by an
+//! implementation independent of this crate (`tests/vectors/generate_v2.py`
+//! and `generate_bytes.py`, from FORMAT.md): every envelope opens or fails
+//! as recorded, every canonical encoding, every seal and every
+//! deterministic envelope is reproduced, every altered record is refused
+//! as recorded.
 
 use encrypted_fields::{
-    Binding, EnvKeyring, ErrorKind, Key, KeySet, MemoryKeyring, Position, RecordBinding,
-    RecordSeal, SealKind, SealSpec, Sealed,
+    Binding, Encoding, EnvKeyring, ErrorKind, Key, KeySet, MemoryKeyring, Nonce, Position,
+    RecordBinding, RecordSeal, SealKind, SealSpec, Sealed,
 };
 use serde::Deserialize;
 use serde_json::Value;
@@ -90,6 +92,13 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+fn unhex(text: &str) -> Vec<u8> {
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&text[i..i + 2], 16).unwrap())
+        .collect()
+}
+
 /// `ErrorKind::AuthenticationFailed` -> `authentication_failed`.
 fn kind_name(kind: ErrorKind) -> String {
     let mut snake = String::new();
@@ -129,6 +138,51 @@ impl Scope {
         }
         position
     }
+
+    /// The binding of `alias`, `context` and `field` with this scope.
+    fn binding<'a>(
+        &self,
+        names: [&'a str; 3],
+        record: &'a RecordBinding,
+        position: &'a Position,
+    ) -> Binding<'a> {
+        let [alias, context, field] = names;
+        let mut binding = Binding::new(alias, context, field);
+        if !self.record.is_empty() {
+            binding = binding.in_record(record);
+        }
+        if !self.position.is_empty() {
+            binding = binding.at(position);
+        }
+        if self.legacy_unbound {
+            binding = binding.accepting_unbound();
+        }
+        binding
+    }
+}
+
+fn keyring(alias: &str, key: &str) -> MemoryKeyring {
+    let key = Key::from_base64(key).unwrap();
+    MemoryKeyring::new()
+        .with(alias, KeySet::new(vec![key]).unwrap())
+        .unwrap()
+}
+
+fn check_result<T: std::fmt::Debug + PartialEq>(
+    opened: Result<T, encrypted_fields::Error>,
+    expected: &str,
+    value: &T,
+    description: &str,
+) {
+    match (&opened, expected) {
+        (Ok(opened), "ok") => assert_eq!(opened, value, "{description}"),
+        (Err(error), expected) => {
+            assert_eq!(kind_name(error.kind()), expected, "{description}: {error}")
+        }
+        (Ok(opened), expected) => {
+            panic!("{description}: opened to {opened:?}, expected {expected}")
+        }
+    }
 }
 
 #[test]
@@ -138,37 +192,107 @@ fn version_2_envelopes_open_or_fail_as_recorded() {
     for v in &envelopes {
         let scope = v.open_with.as_ref().unwrap_or(&v.sealed_with);
         let (record, position) = (scope.record(), scope.position());
-        let mut binding = Binding::new(&v.alias, &v.context, &v.field);
-        if !scope.record.is_empty() {
-            binding = binding.in_record(&record);
-        }
-        if !scope.position.is_empty() {
-            binding = binding.at(&position);
-        }
-        if scope.legacy_unbound {
-            binding = binding.accepting_unbound();
-        }
-        let key = Key::from_base64(&v.key).unwrap();
-        let keyring = MemoryKeyring::new()
-            .with(&v.alias, KeySet::new(vec![key]).unwrap())
-            .unwrap();
+        let binding = scope.binding([&v.alias, &v.context, &v.field], &record, &position);
+        let keyring = keyring(&v.alias, &v.key);
         let opened = Sealed::<Value>::from_text(&v.envelope)
             .and_then(|sealed| sealed.open(&keyring, &binding));
-        match (&opened, v.result.as_str()) {
-            (Ok(value), "ok") => assert_eq!(value, &v.value, "{}", v.description),
-            (Err(error), expected) => {
-                assert_eq!(
-                    kind_name(error.kind()),
-                    expected,
-                    "{}: {error}",
-                    v.description
-                )
-            }
-            (Ok(value), expected) => {
-                panic!("{}: opened to {value}, expected {expected}", v.description)
-            }
-        }
+        check_result(opened, &v.result, &v.value, &v.description);
     }
+}
+
+/// One vector of `bytes.json`, as sealed or as its reader sees it.
+#[derive(Deserialize)]
+struct BytesVector {
+    description: String,
+    result: String,
+    key: String,
+    alias: String,
+    context: String,
+    field: String,
+    plaintext_hex: String,
+    envelope: String,
+    #[serde(default)]
+    deterministic: bool,
+    #[serde(flatten)]
+    scope: Scope,
+}
+
+/// Each vector as sealed, and as read: with `open_with`'s members instead.
+fn bytes_vectors() -> Vec<(BytesVector, BytesVector)> {
+    let file: Value = serde_json::from_str(include_str!("vectors/bytes.json")).unwrap();
+    let vectors = file["vectors"].as_array().unwrap();
+    assert!(vectors.len() >= 16, "{}", vectors.len());
+    vectors
+        .iter()
+        .map(|v| {
+            let mut read = v.clone();
+            if let Some(Value::Object(changes)) = v.get("open_with") {
+                read.as_object_mut().unwrap().extend(changes.clone());
+            }
+            let parse = |v: Value| serde_json::from_value::<BytesVector>(v).unwrap();
+            (parse(v.clone()), parse(read))
+        })
+        .collect()
+}
+
+#[test]
+fn version_3_and_4_envelopes_open_or_fail_as_recorded_in_every_byte_type() {
+    for (_, v) in bytes_vectors() {
+        let (record, position) = (v.scope.record(), v.scope.position());
+        let binding = v
+            .scope
+            .binding([&v.alias, &v.context, &v.field], &record, &position);
+        let keyring = keyring(&v.alias, &v.key);
+        let plaintext = unhex(&v.plaintext_hex);
+        // An owned buffer (decrypted into in place), a `u8` sequence, and
+        // borrowed-bytes types all read the same bytes.
+        let open = |text: &str| Sealed::<serde_bytes::ByteBuf>::from_text(text);
+        let buf = open(&v.envelope).and_then(|s| s.open(&keyring, &binding));
+        check_result(
+            buf.map(|b| b.into_vec()),
+            &v.result,
+            &plaintext,
+            &v.description,
+        );
+        let seq =
+            Sealed::<Vec<u8>>::from_text(&v.envelope).and_then(|s| s.open(&keyring, &binding));
+        check_result(seq, &v.result, &plaintext, &v.description);
+        let shared =
+            Sealed::<bytes::Bytes>::from_text(&v.envelope).and_then(|s| s.open(&keyring, &binding));
+        check_result(
+            shared.map(|b| b.to_vec()),
+            &v.result,
+            &plaintext,
+            &v.description,
+        );
+    }
+}
+
+#[test]
+fn deterministic_version_3_envelopes_are_reproduced() {
+    let mut reproduced = 0;
+    for (v, _) in bytes_vectors() {
+        if !v.deterministic || v.result != "ok" {
+            continue;
+        }
+        let keyring = keyring(&v.alias, &v.key);
+        let (record, position) = (v.scope.record(), v.scope.position());
+        let binding = v
+            .scope
+            .binding([&v.alias, &v.context, &v.field], &record, &position);
+        let plaintext = serde_bytes::ByteBuf::from(unhex(&v.plaintext_hex));
+        let sealed = Sealed::seal_as(
+            &keyring,
+            &binding,
+            &plaintext,
+            Nonce::Deterministic,
+            Encoding::Bytes,
+        )
+        .unwrap();
+        assert_eq!(sealed.to_text(), v.envelope, "{}", v.description);
+        reproduced += 1;
+    }
+    assert!(reproduced >= 1);
 }
 
 #[test]

@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use encrypted_fields::{
-    Binding, KeyId, Keyring, Nonce, RecordBinding, RecordSeal, SealKind, SealSpec, Sealed,
+    Binding, Encoding, KeyId, Keyring, Nonce, RecordBinding, RecordSeal, SealKind, SealSpec, Sealed,
 };
 use serde_json::value::RawValue;
 
@@ -362,9 +362,7 @@ impl Fields {
                 }
                 Direction::Decrypt => {
                     let sealed = envelope(value).map_err(|e| fail(&e))?;
-                    let raw = sealed
-                        .open(&*self.keyring, &binding)
-                        .map_err(|e| fail(&e))?;
+                    let raw = open(&sealed, &*self.keyring, &binding).map_err(|e| fail(&e))?;
                     readable(raw.get()).map_err(|e| fail(&e))?;
                     Some(raw.get().to_owned())
                 }
@@ -374,9 +372,7 @@ impl Fields {
                     // whole) are out of reach of any pointer: one under an
                     // old key fails the record rather than let the old key
                     // be dropped while it still holds data.
-                    let inner = sealed
-                        .open(&*self.keyring, &binding)
-                        .map_err(|e| fail(&e))?;
+                    let inner = open(&sealed, &*self.keyring, &binding).map_err(|e| fail(&e))?;
                     if let Some(stale) = stale_envelope(inner.get(), &self.primaries) {
                         return Err(fail(&format_args!(
                             "holds an envelope under key {stale}, which is no alias's primary; \
@@ -631,6 +627,24 @@ fn envelope(value: &str) -> Result<Sealed<Box<RawValue>>, String> {
     serde_json::from_str(value).map_err(|_| "not an envelope string".to_owned())
 }
 
+/// Opens an envelope to its JSON text: a byte string (format version 3 or
+/// 4) as the array of its numbers, which is its JSON form.
+fn open(
+    sealed: &Sealed<Box<RawValue>>,
+    keyring: &dyn Keyring,
+    binding: &Binding<'_>,
+) -> Result<Box<RawValue>, String> {
+    if sealed.inspect().map(|info| info.encoding()).ok() != Some(Encoding::Bytes) {
+        return sealed.open(keyring, binding).map_err(|e| e.to_string());
+    }
+    let bytes: Vec<u8> = Sealed::<Vec<u8>>::from_envelope(sealed.as_bytes().to_vec())
+        .open(keyring, binding)
+        .map_err(|e| e.to_string())?;
+    serde_json::to_string(&bytes)
+        .and_then(RawValue::from_string)
+        .map_err(|_| "the byte string has no JSON form".to_owned())
+}
+
 /// Whether `value` is already an envelope for `binding`: a JSON string that
 /// reads as a version-1 envelope and opens. One that reads as an envelope
 /// but does not open here (tampered, another alias's or a retired key) is
@@ -703,7 +717,10 @@ pub fn inspect(text: &str, hex: bool) -> Outcome {
     let info = sealed.inspect()?;
     out!("version: {}", info.version);
     out!("key id: {}", info.key_id);
-    out!("plaintext: {} bytes of JSON", info.plaintext_len);
+    match info.encoding() {
+        Encoding::Json => out!("plaintext: {} bytes of JSON", info.plaintext_len),
+        Encoding::Bytes => out!("plaintext: a byte string of {} bytes", info.plaintext_len),
+    }
     out!("alias: not carried (bound, with type and field, through the AAD)");
     out!("mode: not carried (random and deterministic envelopes share one layout)");
     Ok(ExitCode::SUCCESS)

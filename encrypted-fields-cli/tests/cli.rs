@@ -473,6 +473,67 @@ fn rotate_re_encrypts_100_000_records_and_loses_none() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A byte-string field (format version 3): rotated as one, decrypted to
+/// its JSON form (the array of its numbers), inspected as a byte string.
+#[test]
+fn byte_string_fields_rotate_decrypt_and_inspect() {
+    #[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
+    #[encrypt(context = "scan")]
+    struct Scan {
+        id: u64,
+        #[encrypt(key = "pii", bytes)]
+        image: serde_bytes::ByteBuf,
+    }
+    let (old_pii, new_pii, banking) = (key(), key(), key());
+    let old = key_env(&old_pii, &banking);
+    let scan = Scan {
+        id: 1,
+        image: serde_bytes::ByteBuf::from(vec![0, 137, 80, 255]),
+    };
+    let sealed = serde_json::to_string(&scan.encrypt(&keyring(&old)).unwrap()).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let (input, output) = (dir.path().join("in.jsonl"), dir.path().join("out.jsonl"));
+    std::fs::write(&input, format!("{sealed}\n")).unwrap();
+    let both = key_env(&format!("{new_pii},{old_pii}"), &banking);
+    let rotated = cli(&both)
+        .args(["rotate", input.to_str().unwrap(), "--context", "scan"])
+        .args(["--field", "/image=pii", "--output"])
+        .arg(&output)
+        .output()
+        .unwrap();
+    assert!(rotated.status.success(), "{}", text(&rotated.stderr));
+    let line = std::fs::read_to_string(&output).unwrap();
+    let wire: EncryptedScan = serde_json::from_str(line.trim()).unwrap();
+    let info = wire.image.inspect().unwrap();
+    assert_eq!(
+        (info.version, info.key_id.to_string()),
+        (3, id_of(&new_pii))
+    );
+    let new_only = key_env(&new_pii, &banking);
+    assert_eq!(wire.decrypt(&keyring(&new_only)).unwrap(), scan);
+
+    let decrypted = run(
+        cli(&new_only).args(["decrypt", "--context", "scan", "--field", "/image=pii"]),
+        &line,
+    );
+    assert!(decrypted.status.success(), "{}", text(&decrypted.stderr));
+    assert_eq!(
+        text(&decrypted.stdout).trim(),
+        r#"{"id":1,"image":[0,137,80,255]}"#
+    );
+    let none: &[(&str, &str)] = &[];
+    let inspected = cli(none)
+        .args(["inspect", &wire.image.to_text()])
+        .output()
+        .unwrap();
+    let inspected = text(&inspected.stdout);
+    assert!(inspected.contains("version: 3"), "{inspected}");
+    assert!(
+        inspected.contains("plaintext: a byte string of 4 bytes"),
+        "{inspected}"
+    );
+}
+
 #[test]
 fn rotate_keeps_failed_records_in_the_errors_file() {
     let (old_pii, old_banking) = (key(), key());

@@ -76,8 +76,13 @@ pub(crate) enum Mode {
     /// Copied as it is (a field that failed validation is one too; the
     /// derive then emits only its errors).
     Plain,
-    /// `#[encrypt(key = "...")]`: serialized and sealed.
-    Sealed { alias: String, deterministic: bool },
+    /// `#[encrypt(key = "...")]`: serialized and sealed; `bytes` seals a
+    /// byte string's bytes instead of its JSON text.
+    Sealed {
+        alias: String,
+        deterministic: bool,
+        bytes: bool,
+    },
     /// `#[encrypt(nested)]`: the field's own type encrypts its fields;
     /// `indexed` (`bind_index`) binds a list's elements to their indexes.
     Nested { indexed: bool },
@@ -99,6 +104,7 @@ impl Mode {
             (false, Some(alias)) => Mode::Sealed {
                 alias,
                 deterministic: encrypt.deterministic.is_some(),
+                bytes: encrypt.bytes.is_some(),
             },
             // `bind` alone, or an attribute `valid` reports as incomplete.
             (false, None) => Mode::Plain,

@@ -26,6 +26,7 @@ const FIELD_OPTIONS: &[(&str, Kind)] = &[
     (KEY, Kind::Str),
     (NESTED, Kind::Flag),
     (DETERMINISTIC, Kind::Flag),
+    (BYTES, Kind::Flag),
     (LOOKUP, Kind::Str),
     (BIND, Kind::Flag),
     (BIND_INDEX, Kind::Flag),
@@ -120,6 +121,8 @@ pub(crate) struct Encrypt {
     pub(crate) nested: Option<Span>,
     /// Where `deterministic` was written, if it was.
     pub(crate) deterministic: Option<Span>,
+    /// Where `bytes` was written, if it was.
+    pub(crate) bytes: Option<Span>,
     /// `lookup = "..."`: the name of a deterministic field's lookup method.
     pub(crate) lookup: Option<LitStr>,
     /// Where `bind` was written, if it was.
@@ -238,6 +241,7 @@ impl Field {
                 key: options.string(KEY),
                 nested: options.flag(NESTED),
                 deterministic: options.flag(DETERMINISTIC),
+                bytes: options.flag(BYTES),
                 lookup: options.string(LOOKUP),
                 bind: options.flag(BIND),
                 bind_index: options.flag(BIND_INDEX),

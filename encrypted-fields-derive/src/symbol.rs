@@ -7,6 +7,8 @@ pub(crate) const KEY: &str = "key";
 pub(crate) const NESTED: &str = "nested";
 /// `deterministic`: equal values give equal envelopes.
 pub(crate) const DETERMINISTIC: &str = "deterministic";
+/// `bytes`: the value's bytes are sealed as they are, not its JSON text.
+pub(crate) const BYTES: &str = "bytes";
 /// `lookup = "name"`: the name of a deterministic field's lookup method.
 pub(crate) const LOOKUP: &str = "lookup";
 /// `bind`: this plain field identifies the record; envelopes bind to it.

@@ -362,6 +362,19 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
             );
         }
     }
+    if let Some(span) = encrypt.bytes {
+        if encrypt.nested.is_some() {
+            cx.syn_error(syn::Error::new(
+                span,
+                "`bytes` cannot combine with `nested`: a nested type is sealed as its JSON object; seal a byte-string field with `#[encrypt(key = \"...\", bytes)]`",
+            ));
+        } else if encrypt.key.is_none() && !encrypt.malformed {
+            cx.syn_error(syn::Error::new(
+                span,
+                "`bytes` needs a key: `#[encrypt(key = \"...\", bytes)]`",
+            ));
+        }
+    }
     for meta in &field.attrs.serde {
         let name = meta_name(meta);
         let reason = match name.as_str() {

@@ -1,4 +1,4 @@
-//! Envelopes (format versions 1 and 2): the bytes of one sealed field, its AAD and its text form.
+//! Envelopes (format versions 1 to 4): the bytes of one sealed field, its AAD and its text form.
 //! `docs/FORMAT.md` is the normative description; keep the two in step.
 //!
 //! ```text
@@ -6,6 +6,7 @@
 //! aad (v1) = 01 || key id || u16be len || alias || u16be len || context
 //!            || u16be len || field
 //! aad (v2) = 02 || the same || u32be len || position || u32be len || record
+//! v3, v4   = v1, v2 with the plaintext as raw bytes instead of JSON
 //! text     = base64url, no padding (RFC 4648 section 5)
 //! ```
 
@@ -14,6 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use crate::binding::Binding;
 use crate::cipher::{self, NONCE_LEN, TAG_LEN};
+use crate::encoding::Encoding;
 use crate::error::{Error, ErrorKind};
 use crate::key::{KEY_ID_LEN, Key, KeyId};
 use crate::limits;
@@ -25,8 +27,37 @@ pub(crate) const VERSION_1: u8 = 0x01;
 /// Envelopes also bound to a record and a position (section 4.1): the same
 /// layout, a longer AAD.
 pub(crate) const VERSION_2: u8 = 0x02;
+/// Version 1 with the plaintext as raw bytes instead of JSON (section 5.1).
+pub(crate) const VERSION_3: u8 = 0x03;
+/// Version 2 with the plaintext as raw bytes instead of JSON.
+pub(crate) const VERSION_4: u8 = 0x04;
 /// Version byte, key id and nonce.
 pub(crate) const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
+
+/// The version an envelope of `encoding` is sealed as: 2 or 4 for a
+/// binding with a record or position (section 4.1), else 1 or 3.
+pub(crate) fn version(encoding: Encoding, scoped: bool) -> u8 {
+    match (encoding, scoped) {
+        (Encoding::Json, false) => VERSION_1,
+        (Encoding::Json, true) => VERSION_2,
+        (Encoding::Bytes, false) => VERSION_3,
+        (Encoding::Bytes, true) => VERSION_4,
+    }
+}
+
+/// Whether a (readable) version's AAD has a record and position.
+pub(crate) fn is_scoped(version: u8) -> bool {
+    version == VERSION_2 || version == VERSION_4
+}
+
+/// How a (readable) version's plaintext is encoded.
+pub(crate) fn encoding(version: u8) -> Encoding {
+    if version == VERSION_3 || version == VERSION_4 {
+        Encoding::Bytes
+    } else {
+        Encoding::Json
+    }
+}
 
 /// The parts of an envelope, borrowed from its bytes.
 pub(crate) struct Parts<'a> {
@@ -48,7 +79,7 @@ pub(crate) enum ParseError {
 pub(crate) fn parse(envelope: &[u8]) -> Result<Parts<'_>, ParseError> {
     let too_short = ParseError::TooShort(envelope.len());
     let (&version, rest) = envelope.split_first().ok_or(too_short)?;
-    if version != VERSION_1 && version != VERSION_2 {
+    if !(VERSION_1..=VERSION_4).contains(&version) {
         return Err(ParseError::Version(version));
     }
     let (key_id, rest) = rest.split_first_chunk().ok_or(too_short)?;
@@ -84,7 +115,7 @@ fn with_aad<R>(
 ) -> Result<R, Error> {
     let names = [binding.alias(), binding.context(), binding.field()];
     let scope = [binding.position_bytes(), binding.record_bytes()];
-    let scoped = version == VERSION_2;
+    let scoped = is_scoped(version);
     let mut len = 1 + KEY_ID_LEN;
     for name in names {
         if u16::try_from(name.len()).is_err() {
@@ -139,56 +170,63 @@ fn put(rest: &mut &mut [u8], bytes: &[u8]) {
 /// Seals the plaintext that `write` produces under `key`.
 ///
 /// The plaintext is written into this thread's scratch buffer (reused, so
-/// no allocation once warm), encrypted out of place into an envelope
-/// allocated once at its exact size, and wiped from the scratch buffer.
+/// no allocation once warm), sealed by [`seal_bytes`], and wiped from the
+/// scratch buffer.
 pub(crate) fn seal(
     key: &Key,
     binding: &Binding<'_>,
     nonce: Nonce,
+    encoding: Encoding,
     write: impl FnOnce(&mut WipingBuf) -> Result<(), Error>,
 ) -> Result<EnvelopeBytes, Error> {
-    // A scoped binding seals version 2; deterministic envelopes, which must
-    // match across records, are sealed unscoped by the caller.
-    let version = if binding.is_scoped() {
-        VERSION_2
-    } else {
-        VERSION_1
-    };
+    with_scratch(|scratch| {
+        write(scratch)?;
+        seal_bytes(key, binding, nonce, encoding, scratch.as_slice())
+    })
+}
+
+/// Seals `plaintext`, already encoded as `encoding` says, under `key`:
+/// encrypted out of place into an envelope allocated once at its exact
+/// size.
+pub(crate) fn seal_bytes(
+    key: &Key,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+    encoding: Encoding,
+    plaintext: &[u8],
+) -> Result<EnvelopeBytes, Error> {
+    // A scoped binding seals version 2 or 4; deterministic envelopes, which
+    // must match across records, are sealed unscoped by the caller.
+    let version = version(encoding, binding.is_scoped());
+    let len = HEADER_LEN + plaintext.len() + TAG_LEN;
+    if let Err(detail) = limits::check_envelope(len) {
+        return Err(Error::new(ErrorKind::Serialize).detail(detail).at(binding));
+    }
     with_aad(version, key.id(), binding, |aad| {
-        with_scratch(|scratch| {
-            write(scratch)?;
-            let plaintext = scratch.as_slice();
-            let len = HEADER_LEN + plaintext.len() + TAG_LEN;
-            if let Err(detail) = limits::check_envelope(len) {
-                return Err(Error::new(ErrorKind::Serialize).detail(detail).at(binding));
-            }
-            let nonce = match nonce {
-                Nonce::Random => cipher::random_nonce(),
-                Nonce::Deterministic => {
-                    key.deterministic_nonce(aad, plaintext).ok_or_else(|| {
-                        Error::new(ErrorKind::InvalidKey)
-                            .detail("HMAC refused the nonce key")
-                            .at(binding)
-                    })?
-                }
-            };
-            let mut envelope = EnvelopeBytes::zeroed(len);
-            let (header, body) = envelope.as_mut_slice().split_at_mut(HEADER_LEN);
-            let (ciphertext, tag_slot) = body.split_at_mut(plaintext.len());
-            header[0] = version;
-            header[1..1 + KEY_ID_LEN].copy_from_slice(key.id().as_bytes());
-            header[1 + KEY_ID_LEN..].copy_from_slice(&nonce);
-            let tag = key
-                .cipher()
-                .seal(&nonce, aad, plaintext, ciphertext)
-                .ok_or_else(|| {
-                    Error::new(ErrorKind::Serialize)
-                        .detail("value too large")
-                        .at(binding)
-                })?;
-            tag_slot.copy_from_slice(&tag);
-            Ok(envelope)
-        })
+        let nonce = match nonce {
+            Nonce::Random => cipher::random_nonce(),
+            Nonce::Deterministic => key.deterministic_nonce(aad, plaintext).ok_or_else(|| {
+                Error::new(ErrorKind::InvalidKey)
+                    .detail("HMAC refused the nonce key")
+                    .at(binding)
+            })?,
+        };
+        let mut envelope = EnvelopeBytes::zeroed(len);
+        let (header, body) = envelope.as_mut_slice().split_at_mut(HEADER_LEN);
+        let (ciphertext, tag_slot) = body.split_at_mut(plaintext.len());
+        header[0] = version;
+        header[1..1 + KEY_ID_LEN].copy_from_slice(key.id().as_bytes());
+        header[1 + KEY_ID_LEN..].copy_from_slice(&nonce);
+        let tag = key
+            .cipher()
+            .seal(&nonce, aad, plaintext, ciphertext)
+            .ok_or_else(|| {
+                Error::new(ErrorKind::Serialize)
+                    .detail("value too large")
+                    .at(binding)
+            })?;
+        tag_slot.copy_from_slice(&tag);
+        Ok(envelope)
     })
 }
 
@@ -200,14 +238,28 @@ pub(crate) fn open<T>(
     binding: &Binding<'_>,
     read: impl FnOnce(&[u8]) -> Result<T, Error>,
 ) -> Result<T, Error> {
+    with_scratch(|scratch| {
+        open_into(key, parts, binding, scratch.zeroed(parts.ciphertext.len()))?;
+        read(scratch.as_slice())
+    })
+}
+
+/// Authenticates and decrypts an envelope's parts with `key` into `out`,
+/// which must be as long as the ciphertext. On failure `out` is wiped: it
+/// may hold the unauthenticated plaintext.
+pub(crate) fn open_into(
+    key: &Key,
+    parts: &Parts<'_>,
+    binding: &Binding<'_>,
+    out: &mut [u8],
+) -> Result<(), Error> {
     with_aad(parts.version, parts.key_id, binding, |aad| {
-        with_scratch(|scratch| {
-            let out = scratch.zeroed(parts.ciphertext.len());
-            key.cipher()
-                .open(parts.nonce, aad, parts.ciphertext, out, parts.tag)
-                .map_err(|_| authentication_failed(binding))?;
-            read(scratch.as_slice())
-        })
+        key.cipher()
+            .open(parts.nonce, aad, parts.ciphertext, out, parts.tag)
+            .map_err(|_| {
+                zeroize::Zeroize::zeroize(out);
+                authentication_failed(binding)
+            })
     })
 }
 

@@ -44,6 +44,7 @@ mod audit;
 #[cfg(feature = "axum")]
 pub mod axum;
 mod binding;
+mod bytes;
 mod canonical;
 mod cipher;
 #[cfg(any(feature = "sqlx", feature = "diesel"))]
@@ -51,6 +52,7 @@ mod column;
 mod containers;
 #[cfg(feature = "diesel")]
 mod diesel_column;
+mod encoding;
 mod envelope;
 mod error;
 mod json;
@@ -81,6 +83,7 @@ mod sqlx_column;
 mod traits;
 
 pub use binding::Binding;
+pub use encoding::Encoding;
 pub use error::{Error, ErrorKind};
 pub use key::{Key, KeyId, KeySet, KeySize, generate_key};
 pub use keyring::{ALIAS_RULE, EnvKeyring, Keyring, MemoryKeyring, is_valid_alias};

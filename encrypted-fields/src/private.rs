@@ -15,6 +15,7 @@ pub use std::vec::Vec;
 #[cfg(feature = "utoipa")]
 pub use utoipa;
 
+use crate::encoding::Encoding;
 use crate::error::Error;
 use crate::keyring::Keyring;
 use crate::nonce::Nonce;
@@ -129,6 +130,7 @@ pub fn seal<T: Serialize, K: Keyring + ?Sized>(
     value: &T,
     binding: &Binding<'_>,
     nonce: Nonce,
+    encoding: Encoding,
 ) -> Result<Sealed<T>, Error> {
     in_scope(binding, nonce, |b| {
         // (Compared, never sent: see `scope::comparing`.)
@@ -137,7 +139,7 @@ pub fn seal<T: Serialize, K: Keyring + ?Sized>(
         } else {
             nonce
         };
-        Sealed::seal_with(keyring, b, value, nonce)
+        Sealed::seal_as(keyring, b, value, nonce, encoding)
     })
 }
 
@@ -193,9 +195,10 @@ pub fn reseal<T: Serialize, K: Keyring + ?Sized>(
     field: &MaybeSealed<T>,
     binding: &Binding<'_>,
     nonce: Nonce,
+    encoding: Encoding,
 ) -> Result<Sealed<T>, Error> {
     match field {
-        MaybeSealed::Open(value) => seal(keyring, value, binding, nonce),
+        MaybeSealed::Open(value) => seal(keyring, value, binding, nonce, encoding),
         MaybeSealed::Sealed(sealed) => Ok(sealed.clone()),
     }
 }
@@ -207,8 +210,9 @@ pub fn lookup<T: Serialize, K: Keyring + ?Sized>(
     keyring: &K,
     value: &T,
     binding: &Binding<'_>,
+    encoding: Encoding,
 ) -> Result<Vec<Sealed<T>>, Error> {
-    Sealed::seal_for_lookup(keyring, binding, value)
+    Sealed::seal_for_lookup_as(keyring, binding, value, encoding)
 }
 
 /// Rotates a field to the primary key; 1 if it changed.
@@ -237,7 +241,7 @@ where
         let _member = enter_member(binding.field(), indexed)?;
         value.encrypt(keyring)?
     };
-    seal(keyring, &child, binding, Nonce::Random)
+    seal(keyring, &child, binding, Nonce::Random, Encoding::Json)
 }
 
 /// Opens a `#[encrypt(nested, key)]` field: the outer envelope, then
@@ -313,7 +317,7 @@ where
     match changed {
         0 => rotate(keyring, sealed, binding, Nonce::Random),
         changed => {
-            *sealed = seal(keyring, &child, binding, Nonce::Random)?;
+            *sealed = seal(keyring, &child, binding, Nonce::Random, Encoding::Json)?;
             Ok(changed + 1)
         }
     }

@@ -10,7 +10,9 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::audit::{self, Op};
 
 use crate::binding::Binding;
-use crate::envelope::{self, EnvelopeBytes, ParseError};
+use crate::bytes;
+use crate::encoding::Encoding;
+use crate::envelope::{self, EnvelopeBytes, ParseError, Parts};
 use crate::error::{Error, ErrorKind};
 use crate::json;
 use crate::key::{Key, KeyId};
@@ -21,7 +23,8 @@ use crate::scratch::WipingBuf;
 
 /// An envelope holding a `T` that only a key of the right alias can open.
 ///
-/// In human-readable formats (JSON) it is a base64url string; in binary
+/// The plaintext is `T`'s JSON text, or with [`Encoding::Bytes`] the bytes
+/// of a `T` that serde writes as a byte string. In human-readable formats (JSON) it is a base64url string; in binary
 /// formats, the raw envelope bytes. `T` is only a marker: it tells
 /// [`open`](Sealed::open) what to deserialize, it is never stored.
 /// `Debug` shows the key id and length, never the ciphertext.
@@ -39,12 +42,19 @@ pub struct Sealed<T> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct EnvelopeInfo {
     /// The format version: 1, or 2 for an envelope bound to a record or
-    /// position.
+    /// position; 3 and 4 are the same with a byte-string plaintext.
     pub version: u8,
     /// The id of the key that sealed it.
     pub key_id: KeyId,
-    /// The length of the JSON plaintext in bytes.
+    /// The length of the plaintext in bytes.
     pub plaintext_len: usize,
+}
+
+impl EnvelopeInfo {
+    /// How the plaintext is encoded, which the version says.
+    pub fn encoding(&self) -> Encoding {
+        envelope::encoding(self.version)
+    }
 }
 
 impl<T: Serialize> Sealed<T> {
@@ -77,11 +87,31 @@ impl<T: Serialize> Sealed<T> {
         value: &T,
         nonce: Nonce,
     ) -> Result<Self, Error> {
+        Self::seal_as(keyring, binding, value, nonce, Encoding::Json)
+    }
+
+    /// Seals `value` with the nonce chosen as `nonce` says and the plaintext
+    /// encoded as `encoding` says. [`Encoding::Bytes`] seals the bytes of a
+    /// value serde writes as a byte string (or a sequence of `u8`) as they
+    /// are: format version 3 (4 when bound to a record or position), which
+    /// only this release's readers and later open.
+    ///
+    /// # Errors
+    ///
+    /// As [`seal`](Self::seal); with [`Encoding::Bytes`],
+    /// [`ErrorKind::Serialize`] for a value that is not a byte string.
+    pub fn seal_as<K: Keyring + ?Sized>(
+        keyring: &K,
+        binding: &Binding<'_>,
+        value: &T,
+        nonce: Nonce,
+        encoding: Encoding,
+    ) -> Result<Self, Error> {
         let mut key_id = None;
         let binding = &sealing_binding(binding, nonce);
         let sealed = primary(keyring, binding).and_then(|key| {
             key_id = Some(key.id());
-            envelope::seal(key, binding, nonce, |buf| write_json(buf, value, binding))
+            seal_value(key, binding, nonce, encoding, value)
         });
         audit::record(Op::Encrypt, binding, || key_id, &sealed);
         sealed.map(Sealed::wrap)
@@ -99,6 +129,21 @@ impl<T: Serialize> Sealed<T> {
         binding: &Binding<'_>,
         value: &T,
     ) -> Result<Vec<Self>, Error> {
+        Self::seal_for_lookup_as(keyring, binding, value, Encoding::Json)
+    }
+
+    /// [`seal_for_lookup`](Self::seal_for_lookup) for a field sealed with
+    /// `encoding`.
+    ///
+    /// # Errors
+    ///
+    /// As [`seal_as`](Self::seal_as).
+    pub fn seal_for_lookup_as<K: Keyring + ?Sized>(
+        keyring: &K,
+        binding: &Binding<'_>,
+        value: &T,
+        encoding: Encoding,
+    ) -> Result<Vec<Self>, Error> {
         let binding = &binding.unscoped();
         let sealed = keyring
             .key_set(binding.alias())
@@ -107,10 +152,8 @@ impl<T: Serialize> Sealed<T> {
                 keys.keys()
                     .iter()
                     .map(|key| {
-                        envelope::seal(key, binding, Nonce::Deterministic, |buf| {
-                            write_json(buf, value, binding)
-                        })
-                        .map(Sealed::wrap)
+                        seal_value(key, binding, Nonce::Deterministic, encoding, value)
+                            .map(Sealed::wrap)
                     })
                     .collect()
             });
@@ -121,7 +164,10 @@ impl<T: Serialize> Sealed<T> {
 
 impl<T: DeserializeOwned> Sealed<T> {
     /// Opens the envelope with the key its id names, checking that it was
-    /// sealed for `binding`.
+    /// sealed for `binding`. A byte-string plaintext (format versions 3
+    /// and 4) is handed to `T` as a byte string, which a type that reads
+    /// no bytes reads as a sequence of `u8`, as it reads the JSON
+    /// `[1,2,3]`.
     ///
     /// # Errors
     ///
@@ -134,9 +180,15 @@ impl<T: DeserializeOwned> Sealed<T> {
         keyring: &K,
         binding: &Binding<'_>,
     ) -> Result<T, Error> {
-        let opened = open_with(self.as_bytes(), keyring, binding, |plaintext| {
-            // serde_json's message may quote the plaintext; keep only the fact.
-            json::read_json(plaintext).map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
+        let opened = checked(self.as_bytes(), keyring, binding).and_then(|(key, parts)| {
+            match envelope::encoding(parts.version) {
+                Encoding::Json => envelope::open(key, &parts, binding, |plaintext| {
+                    // serde_json's message may quote the plaintext; keep only the fact.
+                    json::read_json(plaintext)
+                        .map_err(|_| Error::new(ErrorKind::Deserialize).at(binding))
+                }),
+                Encoding::Bytes => bytes::open(key, &parts, binding),
+            }
         });
         audit::record(Op::Decrypt, binding, || self.key_id(), &opened);
         opened
@@ -206,7 +258,8 @@ impl<T> Sealed<T> {
     /// was sealed with another one, keeping the plaintext bytes as they
     /// are. Returns whether it changed. An envelope already under the
     /// primary is left as it is without being opened, so this does not
-    /// authenticate it: [`open`](Self::open) does.
+    /// authenticate it: [`open`](Self::open) does. The plaintext keeps its
+    /// encoding.
     ///
     /// # Errors
     ///
@@ -219,17 +272,17 @@ impl<T> Sealed<T> {
     ) -> Result<bool, Error> {
         let old_id = self.key_id();
         let binding = &sealing_binding(binding, nonce);
-        let up_to_date = self.as_bytes().first() == Some(&expected_version(binding));
+        let up_to_date =
+            self.as_bytes().first().copied().map(envelope::is_scoped) == Some(binding.is_scoped());
         let rotated = primary(keyring, binding).and_then(|key| {
             if old_id == Some(key.id()) && up_to_date {
                 return Ok(None);
             }
-            // The plaintext bytes are carried over as they are.
-            open_with(self.as_bytes(), keyring, binding, |plaintext| {
-                envelope::seal(key, binding, nonce, |buf| {
-                    buf.extend(plaintext);
-                    Ok(())
-                })
+            // The plaintext bytes and their encoding are carried over as they are.
+            let (old_key, parts) = checked(self.as_bytes(), keyring, binding)?;
+            let encoding = envelope::encoding(parts.version);
+            envelope::open(old_key, &parts, binding, |plaintext| {
+                envelope::seal_bytes(key, binding, nonce, encoding, plaintext)
             })
             .map(|envelope| Some((key.id(), envelope)))
         });
@@ -276,6 +329,22 @@ pub(crate) fn missing_alias<K: Keyring + ?Sized>(keyring: &K, binding: &Binding<
     }
 }
 
+/// Seals `value` under `key`, its plaintext encoded as `encoding` says.
+fn seal_value<T: Serialize + ?Sized>(
+    key: &Key,
+    binding: &Binding<'_>,
+    nonce: Nonce,
+    encoding: Encoding,
+    value: &T,
+) -> Result<EnvelopeBytes, Error> {
+    match encoding {
+        Encoding::Json => envelope::seal(key, binding, nonce, encoding, |buf| {
+            write_json(buf, value, binding)
+        }),
+        Encoding::Bytes => bytes::seal(key, binding, nonce, value),
+    }
+}
+
 /// Serializes `value` as the plaintext.
 fn write_json<T: Serialize + ?Sized>(
     buf: &mut WipingBuf,
@@ -285,14 +354,13 @@ fn write_json<T: Serialize + ?Sized>(
     json::write_json(buf, value).map_err(|_| Error::new(ErrorKind::Serialize).at(binding))
 }
 
-/// Checks, finds the key for, authenticates and decrypts an envelope, and
-/// hands the plaintext to `read`; the plaintext is wiped afterwards.
-fn open_with<K: Keyring + ?Sized, R>(
-    envelope: &[u8],
-    keyring: &K,
+/// Checks an envelope's size, layout and version against `binding`, and
+/// finds the key its id names; authentication is left to the opening.
+fn checked<'e, 'k, K: Keyring + ?Sized>(
+    envelope: &'e [u8],
+    keyring: &'k K,
     binding: &Binding<'_>,
-    read: impl FnOnce(&[u8]) -> Result<R, Error>,
-) -> Result<R, Error> {
+) -> Result<(&'k Key, Parts<'e>), Error> {
     if let Err(detail) = limits::check_envelope(envelope.len()) {
         return Err(Error::new(ErrorKind::MalformedEnvelope)
             .detail(detail)
@@ -309,34 +377,31 @@ fn open_with<K: Keyring + ?Sized, R>(
                 .detail(format!("key id {}", parts.key_id))
                 .at(binding)
         })?;
-    envelope::open(key, &parts, binding, read)
+    Ok((key, parts))
 }
 
-/// The version a binding expects: 2 when it names a record or position.
-fn expected_version(binding: &Binding<'_>) -> u8 {
-    if binding.is_scoped() {
-        envelope::VERSION_2
-    } else {
-        envelope::VERSION_1
-    }
-}
-
-/// Refuses an envelope of another version than the binding expects: the
-/// version says which AAD to rebuild, so no key is tried in vain. A
-/// version-1 envelope where a record binding belongs could have been moved
-/// from another record, and is refused unless the binding accepts unbound
-/// envelopes (a migration). Either way it is a version this field does
-/// not read: `UnsupportedVersion`, as for a version no field reads.
+/// Refuses an envelope whose version's AAD is not the binding's: the
+/// version says which AAD to rebuild, so no key is tried in vain. Either
+/// encoding opens in any field. An unscoped envelope (version 1 or 3)
+/// where a record binding belongs could have been moved from another
+/// record, and is refused unless the binding accepts unbound envelopes (a
+/// migration). Either way it is a version this field does not read:
+/// `UnsupportedVersion`, as for a version no field reads.
 fn check_version(version: u8, binding: &Binding<'_>) -> Result<(), Error> {
-    let expected = expected_version(binding);
-    if version == expected || (version == envelope::VERSION_1 && binding.accepts_unbound()) {
+    let scoped = envelope::is_scoped(version);
+    if scoped == binding.is_scoped() || (!scoped && binding.accepts_unbound()) {
         return Ok(());
     }
-    let detail = if version == envelope::VERSION_1 {
-        "sealed without the record or position binding this field has (format version 1): \
-         it may come from another record"
+    let detail = if scoped {
+        format!(
+            "sealed with a record or position binding (format version {version}) this field \
+             does not have"
+        )
     } else {
-        "sealed with a record or position binding (format version 2) this field does not have"
+        format!(
+            "sealed without the record or position binding this field has (format version \
+             {version}): it may come from another record"
+        )
     };
     Err(Error::new(ErrorKind::UnsupportedVersion)
         .detail(detail)
@@ -348,9 +413,9 @@ fn parse_error(error: ParseError) -> Error {
         ParseError::TooShort(len) => Error::new(ErrorKind::MalformedEnvelope)
             .detail(format!("{len} bytes is shorter than any envelope")),
         ParseError::Version(v) => Error::new(ErrorKind::UnsupportedVersion).detail(format!(
-            "version {v}; this build reads versions {} and {}",
+            "version {v}; this build reads versions {} to {}",
             envelope::VERSION_1,
-            envelope::VERSION_2
+            envelope::VERSION_4
         )),
     }
 }

@@ -57,7 +57,7 @@ record reader does (integers of any size stay integers, ``-0`` is a float).
 """
 
 
-from ._format import VERSION, VERSION_2
+from ._format import VERSION, VERSION_2, VERSION_3, VERSION_4
 from ._errors import (
     EncryptedFieldsError,
     UnknownAlias,
@@ -90,6 +90,8 @@ from ._records import record, encrypt, decrypt, decrypt_partial, schema_of
 __all__ = [
     "VERSION",
     "VERSION_2",
+    "VERSION_3",
+    "VERSION_4",
     "MAX_DEPTH",
     "Key",
     "SigningKey",

@@ -10,7 +10,9 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from cryptography.exceptions import InvalidTag
 
-from ._format import HEADER_LEN, MIN_LEN, NONCE_LEN, TAG_LEN, VERSION, VERSION_2
+from ._format import (
+    HEADER_LEN, MIN_LEN, NONCE_LEN, TAG_LEN, VERSION, VERSION_2, VERSION_3, VERSION_4,
+)
 from ._errors import (
     AuthenticationFailed, DeserializeError, MalformedEnvelope, SerializeError, UnknownKeyId,
     UnsupportedVersion,
@@ -42,12 +44,19 @@ def _too_large(length: int) -> str:
 MAX_SCOPE_LEN = 4096
 
 
+def _version(scoped: bool, byte_string: bool) -> int:
+    """Section 9: 2 or 4 with a record or position, 3 or 4 for a byte string."""
+    if byte_string:
+        return VERSION_4 if scoped else VERSION_3
+    return VERSION_2 if scoped else VERSION
+
+
 def _aad(key_id: bytes, alias: str, context: str, field: str,
-         record: bytes = b"", position: bytes = b"") -> bytes:
+         record: bytes = b"", position: bytes = b"", byte_string: bool = False) -> bytes:
     """The AAD of section 4, or of section 4.1 (version 2) when there is a
-    record or a position."""
+    record or a position; versions 3 and 4 (``byte_string``) differ in the first byte."""
     scoped = bool(record or position)
-    out = bytes([VERSION_2 if scoped else VERSION]) + key_id
+    out = bytes([_version(scoped, byte_string)]) + key_id
     for name in (alias, context, field):
         raw = name.encode("utf-8")
         if len(raw) > 0xFFFF:
@@ -135,13 +144,16 @@ def encrypt_field(key: KeyLike, alias: str, context: str, field: str, value: Any
                   deterministic: bool = False, *, record: bytes = b"", position: bytes = b"") -> str:
     """Seals ``value`` (any JSON-serializable value) for the binding, returning the envelope text.
 
-    ``key`` is a ``Keyring`` (its primary key for ``alias`` seals), a ``Key`` or raw key bytes.
+    A ``bytes``, ``bytearray`` or ``memoryview`` value is sealed as its bytes (version 3,
+    or 4 with a record or position; FORMAT.md section 5.1), which readers older than
+    that format version refuse. ``key`` is a ``Keyring`` (its primary key for ``alias`` seals), a ``Key`` or raw key bytes.
     With a ``record`` (``RecordBinding``) or a ``position`` (``Position``) the envelope is
     version 2 and opens only with the same ones; a ``deterministic`` envelope is never bound
     to them (FORMAT.md section 4.1), so it ignores both.
     """
     sealing_key = _keys(key, alias, context, field)[0]
-    plaintext = _write_json(value)
+    byte_string = isinstance(value, (bytes, bytearray, memoryview))
+    plaintext = bytes(value) if byte_string else _write_json(value)
     # Raised here, outside any `except`: the failed value (which may quote
     # the plaintext) must not ride along as the error's __context__.
     if plaintext is None:
@@ -151,7 +163,7 @@ def encrypt_field(key: KeyLike, alias: str, context: str, field: str, value: Any
                              + _too_large(HEADER_LEN + len(plaintext) + TAG_LEN), alias, context, field)
     if deterministic:
         record = position = b""
-    aad = _aad(sealing_key.id, alias, context, field, record, position)
+    aad = _aad(sealing_key.id, alias, context, field, record, position, byte_string)
     nonce = sealing_key._deterministic_nonce(aad, plaintext) if deterministic else _random_nonce()
     sealed = sealing_key._aead.encrypt(nonce, plaintext, aad)
     return _to_text(aad[:1] + sealing_key.id + nonce + sealed)
@@ -174,9 +186,9 @@ def _parse(envelope: str, alias: Optional[str], context: Optional[str], field: O
     if not raw:
         raise MalformedEnvelope(f"malformed envelope for alias `{alias or '?'}`: "
                                 "0 bytes is shorter than any envelope", alias, context, field)
-    if raw[0] not in (VERSION, VERSION_2):
+    if raw[0] not in (VERSION, VERSION_2, VERSION_3, VERSION_4):
         raise UnsupportedVersion(f"unsupported envelope version for alias `{alias or '?'}`: "
-                                 f"version {raw[0]}; this implementation reads versions 1 and 2",
+                                 f"version {raw[0]}; this implementation reads versions 1 to 4",
                                  alias, context, field)
     if len(raw) < MIN_LEN:
         raise MalformedEnvelope(f"malformed envelope for alias `{alias or '?'}`: "
@@ -186,22 +198,25 @@ def _parse(envelope: str, alias: Optional[str], context: Optional[str], field: O
 
 def decrypt_field(key: KeyLike, alias: str, context: str, field: str, envelope: str, *,
                   record: bytes = b"", position: bytes = b"", legacy_unbound: bool = False) -> Any:
-    """Opens an envelope sealed for the binding and returns the JSON value.
+    """Opens an envelope sealed for the binding and returns the JSON value, or the
+    ``bytes`` of a byte string sealed as such (versions 3 and 4, FORMAT.md section 5.1).
 
-    The binding fixes the version (FORMAT.md section 9): 2 with a ``record`` or a
-    ``position``, else 1; with ``legacy_unbound`` a version-1 envelope also opens
-    under a record or position (without them). Raises ``MalformedEnvelope``,
+    The binding fixes the version (FORMAT.md section 9): 2 or 4 with a ``record`` or a
+    ``position``, else 1 or 3; with ``legacy_unbound`` a version-1 or 3 envelope also
+    opens under a record or position (without them). Raises ``MalformedEnvelope``,
     ``UnsupportedVersion``, ``UnknownAlias``, ``UnknownKeyId``,
     ``AuthenticationFailed`` or ``DeserializeError``, in the order of FORMAT.md section 7.
     """
     raw = _parse(envelope, alias, context, field)
     scoped = bool(record or position)
-    if raw[0] == VERSION and scoped and legacy_unbound:
+    sealed_scoped = raw[0] in (VERSION_2, VERSION_4)
+    byte_string = raw[0] in (VERSION_3, VERSION_4)
+    if not sealed_scoped and scoped and legacy_unbound:
         record = position = b""
-    elif raw[0] != (VERSION_2 if scoped else VERSION):
-        detail = ("sealed without the record or position binding this field has (format version 1): "
-                  "it may come from another record" if raw[0] == VERSION else
-                  "sealed with a record or position binding (format version 2) this field does not have")
+    elif sealed_scoped != scoped:
+        detail = (f"sealed without the record or position binding this field has (format version {raw[0]}): "
+                  "it may come from another record" if not sealed_scoped else
+                  f"sealed with a record or position binding (format version {raw[0]}) this field does not have")
         raise UnsupportedVersion(f"unsupported envelope version for alias `{alias}`: {detail}",
                                  alias, context, field)
     keys = _keys(key, alias, context, field)
@@ -210,7 +225,7 @@ def decrypt_field(key: KeyLike, alias: str, context: str, field: str, envelope: 
     if opening_key is None:
         raise UnknownKeyId(f"keyring has no key with this id for alias `{alias}` (rotated out?): "
                            f"key id {key_id.hex()}", alias, context, field)
-    aad = _aad(key_id, alias, context, field, record, position)
+    aad = _aad(key_id, alias, context, field, record, position, byte_string)
     try:
         plaintext = opening_key._aead.decrypt(raw[5:HEADER_LEN], raw[HEADER_LEN:], aad)
     except InvalidTag:
@@ -220,6 +235,8 @@ def decrypt_field(key: KeyLike, alias: str, context: str, field: str, envelope: 
             f"envelope for alias `{alias}` failed authentication "
             "(wrong key, tampered, or moved from another field, type or alias)",
             alias, context, field)
+    if byte_string:
+        return plaintext
     value, ok = _read_json_or_fail(plaintext)
     # Raised outside the `except`: the parser's exception quotes the
     # plaintext and would stay reachable as __context__.

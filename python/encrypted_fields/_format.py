@@ -3,6 +3,9 @@ use of a key from another (FORMAT.md sections 3, 4 and 13)."""
 
 VERSION = 0x01
 VERSION_2 = 0x02
+# Versions 1 and 2 with a byte string's bytes as the plaintext (section 5.1).
+VERSION_3 = 0x03
+VERSION_4 = 0x04
 KEY_ID_LEN = 4
 NONCE_LEN = 12
 TAG_LEN = 16

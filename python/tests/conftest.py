@@ -44,3 +44,9 @@ def rust():
 def vectors():
     with open(ROOT / "tests" / "vectors" / "v1.json", encoding="utf-8") as f:
         return json.load(f)["vectors"]
+
+
+@pytest.fixture(scope="session")
+def bytes_vectors():
+    with open(ROOT / "tests" / "vectors" / "bytes.json", encoding="utf-8") as f:
+        return json.load(f)["vectors"]

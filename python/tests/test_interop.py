@@ -315,3 +315,72 @@ def test_errors_do_not_keep_the_plaintext_as_their_context():
 def test_variable_names_with_a_trailing_newline_are_refused():
     with pytest.raises(ef.InvalidKey):
         ef.Keyring.from_vars([("ENCRYPTED_FIELDS_KEY_PII\n", KEY_128)])
+
+
+# --- byte strings: format versions 3 and 4 (FORMAT.md section 5.1) ---------
+
+BYTE_VALUES = [b"", b"\x00\xff\x10", bytes(range(256)), b'"ada@example.com"', b"\x89PNG" * 5000]
+
+
+def _scope(v):
+    record = ef.RecordBinding(bytes.fromhex(v["record_hex"]))
+    position = ef.Position(bytes.fromhex(v["position_hex"]))
+    return record, position
+
+
+def test_python_reads_every_byte_string_vector(bytes_vectors):
+    assert len(bytes_vectors) >= 16
+    for v in bytes_vectors:
+        reader = {**v, **v.get("open_with", {})}
+        record, position = _scope(reader)
+        key = ef.Key.from_base64(v["key"])
+        assert key.id.hex() == v["key_id"]
+        open_it = lambda: ef.decrypt_field(key, reader["alias"], reader["context"], reader["field"],
+                                           reader["envelope"], record=record, position=position,
+                                           legacy_unbound=reader.get("legacy_unbound", False))
+        if v["result"] == "ok":
+            assert open_it() == bytes.fromhex(v["plaintext_hex"]), v["description"]
+        else:
+            with pytest.raises(ef.EncryptedFieldsError) as raised:
+                open_it()
+            assert raised.value.kind == v["result"], v["description"]
+
+
+def test_python_reproduces_the_byte_string_vectors_it_can(bytes_vectors):
+    deterministic = [v for v in bytes_vectors if v.get("deterministic") and v["result"] == "ok"]
+    assert deterministic
+    for v in deterministic:
+        record, position = _scope(v)
+        assert ef.encrypt_field(ef.Key.from_base64(v["key"]), v["alias"], v["context"], v["field"],
+                                bytes.fromhex(v["plaintext_hex"]), deterministic=True,
+                                record=record, position=position) == v["envelope"]
+
+
+@pytest.mark.parametrize("value", BYTE_VALUES)
+def test_byte_strings_cross_both_ways_and_match_when_deterministic(rust, value):
+    key = ef.Key.from_base64(KEY_256)
+    envelope = ef.encrypt_field(key, "blobs", "Document", "scan", value)
+    assert ef.inspect(envelope)["version"] == ef.VERSION_3
+    # Rust reads version 3 into a JSON value as the bytes' numbers.
+    answer = rust.call(op="open", keys=[KEY_256], alias="blobs", context="Document", field="scan",
+                       envelope=envelope)
+    assert answer == {"ok": list(value)}
+    sealed = rust.call(op="seal_bytes", keys=[KEY_256], alias="blobs", context="Document",
+                       field="scan", bytes=list(value))["ok"]
+    assert ef.decrypt_field(key, "blobs", "Document", "scan", sealed) == value
+    python = ef.encrypt_field(key, "blobs", "Document", "scan", bytearray(value), deterministic=True)
+    assert rust.call(op="seal_bytes", keys=[KEY_256], alias="blobs", context="Document", field="scan",
+                     bytes=list(value), deterministic=True)["ok"] == python
+
+
+def test_a_bound_byte_string_is_version_4_and_stays_in_its_record():
+    key = ef.Key.from_base64(KEY_256)
+    record = ef.RecordBinding().push_type("Document", [("id", "7")])
+    envelope = ef.encrypt_field(key, "blobs", "Document", "scan", b"\x01\x02", record=record)
+    assert ef.inspect(envelope)["version"] == ef.VERSION_4
+    assert ef.decrypt_field(key, "blobs", "Document", "scan", envelope, record=record) == b"\x01\x02"
+    other = ef.RecordBinding().push_type("Document", [("id", "8")])
+    with pytest.raises(ef.AuthenticationFailed):
+        ef.decrypt_field(key, "blobs", "Document", "scan", envelope, record=other)
+    with pytest.raises(ef.UnsupportedVersion):
+        ef.decrypt_field(key, "blobs", "Document", "scan", envelope)

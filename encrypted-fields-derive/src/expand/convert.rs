@@ -8,7 +8,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{Ident, WhereClause};
 
-use super::{Names, Op, RECEIVED_FIELD, SEAL_FIELD, arms, binding, nonce, rotate};
+use super::{Names, Op, RECEIVED_FIELD, SEAL_FIELD, arms, binding, encoding, nonce, rotate};
 use crate::ast::{Body, Container, Field, Mode, SealKind};
 use crate::bound;
 
@@ -273,11 +273,19 @@ fn field_value(container: &Container<'_>, field: &Field<'_>, var: &Ident, op: Op
         false => sealed,
     };
     let call = |value: TokenStream| match (field.mode(), op) {
-        (Mode::Sealed { deterministic, .. }, op) => {
+        (
+            Mode::Sealed {
+                deterministic,
+                bytes: raw,
+                ..
+            },
+            op,
+        ) => {
             let nonce = nonce(*deterministic);
+            let encoding = encoding(*raw);
             match op {
                 Op::Encrypt => bytes(
-                    quote_spanned!(span=> #private::seal(__keyring, #value, &#binding, #nonce)),
+                    quote_spanned!(span=> #private::seal(__keyring, #value, &#binding, #nonce, #encoding)),
                 ),
                 Op::Decrypt => {
                     let value = envelope(value);
@@ -290,7 +298,7 @@ fn field_value(container: &Container<'_>, field: &Field<'_>, var: &Ident, op: Op
                     }
                 }
                 Op::Reseal => bytes(
-                    quote_spanned!(span=> #private::reseal(__keyring, #value, &#binding, #nonce)),
+                    quote_spanned!(span=> #private::reseal(__keyring, #value, &#binding, #nonce, #encoding)),
                 ),
             }
         }

@@ -7,7 +7,7 @@ use syn::WhereClause;
 use syn::ext::IdentExt;
 use syn::spanned::Spanned;
 
-use super::{Names, arms, binding};
+use super::{Names, arms, binding, encoding};
 use crate::ast::{Container, Mode};
 use crate::bound;
 
@@ -27,6 +27,7 @@ pub(super) fn lookup_impl(
             let method = format_ident!("{}", method, span = field.ty().span());
             let ty = field.sealed_ty();
             let binding = binding(container, field);
+            let encoding = encoding(matches!(field.mode(), Mode::Sealed { bytes: true, .. }));
             let doc = format!(
                 "The envelopes `{}` holds for `value`, under each key of its alias (primary first): match them with `IN (...)` while a rotation is under way.",
                 field.aad_name
@@ -41,7 +42,7 @@ pub(super) fn lookup_impl(
                     ::encrypted_fields::__private::Vec<::encrypted_fields::Sealed<#ty>>,
                     ::encrypted_fields::Error,
                 > {
-                    ::encrypted_fields::__private::lookup(keyring, value, &#binding)
+                    ::encrypted_fields::__private::lookup(keyring, value, &#binding, #encoding)
                 }
             }
         })

@@ -168,6 +168,14 @@ pub(crate) fn binding(container: &Container<'_>, field: &Field<'_>) -> TokenStre
     quote!(::encrypted_fields::__private::Binding::new(#alias, #context, #name))
 }
 
+pub(crate) fn encoding(bytes: bool) -> TokenStream {
+    if bytes {
+        quote!(::encrypted_fields::Encoding::Bytes)
+    } else {
+        quote!(::encrypted_fields::Encoding::Json)
+    }
+}
+
 pub(crate) fn nonce(deterministic: bool) -> TokenStream {
     if deterministic {
         quote!(::encrypted_fields::Nonce::Deterministic)

@@ -82,10 +82,12 @@ pub(super) fn field_doc(container: &Container<'_>, field: &Field<'_>) -> TokenSt
         Mode::Sealed {
             alias,
             deterministic: false,
+            ..
         } => format!("Encrypted with the key alias `{alias}`: an encrypted-fields envelope."),
         Mode::Sealed {
             alias,
             deterministic: true,
+            ..
         } => format!(
             "Encrypted deterministically with the key alias `{alias}` (equal values give equal envelopes under one key): an encrypted-fields envelope."
         ),
