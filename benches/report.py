@@ -36,6 +36,8 @@ rows.append(("1 MiB seal + postcard", ns(post), ns(raw) + " (raw AEAD)", f"{post
 for op, raw, hand in [("seal", "raw_encrypt", "hand_seal_json"), ("open", "raw_decrypt", "hand_open_json")]:
     post, base = median("bytes_1MiB", f"library_{op}_postcard"), median("bytes_1MiB", raw)
     rows.append((f"1 MiB bytes {op} + postcard", ns(post), ns(base) + " (raw AEAD)", f"{post / base:.2f}x"))
+    base = median("bytes_1MiB", f"hand_{op}_postcard")
+    rows.append((f"1 MiB bytes {op} + postcard", ns(post), ns(base) + " (hand-written, postcard)", f"{post / base:.2f}x"))
     lib, base = median("bytes_1MiB", f"library_{op}_json"), median("bytes_1MiB", hand)
     rows.append((f"1 MiB bytes {op} + JSON string", ns(lib), ns(base) + " (AEAD + base64 + JSON)", f"{lib / base:.2f}x"))
 

@@ -164,6 +164,61 @@ fn raw_bytes_read_as_a_u8_sequence_in_types_that_read_no_bytes() {
 }
 
 #[test]
+fn a_forged_envelope_fails_even_for_a_type_that_reads_nothing() {
+    /// Reads nothing from its deserializer.
+    #[derive(Debug)]
+    struct Anything;
+    impl<'de> Deserialize<'de> for Anything {
+        fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+            Ok(Anything)
+        }
+    }
+    let keyring = keyring();
+    let binding = Binding::new("pii", "Blob", "data");
+    let bytes = ByteBuf::from(vec![7; 10]);
+    let sealed = Sealed::seal_as(&keyring, &binding, &bytes, Nonce::Random, Encoding::Bytes);
+    let mut forged = sealed.unwrap().as_bytes().to_vec();
+    *forged.last_mut().unwrap() ^= 1;
+    for error in [
+        Sealed::<Anything>::from_envelope(forged.clone())
+            .open(&keyring, &binding)
+            .unwrap_err(),
+        Sealed::<Option<Anything>>::from_envelope(forged)
+            .open(&keyring, &binding)
+            .unwrap_err(),
+    ] {
+        assert_eq!(error.kind(), ErrorKind::AuthenticationFailed);
+    }
+}
+
+#[test]
+fn a_byte_sequence_stops_at_the_size_limit_as_it_grows() {
+    /// Streams bytes one at a time, far past any limit, and counts them.
+    struct Endless(std::cell::Cell<usize>);
+    impl Serialize for Endless {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let counted = std::iter::repeat_n(0_u8, usize::MAX).inspect(|_| {
+                self.0.set(self.0.get() + 1);
+            });
+            serializer.collect_seq(counted)
+        }
+    }
+    let endless = Endless(std::cell::Cell::new(0));
+    let binding = Binding::new("pii", "Blob", "data");
+    let error = Sealed::seal_as(
+        &keyring(),
+        &binding,
+        &endless,
+        Nonce::Random,
+        Encoding::Bytes,
+    )
+    .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Serialize, "{error}");
+    let limit = encrypted_fields::max_envelope_len();
+    assert!(endless.0.get() <= limit, "{} bytes taken", endless.0.get());
+}
+
+#[test]
 fn a_value_that_is_not_a_byte_string_is_refused_without_quoting_it() {
     let keyring = keyring();
     let binding = Binding::new("pii", "Blob", "data");
@@ -280,6 +335,12 @@ fn a_bound_record_seals_version_4_and_deterministic_fields_version_3() {
         serde_json::to_value(&lookup[0]).unwrap(),
         first["fingerprint"]
     );
+    // The lookup also finds rows sealed before the field took `bytes`: the
+    // JSON envelope of the same value, as the field without `bytes` sealed it.
+    let binding = Binding::new("pii", "Bound", "fingerprint");
+    let before = Sealed::seal_with(&keyring, &binding, &value.fingerprint, Nonce::Deterministic);
+    assert_eq!(lookup.len(), 2);
+    assert_eq!(lookup[1], before.unwrap());
     // Moved into another record: refused.
     let mut moved = first.clone();
     moved["id"] = json!(2);

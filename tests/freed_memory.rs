@@ -175,7 +175,7 @@ fn plaintext_is_not_left_in_memory() {
 
     // A byte string (format version 3): sealed from the caller's bytes and
     // from a `Vec<u8>` gathered in the scratch buffer, opened into an owned
-    // buffer, into a `Vec<u8>` one byte at a time and into a JSON value.
+    // buffer, into a `Vec<u8>` one byte at a time, and refused by `String`.
     let marker = Marker::new();
     let envelope = {
         let value = marker.text(LONG);

@@ -646,7 +646,7 @@ fn open(
 }
 
 /// Whether `value` is already an envelope for `binding`: a JSON string that
-/// reads as a version-1 envelope and opens. One that reads as an envelope
+/// reads as an envelope of a known version and opens. One that reads as an envelope
 /// but does not open here (tampered, another alias's or a retired key) is
 /// an error: sealing it again would hide it under a second layer.
 fn already_sealed(
@@ -663,7 +663,7 @@ fn already_sealed(
     if sealed.inspect().is_err() {
         return Ok(false);
     }
-    match sealed.open(keyring, binding) {
+    match open(&sealed, keyring, binding) {
         Ok(_) => Ok(true),
         Err(error) => Err(format!(
             "already holds what reads as an envelope, which does not open here ({error}); \

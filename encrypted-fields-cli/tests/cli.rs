@@ -521,6 +521,20 @@ fn byte_string_fields_rotate_decrypt_and_inspect() {
         text(&decrypted.stdout).trim(),
         r#"{"id":1,"image":[0,137,80,255]}"#
     );
+    // Already sealed: left as it is with --skip-sealed, refused without.
+    let skipped = run(
+        cli(&new_only)
+            .args(["encrypt", "--skip-sealed", "--context", "scan"])
+            .args(["--field", "/image=pii"]),
+        &line,
+    );
+    assert!(skipped.status.success(), "{}", text(&skipped.stderr));
+    assert_eq!(text(&skipped.stdout), line);
+    assert!(
+        text(&skipped.stderr).contains("already sealed"),
+        "{}",
+        text(&skipped.stderr)
+    );
     let none: &[(&str, &str)] = &[];
     let inspected = cli(none)
         .args(["inspect", &wire.image.to_text()])

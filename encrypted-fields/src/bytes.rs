@@ -4,8 +4,9 @@
 //!
 //! Both directions are serde data formats of one value. Sealing takes the
 //! bytes straight from the value's `serialize_bytes` (no copy before the
-//! cipher); opening decrypts straight into the buffer a type that asks for
-//! an owned one (`deserialize_byte_buf`) keeps.
+//! cipher). Opening decrypts and authenticates first, into a wiping buffer,
+//! and only then lets the type read: a type that asks for an owned buffer
+//! (`deserialize_byte_buf`) is handed that buffer itself, with no copy.
 
 use std::fmt;
 
@@ -16,9 +17,10 @@ use zeroize::Zeroizing;
 
 use crate::binding::Binding;
 use crate::encoding::Encoding;
-use crate::envelope::{self, EnvelopeBytes, Parts};
+use crate::envelope::{self, EnvelopeBytes, HEADER_LEN, Parts};
 use crate::error::{Error, ErrorKind};
 use crate::key::Key;
+use crate::limits;
 use crate::nonce::Nonce;
 use crate::scratch::{WipingBuf, with_scratch};
 
@@ -41,18 +43,18 @@ pub(crate) fn seal<T: Serialize + ?Sized>(
     })
 }
 
-/// Opens an envelope whose plaintext is raw bytes into a `T`.
+/// Opens an envelope whose plaintext is raw bytes into a `T`. The envelope
+/// is authenticated before `T` sees anything, so a type whose
+/// `Deserialize` reads nothing cannot accept a forged one.
 pub(crate) fn open<T: DeserializeOwned>(
     key: &Key,
     parts: &Parts<'_>,
     binding: &Binding<'_>,
 ) -> Result<T, Error> {
-    T::deserialize(Reader {
-        key,
-        parts,
-        binding,
-    })
-    .map_err(|failure| failure.into_error(ErrorKind::Deserialize, binding))
+    let mut plaintext = Zeroizing::new(vec![0; parts.ciphertext.len()]);
+    envelope::open_into(key, parts, binding, &mut plaintext)?;
+    T::deserialize(Reader(&mut plaintext))
+        .map_err(|failure| failure.into_error(ErrorKind::Deserialize, binding))
 }
 
 /// Why a value could not be written or read as a byte string.
@@ -212,6 +214,13 @@ struct Bytes<'a, 'b>(Writer<'a, 'b>);
 impl Bytes<'_, '_> {
     fn push<T: Serialize + ?Sized>(&mut self, element: &T) -> Result<(), Failure> {
         let byte = element.serialize(Byte)?;
+        // Bounded as it grows: a value that streams bytes without end
+        // stops at the size limit, not at the end of memory.
+        let len = HEADER_LEN + self.0.scratch.as_slice().len() + 1 + crate::cipher::TAG_LEN;
+        if let Err(detail) = limits::check_envelope(len) {
+            let error = Error::new(ErrorKind::Serialize).detail(detail);
+            return Err(Failure::Library(error.at(self.0.binding)));
+        }
         self.0.scratch.extend(&[byte]);
         Ok(())
     }
@@ -315,30 +324,14 @@ impl ser::Serializer for Byte {
     }
 }
 
-/// Hands an envelope's decrypted bytes to a type: as an owned buffer to a
-/// type that asks for one, as borrowed bytes to one that asks for bytes,
-/// and to every other type as a sequence of `u8`, which is how it reads the
-/// same bytes' JSON form (`[1,2,3]`) in a version-1 envelope.
-struct Reader<'a, 'b> {
-    key: &'a Key,
-    parts: &'a Parts<'a>,
-    binding: &'a Binding<'b>,
-}
+/// Hands an envelope's authenticated plaintext to a type: the buffer itself
+/// to a type that asks for an owned one, borrowed bytes to one that asks
+/// for bytes, and to every other type a sequence of `u8`, which is how it
+/// reads the same bytes' JSON form (`[1,2,3]`) in a version-1 envelope.
+/// What the type does not take is wiped when the buffer drops.
+struct Reader<'a>(&'a mut Zeroizing<Vec<u8>>);
 
-impl Reader<'_, '_> {
-    /// Decrypts into the scratch buffer (wiped afterwards) for `read`.
-    fn with_plaintext<R>(
-        &self,
-        read: impl FnOnce(&[u8]) -> Result<R, Failure>,
-    ) -> Result<R, Failure> {
-        envelope::open(self.key, self.parts, self.binding, |plaintext| {
-            Ok(read(plaintext))
-        })
-        .map_err(Failure::Library)?
-    }
-}
-
-impl<'de> de::Deserializer<'de> for Reader<'_, '_> {
+impl<'de> de::Deserializer<'de> for Reader<'_> {
     type Error = Failure;
 
     fn is_human_readable(&self) -> bool {
@@ -346,25 +339,19 @@ impl<'de> de::Deserializer<'de> for Reader<'_, '_> {
     }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {
-        self.with_plaintext(|plaintext| {
-            let mut seq = SeqDeserializer::new(plaintext.iter().copied());
-            let value = visitor.visit_seq(&mut seq)?;
-            seq.end()?;
-            Ok(value)
-        })
+        let mut seq = SeqDeserializer::new(self.0.iter().copied());
+        let value = visitor.visit_seq(&mut seq)?;
+        seq.end()?;
+        Ok(value)
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {
-        self.with_plaintext(|plaintext| visitor.visit_bytes(plaintext))
+        visitor.visit_bytes(self.0)
     }
 
-    /// Decrypts straight into the buffer the type keeps: no copy, and no
-    /// plaintext left behind in the scratch buffer.
+    /// The decrypted buffer itself: no copy, and nothing left to wipe.
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {
-        let mut buf = Zeroizing::new(vec![0; self.parts.ciphertext.len()]);
-        envelope::open_into(self.key, self.parts, self.binding, &mut buf)
-            .map_err(Failure::Library)?;
-        visitor.visit_byte_buf(std::mem::take(&mut *buf))
+        visitor.visit_byte_buf(std::mem::take(&mut **self.0))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {

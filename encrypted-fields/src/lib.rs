@@ -117,6 +117,9 @@ pub use traits::{Decrypt, Encrypt};
 ///   equality. Generates `Encrypted<Name>::lookup_<field>`.
 /// - `lookup = "name"` (with `deterministic`): names the generated lookup
 ///   method (default `lookup_<field>`).
+/// - `bytes` (with `key`): seal the bytes of a value serde writes as a byte
+///   string (`serde_bytes::ByteBuf`, `bytes::Bytes`, `Vec<u8>`) as they
+///   are, not its JSON form ([`Encoding::Bytes`], format version 3).
 /// - `nested`: the field's type derives `Encrypt` and seals its own fields
 ///   (also inside `Option`, `Vec`, `Box`, `HashMap` and `BTreeMap`); with
 ///   `key = "alias"`, the whole child is sealed once more under `alias`.
@@ -154,7 +157,7 @@ pub use traits::{Decrypt, Encrypt};
 ///   encrypted field a string of format `encrypted-fields-envelope`.
 ///
 /// Options that do not fit (an unknown or misplaced option, `deterministic`
-/// with `nested`, a serde attribute that cannot apply to a ciphertext) are
+/// or `bytes` with `nested`, a serde attribute that cannot apply to a ciphertext) are
 /// compile errors.
 pub use encrypted_fields_derive::Encrypt;
 

@@ -133,7 +133,10 @@ impl<T: Serialize> Sealed<T> {
     }
 
     /// [`seal_for_lookup`](Self::seal_for_lookup) for a field sealed with
-    /// `encoding`.
+    /// `encoding`. Equal values sealed with the other encoding give other
+    /// envelopes, so for [`Encoding::Bytes`] each key's JSON envelope
+    /// follows its byte-string one: rows sealed before the field took
+    /// `bytes` are still found.
     ///
     /// # Errors
     ///
@@ -149,9 +152,14 @@ impl<T: Serialize> Sealed<T> {
             .key_set(binding.alias())
             .ok_or_else(|| missing_alias(keyring, binding))
             .and_then(|keys| {
+                let encodings: &[Encoding] = match encoding {
+                    Encoding::Json => &[Encoding::Json],
+                    Encoding::Bytes => &[Encoding::Bytes, Encoding::Json],
+                };
                 keys.keys()
                     .iter()
-                    .map(|key| {
+                    .flat_map(|key| encodings.iter().map(move |&encoding| (key, encoding)))
+                    .map(|(key, encoding)| {
                         seal_value(key, binding, Nonce::Deterministic, encoding, value)
                             .map(Sealed::wrap)
                     })

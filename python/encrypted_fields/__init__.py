@@ -1,7 +1,7 @@
 """encrypted-fields envelopes and record seals for Python: a twin of the Rust crate's format.
 
 Written from ``docs/FORMAT.md`` alone. Reads and writes the same envelopes
-(format versions 1 and 2) with ``cryptography``'s AES-GCM-SIV, the same record
+(format versions 1 to 4) with ``cryptography``'s AES-GCM-SIV, the same record
 seals (HMAC-SHA256 and Ed25519), loads keys from the same
 ``ENCRYPTED_FIELDS_KEY_<ALIAS>``, ``ENCRYPTED_FIELDS_SIGNING_KEY_<ALIAS>`` and
 ``ENCRYPTED_FIELDS_VERIFYING_KEY_<ALIAS>`` variables, and raises the same kinds

@@ -384,3 +384,21 @@ def test_a_bound_byte_string_is_version_4_and_stays_in_its_record():
         ef.decrypt_field(key, "blobs", "Document", "scan", envelope, record=other)
     with pytest.raises(ef.UnsupportedVersion):
         ef.decrypt_field(key, "blobs", "Document", "scan", envelope)
+
+
+def test_a_bytes_member_of_a_record_class_is_sealed_as_its_bytes(monkeypatch):
+    from dataclasses import dataclass
+    from typing import Annotated
+
+    monkeypatch.setenv("ENCRYPTED_FIELDS_KEY_BLOBS", KEY_256)
+
+    @ef.record
+    @dataclass
+    class Scan:
+        id: int
+        image: Annotated[bytes, ef.Encrypted("blobs")]
+
+    keyring = ef.Keyring.from_env()
+    wire = ef.encrypt(keyring, Scan(id=1, image=b"\x00\x89PNG"))
+    assert ef.inspect(wire["image"])["version"] == ef.VERSION_3
+    assert ef.decrypt(keyring, Scan, wire) == Scan(id=1, image=b"\x00\x89PNG")
