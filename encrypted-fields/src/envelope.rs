@@ -325,6 +325,10 @@ impl EnvelopeBytes {
     }
 
     pub(crate) fn from_slice(bytes: &[u8]) -> Self {
+        if bytes.len() > INLINE {
+            // One pass over a large envelope, not zeroing then copying.
+            return EnvelopeBytes::Heap(bytes.to_vec());
+        }
         let mut envelope = Self::zeroed(bytes.len());
         envelope.as_mut_slice().copy_from_slice(bytes);
         envelope

@@ -9,6 +9,7 @@
 //! and opens them all; the `screening` group (banking + the verifying key)
 //! reads the bank accounts and forwards every event to a third topic as the
 //! producer signed it; the demo prints what each keyring can read there.
+//! Last, two members of one `ledger` group share a two-partition topic.
 
 mod broker;
 mod model;
@@ -113,6 +114,16 @@ fn run() -> Result<(), Failure> {
             .zip(&proto_events)
             .all(|(got, sent)| got.sender.as_ref().map(|u| &u.email)
                 == sent.sender.as_ref().map(|u| &u.email))
+    );
+    // The ledger scaled out: one group, two members, two partitions.
+    pipeline::produce(&brokers, Format::Json, pipeline::PARTITIONED_TOPIC, &events)?;
+    let group = pipeline::ledger_group(&brokers, "ledger-scaled", &full, 2, events.len())?;
+    let shares: Vec<usize> = group.members.iter().map(Vec::len).collect();
+    println!(
+        "{}: two ledger members shared {} partitions and opened {shares:?} events in {} ms",
+        pipeline::PARTITIONED_TOPIC,
+        pipeline::PARTITIONS,
+        group.busy.as_millis(),
     );
     let forwarded = pipeline::screening(&brokers, &banking_only, events.len())?;
     println!(

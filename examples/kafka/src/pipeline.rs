@@ -7,17 +7,22 @@
 //! everything; the `screening` group holds only `banking` and the verifying
 //! key, reads the bank accounts, and forwards each event to
 //! `transactions.screened` exactly as the producer signed it.
+//!
+//! `transactions.partitioned` has two partitions: the `ledger` group scaled
+//! out, any number of members sharing them (`ledger_group`).
 
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use encrypted_fields::{Decrypt, Encrypt, Keyring};
 use rdkafka::ClientConfig;
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::{ClientContext, DefaultClientContext};
-use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::consumer::{BaseConsumer, CommitMode, Consumer, ConsumerContext, Rebalance};
+use rdkafka::error::KafkaError;
 use rdkafka::producer::{BaseProducer, BaseRecord, DeliveryResult, Producer, ProducerContext};
+use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Message, Offset, TopicPartitionList};
 
 use crate::model::{EncryptedEvent, Event};
@@ -31,6 +36,10 @@ pub const SCREENED_TOPIC: &str = "transactions.screened";
 /// The gRPC example's protobuf `Transaction`, sealed: each encrypted field
 /// a `bytes` envelope, the key aliases declared in its `.proto`.
 pub const PROTOBUF_TOPIC: &str = "transactions.protobuf";
+/// The JSON events again, on two partitions (keyed, so spread, by id), for
+/// a group whose members share them.
+pub const PARTITIONED_TOPIC: &str = "transactions.partitioned";
+pub const PARTITIONS: i32 = 2;
 
 /// How an event is written on a topic.
 #[derive(Clone, Copy, Debug)]
@@ -68,14 +77,20 @@ fn config(brokers: &str) -> ClientConfig {
     config
 }
 
-/// Creates the three topics, one partition each (the broker does not
-/// create them on first use).
+/// Creates the topics, one partition each but the partitioned one (the
+/// broker does not create them on first use).
 pub fn create_topics(brokers: &str) -> Result<(), Failure> {
     let admin: AdminClient<DefaultClientContext> = config(brokers).create()?;
-    let topics: Vec<NewTopic<'_>> = [JSON_TOPIC, POSTCARD_TOPIC, SCREENED_TOPIC, PROTOBUF_TOPIC]
-        .iter()
-        .map(|name| NewTopic::new(name, 1, TopicReplication::Fixed(1)))
-        .collect();
+    let topics: Vec<NewTopic<'_>> = [
+        (JSON_TOPIC, 1),
+        (POSTCARD_TOPIC, 1),
+        (SCREENED_TOPIC, 1),
+        (PROTOBUF_TOPIC, 1),
+        (PARTITIONED_TOPIC, PARTITIONS),
+    ]
+    .iter()
+    .map(|&(name, partitions)| NewTopic::new(name, partitions, TopicReplication::Fixed(1)))
+    .collect();
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -291,4 +306,198 @@ pub fn protobuf_groups(
         resealed.push(partial.encrypt(screening)?);
     }
     Ok((opened, resealed))
+}
+
+/// What a scaled-out group read: each member's events, in the order it
+/// opened them, and the time from the group's first opened event to its
+/// last.
+pub struct GroupRun {
+    pub members: Vec<Vec<Event>>,
+    pub busy: Duration,
+}
+
+/// The `ledger` group scaled out: `members` consumers of group `group`
+/// subscribe to the partitioned topic, the broker shares its partitions
+/// among them, and each checks and opens the events of its own. They start
+/// once the broker has assigned every partition (so a member that joined
+/// first does not read the others' share and hand it over half way), and
+/// stop once the group has opened `expected` events; one more, anywhere, is
+/// an error.
+pub fn ledger_group(
+    brokers: &str,
+    group: &str,
+    keyring: &(dyn Keyring + Sync),
+    members: usize,
+    expected: usize,
+) -> Result<GroupRun, Failure> {
+    let shared = Arc::new(Group::default());
+    let runs: Vec<Result<Member, Failure>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..members)
+            .map(|_| {
+                let context = MemberContext(Arc::clone(&shared), AtomicUsize::new(0));
+                scope.spawn(|| member(brokers, group, keyring, members, expected, context))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| {
+                handle
+                    .join()
+                    .unwrap_or_else(|_| Err("a group member panicked".into()))
+            })
+            .collect()
+    });
+    let runs = runs.into_iter().collect::<Result<Vec<Member>, Failure>>()?;
+    let first = runs.iter().filter_map(|run| run.first).min();
+    let last = runs.iter().filter_map(|run| run.last).max();
+    Ok(GroupRun {
+        busy: last.zip(first).map_or(Duration::ZERO, |(l, f)| l - f),
+        members: runs.into_iter().map(|run| run.events).collect(),
+    })
+}
+
+/// One member's events and when it opened its first and last.
+struct Member {
+    events: Vec<Event>,
+    first: Option<Instant>,
+    last: Option<Instant>,
+}
+
+/// What the members of one group share: how many partitions the broker
+/// has assigned among them and how many members hold some, whether they
+/// have started, and how many events they have opened.
+#[derive(Default)]
+struct Group {
+    assigned: AtomicUsize,
+    holding: AtomicUsize,
+    started: AtomicBool,
+    opened: AtomicUsize,
+}
+
+impl Group {
+    /// Every partition assigned, and to as many members as can hold one.
+    fn formed(&self, members: usize) -> bool {
+        let partitions = PARTITIONS as usize;
+        self.assigned.load(Ordering::SeqCst) >= partitions
+            && self.holding.load(Ordering::SeqCst) >= members.min(partitions)
+    }
+}
+
+/// A member's view of its group, the partitions it holds, and its
+/// rebalance callbacks.
+struct MemberContext(Arc<Group>, AtomicUsize);
+
+impl ClientContext for MemberContext {}
+
+impl ConsumerContext for MemberContext {
+    /// Before the broker gives this member's partitions to another, it
+    /// commits the offsets of the events it has opened, so that member
+    /// starts after them and no event is opened twice.
+    fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Revoke(partitions) = rebalance {
+            // A failed commit shows as a duplicate, which the group refuses.
+            commit(consumer).unwrap_or_else(|error| eprintln!("commit on revoke: {error}"));
+            let held = self.1.fetch_sub(partitions.count(), Ordering::SeqCst);
+            if held > 0 && held == partitions.count() {
+                self.0.holding.fetch_sub(1, Ordering::SeqCst);
+            }
+            self.0
+                .assigned
+                .fetch_sub(partitions.count(), Ordering::SeqCst);
+        }
+    }
+
+    /// Until the group has started, new partitions wait paused.
+    fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Assign(partitions) = rebalance {
+            if !self.0.started.load(Ordering::SeqCst) {
+                consumer
+                    .pause(partitions)
+                    .unwrap_or_else(|error| eprintln!("pause: {error}"));
+            }
+            let held = self.1.fetch_add(partitions.count(), Ordering::SeqCst);
+            if held == 0 && partitions.count() > 0 {
+                self.0.holding.fetch_add(1, Ordering::SeqCst);
+            }
+            self.0
+                .assigned
+                .fetch_add(partitions.count(), Ordering::SeqCst);
+        }
+    }
+}
+
+/// Commits the stored offsets; having none to commit is no failure.
+fn commit<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> Result<(), KafkaError> {
+    match consumer.commit_consumer_state(CommitMode::Sync) {
+        Err(error) if error.rdkafka_error_code() == Some(RDKafkaErrorCode::NoOffset) => Ok(()),
+        other => other,
+    }
+}
+
+fn member(
+    brokers: &str,
+    group: &str,
+    keyring: &(dyn Keyring + Sync),
+    members: usize,
+    expected: usize,
+    context: MemberContext,
+) -> Result<Member, Failure> {
+    let shared = Arc::clone(&context.0);
+    let consumer: BaseConsumer<MemberContext> = config(brokers)
+        .set("group.id", group)
+        .set("enable.auto.commit", "false")
+        // An offset is stored once its event is opened, not when polled.
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        // The broker holds a rebalance until every member has rejoined or
+        // this long has passed: short, so the group forms in seconds.
+        .set("session.timeout.ms", "6000")
+        .set("heartbeat.interval.ms", "500")
+        .set("max.poll.interval.ms", "6000")
+        .create_with_context(context)?;
+    consumer.subscribe(&[PARTITIONED_TOPIC])?;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let too_late = || -> Failure {
+        let opened = shared.opened.load(Ordering::SeqCst);
+        format!("{group}: {opened} of {expected} events opened after 60 s").into()
+    };
+    let mut run = Member {
+        events: Vec::new(),
+        first: None,
+        last: None,
+    };
+    let mut resumed = false;
+    while shared.opened.load(Ordering::SeqCst) < expected {
+        if Instant::now() > deadline {
+            return Err(too_late());
+        }
+        // The group formed: it starts, every member at once.
+        if shared.formed(members) {
+            shared.started.store(true, Ordering::SeqCst);
+        }
+        if !resumed && shared.started.load(Ordering::SeqCst) {
+            consumer.resume(&consumer.assignment()?)?;
+            resumed = true;
+        }
+        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+            continue;
+        };
+        let message = message?;
+        let event = Format::Json
+            .decode(message.payload().unwrap_or_default())?
+            .decrypt(keyring)?;
+        consumer.store_offset_from_message(&message)?;
+        let now = Instant::now();
+        run.first.get_or_insert(now);
+        run.last = Some(now);
+        run.events.push(event);
+        shared.opened.fetch_add(1, Ordering::SeqCst);
+    }
+    // Exactly `expected`: anything more (a duplicate delivery) is an error.
+    if let Some(extra) = consumer.poll(Duration::from_millis(300)) {
+        extra?;
+        return Err(format!("{group}: more than {expected} events").into());
+    }
+    commit(&consumer)?;
+    Ok(run)
 }

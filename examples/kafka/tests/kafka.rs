@@ -3,7 +3,8 @@
 //! read fails on a missing or an extra message), the access matrix on the
 //! forwarded topic, events signed by the producer and checked by both
 //! groups, and forwarded byte for byte by the group without the signing
-//! key, in JSON and in postcard with raw-byte envelopes.
+//! key, in JSON and in postcard with raw-byte envelopes; and a group of two
+//! members sharing a two-partition topic, each event opened exactly once.
 
 #[path = "../src/broker.rs"]
 mod broker;
@@ -19,7 +20,7 @@ use encrypted_fields::{
     generate_key,
 };
 use model::EncryptedEvent;
-use pipeline::{Format, SCREENED_TOPIC};
+use pipeline::{Format, PARTITIONED_TOPIC, SCREENED_TOPIC};
 
 const EVENTS: u64 = 250;
 
@@ -163,4 +164,19 @@ fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
         assert_eq!(got, *sent);
         assert_eq!(got.decrypt(&full).unwrap(), sent.decrypt(&full).unwrap());
     }
+
+    // The ledger scaled out: two members of one group share the two
+    // partitions; together they open every event exactly once.
+    let sent = pipeline::produce(brokers, Format::Json, PARTITIONED_TOPIC, &events).unwrap();
+    assert_eq!(sent, events.len());
+    let run = pipeline::ledger_group(brokers, "ledger-scaled", &full, 2, events.len()).unwrap();
+    assert_eq!(run.members.len(), 2);
+    for member in &run.members {
+        assert!(!member.is_empty(), "the broker gave a member no partition");
+    }
+    let mut opened: Vec<model::Event> = run.members.concat();
+    opened.sort_by_key(|event| event.id);
+    assert_eq!(opened, plain, "every event once, opened as sent");
+    // What the bench divides: the time from the first opened event to the last.
+    assert!(run.busy > std::time::Duration::ZERO);
 }

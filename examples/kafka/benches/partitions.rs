@@ -1,0 +1,79 @@
+//! The `ledger` group with one member and with two, on the two-partition
+//! topic, in one run (BENCHMARKS.md, "Scaling out"): a throwaway broker,
+//! 20,000 signed events, each member checking every signature and opening
+//! every field of its partitions' events. A run is timed from the group's
+//! first opened event to its last, so group formation (a few seconds of
+//! broker rebalancing) is left out; each run is a new group reading the
+//! topic from the start.
+//!
+//!     cargo bench -p example-kafka --bench partitions
+
+#[path = "../src/broker.rs"]
+mod broker;
+#[path = "../src/model.rs"]
+#[allow(dead_code, reason = "the bench publishes and opens events only")]
+mod model;
+#[path = "../src/pipeline.rs"]
+#[allow(dead_code, reason = "the bench uses the partitioned topic only")]
+mod pipeline;
+#[path = "../src/proto.rs"]
+#[allow(dead_code, reason = "pipeline.rs names the protobuf messages")]
+mod proto;
+
+use encrypted_fields::{Encrypt, EnvKeyring, ExposeSecret, KeySize, SigningKey, generate_key};
+use pipeline::{Format, PARTITIONED_TOPIC};
+
+const EVENTS: u64 = 20_000;
+const ROUNDS: usize = 3;
+
+fn main() {
+    let broker = broker::Tansu::start().unwrap();
+    let brokers = broker.brokers.as_str();
+    let (pii, banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
+    let (signing_key, signing) = SigningKey::generate();
+    let verifying = signing_key.verifying_key();
+    let producer = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
+        (
+            "ENCRYPTED_FIELDS_SIGNING_KEY_EVENTS",
+            signing.expose_secret(),
+        ),
+    ])
+    .unwrap();
+    let ledger = EnvKeyring::from_vars([
+        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
+        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
+        ("ENCRYPTED_FIELDS_VERIFYING_KEY_EVENTS", &verifying),
+    ])
+    .unwrap();
+    pipeline::create_topics(brokers).unwrap();
+    let events: Vec<model::EncryptedEvent> = model::events(EVENTS)
+        .iter()
+        .map(|event| event.encrypt(&producer).unwrap())
+        .collect();
+    pipeline::produce(brokers, Format::Json, PARTITIONED_TOPIC, &events).unwrap();
+    let expected = events.len();
+    println!("{EVENTS} events on {} partitions", pipeline::PARTITIONS);
+    let mut ratios = Vec::new();
+    for round in 1..=ROUNDS {
+        let run = |members: usize| {
+            let group = format!("ledger-{members}-{round}");
+            let run = pipeline::ledger_group(brokers, &group, &ledger, members, expected).unwrap();
+            let counts: Vec<usize> = run.members.iter().map(Vec::len).collect();
+            assert_eq!(counts.iter().sum::<usize>(), expected);
+            (run.busy, counts)
+        };
+        let (one, _) = run(1);
+        let (two, counts) = run(2);
+        let ratio = one.as_secs_f64() / two.as_secs_f64();
+        println!(
+            "round {round}: 1 member {:.0} ms, 2 members {:.0} ms (events per member {counts:?}): {ratio:.2}x",
+            one.as_secs_f64() * 1e3,
+            two.as_secs_f64() * 1e3,
+        );
+        ratios.push(ratio);
+    }
+    ratios.sort_by(f64::total_cmp);
+    println!("median {:.2}x over {ROUNDS} rounds", ratios[ROUNDS / 2]);
+}
