@@ -222,39 +222,12 @@ fn a_byte_sequence_stops_at_the_size_limit_as_it_grows() {
 fn a_value_that_is_not_a_byte_string_is_refused_without_quoting_it() {
     let keyring = keyring();
     let binding = Binding::new("pii", "Blob", "data");
+    let refused = |value: &dyn erased::Value| value.seal_bytes(&keyring, &binding);
     for error in [
-        Sealed::seal_as(
-            &keyring,
-            &binding,
-            &"secret text".to_owned(),
-            Nonce::Random,
-            Encoding::Bytes,
-        )
-        .unwrap_err(),
-        Sealed::seal_as(
-            &keyring,
-            &binding,
-            &vec![300_u16],
-            Nonce::Random,
-            Encoding::Bytes,
-        )
-        .unwrap_err(),
-        Sealed::seal_as(
-            &keyring,
-            &binding,
-            &json!({"secret": 1}),
-            Nonce::Random,
-            Encoding::Bytes,
-        )
-        .unwrap_err(),
-        Sealed::seal_as(
-            &keyring,
-            &binding,
-            &None::<ByteBuf>,
-            Nonce::Random,
-            Encoding::Bytes,
-        )
-        .unwrap_err(),
+        refused(&"secret text".to_owned()),
+        refused(&vec![300_u16]),
+        refused(&json!({"secret": 1})),
+        refused(&None::<ByteBuf>),
     ] {
         assert_eq!(error.kind(), ErrorKind::Serialize, "{error}");
         assert!(error.to_string().contains("byte string"), "{error}");
@@ -274,29 +247,25 @@ fn the_version_byte_is_authenticated_and_scoping_still_decides() {
         Encoding::Bytes,
     )
     .unwrap();
+    let relabelled = |version: u8| {
+        let mut bytes = sealed.as_bytes().to_vec();
+        bytes[0] = version;
+        bytes
+    };
     // Relabelled as version 1 (whose plaintext would be the JSON `[1]`):
     // the AAD differs, so it fails authentication, never opens as JSON.
-    let mut relabelled = sealed.as_bytes().to_vec();
-    relabelled[0] = 1;
-    let error = Sealed::<Value>::from_envelope(relabelled)
-        .open(&keyring, &binding)
-        .unwrap_err();
+    let as_json = Sealed::<Value>::from_envelope(relabelled(1));
+    let error = as_json.open(&keyring, &binding).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::AuthenticationFailed);
     // Version 4 is scoped: a field without a record binding refuses it
-    // before trying a key, as it refuses version 2.
-    let mut scoped = sealed.as_bytes().to_vec();
-    scoped[0] = 4;
-    let error = Sealed::<ByteBuf>::from_envelope(scoped)
-        .open(&keyring, &binding)
-        .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::UnsupportedVersion);
-    let mut unknown = sealed.as_bytes().to_vec();
-    unknown[0] = 5;
-    let error = Sealed::<ByteBuf>::from_envelope(unknown)
-        .open(&keyring, &binding)
-        .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::UnsupportedVersion);
-    assert!(error.to_string().contains("versions 1 to 4"), "{error}");
+    // before trying a key, as it refuses version 2. Version 5 is unknown.
+    for version in [4, 5] {
+        let relabelled = Sealed::<ByteBuf>::from_envelope(relabelled(version));
+        let error = relabelled.open(&keyring, &binding).unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::UnsupportedVersion);
+        let known = error.to_string().contains("versions 1 to 4");
+        assert_eq!(known, version == 5, "{error}");
+    }
     // A flipped ciphertext bit fails on the owned-buffer path too.
     let mut tampered = sealed.as_bytes().to_vec();
     tampered[20] ^= 1;
@@ -397,4 +366,21 @@ fn a_partial_value_reseals_its_byte_fields_as_bytes() {
             .unwrap(),
         doc
     );
+}
+
+/// Seals values of different types through one closure.
+mod erased {
+    use encrypted_fields::{Binding, Encoding, EnvKeyring, Error, Nonce, Sealed};
+    use serde::Serialize;
+
+    pub trait Value {
+        fn seal_bytes(&self, keyring: &EnvKeyring, binding: &Binding<'_>) -> Error;
+    }
+
+    impl<T: Serialize> Value for T {
+        /// The error of sealing `self` as a byte string, which must fail.
+        fn seal_bytes(&self, keyring: &EnvKeyring, binding: &Binding<'_>) -> Error {
+            Sealed::seal_as(keyring, binding, self, Nonce::Random, Encoding::Bytes).unwrap_err()
+        }
+    }
 }

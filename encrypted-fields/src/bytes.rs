@@ -226,31 +226,25 @@ impl Bytes<'_, '_> {
     }
 }
 
-impl ser::SerializeSeq for Bytes<'_, '_> {
-    type Ok = EnvelopeBytes;
-    type Error = Failure;
+/// `Vec<u8>` writes a sequence, `[u8; N]` a tuple: the same bytes.
+macro_rules! byte_sequence {
+    ($($serialize:ident),*) => {$(
+        impl ser::$serialize for Bytes<'_, '_> {
+            type Ok = EnvelopeBytes;
+            type Error = Failure;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, element: &T) -> Result<(), Failure> {
-        self.push(element)
-    }
+            fn serialize_element<T: Serialize + ?Sized>(&mut self, element: &T) -> Result<(), Failure> {
+                self.push(element)
+            }
 
-    fn end(self) -> Result<EnvelopeBytes, Failure> {
-        self.0.seal(self.0.scratch.as_slice())
-    }
+            fn end(self) -> Result<EnvelopeBytes, Failure> {
+                self.0.seal(self.0.scratch.as_slice())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Bytes<'_, '_> {
-    type Ok = EnvelopeBytes;
-    type Error = Failure;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, element: &T) -> Result<(), Failure> {
-        self.push(element)
-    }
-
-    fn end(self) -> Result<EnvelopeBytes, Failure> {
-        self.0.seal(self.0.scratch.as_slice())
-    }
-}
+byte_sequence!(SerializeSeq, SerializeTuple);
 
 /// One element of a `u8` sequence: a `u8` and nothing else.
 struct Byte;

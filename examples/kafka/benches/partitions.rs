@@ -10,6 +10,9 @@
 
 #[path = "../src/broker.rs"]
 mod broker;
+#[path = "../src/keys.rs"]
+#[allow(dead_code, reason = "the bench needs the producer and ledger only")]
+mod keys;
 #[path = "../src/model.rs"]
 #[allow(dead_code, reason = "the bench publishes and opens events only")]
 mod model;
@@ -20,7 +23,7 @@ mod pipeline;
 #[allow(dead_code, reason = "pipeline.rs names the protobuf messages")]
 mod proto;
 
-use encrypted_fields::{Encrypt, EnvKeyring, ExposeSecret, KeySize, SigningKey, generate_key};
+use encrypted_fields::Encrypt;
 use pipeline::{Format, PARTITIONED_TOPIC};
 
 const EVENTS: u64 = 20_000;
@@ -29,24 +32,8 @@ const ROUNDS: usize = 3;
 fn main() {
     let broker = broker::Tansu::start().unwrap();
     let brokers = broker.brokers.as_str();
-    let (pii, banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
-    let (signing_key, signing) = SigningKey::generate();
-    let verifying = signing_key.verifying_key();
-    let producer = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-        (
-            "ENCRYPTED_FIELDS_SIGNING_KEY_EVENTS",
-            signing.expose_secret(),
-        ),
-    ])
-    .unwrap();
-    let ledger = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-        ("ENCRYPTED_FIELDS_VERIFYING_KEY_EVENTS", &verifying),
-    ])
-    .unwrap();
+    let keys = keys::Keyrings::generate().unwrap();
+    let (producer, ledger) = (keys.producer, keys.ledger);
     pipeline::create_topics(brokers).unwrap();
     let events: Vec<model::EncryptedEvent> = model::events(EVENTS)
         .iter()

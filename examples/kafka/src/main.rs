@@ -12,13 +12,12 @@
 //! Last, two members of one `ledger` group share a two-partition topic.
 
 mod broker;
+mod keys;
 mod model;
 mod pipeline;
 mod proto;
 
-use encrypted_fields::{
-    Decrypt, Encrypt, EnvKeyring, ExposeSecret, KeySize, Keyring, SigningKey, generate_key,
-};
+use encrypted_fields::{Decrypt, Encrypt, Keyring};
 use pipeline::{Failure, Format};
 
 const EVENTS: u64 = 100;
@@ -46,28 +45,13 @@ fn run() -> Result<(), Failure> {
     println!(
         "making throwaway demo keys for this run only (pii, banking, the producer's signing key)\n"
     );
-    let (pii, banking) = (generate_key(KeySize::Aes256), generate_key(KeySize::Aes256));
-    let us_address = generate_key(KeySize::Aes256);
-    let (signing_key, signing) = SigningKey::generate();
-    let verifying = signing_key.verifying_key();
-    let producer = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-        (
-            "ENCRYPTED_FIELDS_SIGNING_KEY_EVENTS",
-            signing.expose_secret(),
-        ),
-    ])?;
-    let full = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-        ("ENCRYPTED_FIELDS_VERIFYING_KEY_EVENTS", &verifying),
-    ])?;
-    let banking_only = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-        ("ENCRYPTED_FIELDS_VERIFYING_KEY_EVENTS", &verifying),
-    ])?;
-    let no_keys = EnvKeyring::from_vars(Vec::<(String, String)>::new())?;
+    let keys::Keyrings {
+        producer,
+        ledger: full,
+        screening: banking_only,
+        none: no_keys,
+        proto: proto_keys,
+    } = keys::Keyrings::generate()?;
 
     pipeline::create_topics(&brokers)?;
     let events: Vec<_> = model::events(EVENTS)
@@ -80,14 +64,6 @@ fn run() -> Result<(), Failure> {
     }
     // The same transactions as the gRPC example's protobuf messages, whose
     // `.proto` declares the aliases (addresses under `us_address` there).
-    let proto_keys = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
-        (
-            "ENCRYPTED_FIELDS_KEY_US_ADDRESS",
-            us_address.expose_secret(),
-        ),
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-    ])?;
     let proto_events: Vec<_> = proto::transactions(EVENTS)
         .iter()
         .map(|tx| tx.encrypt(&proto_keys))

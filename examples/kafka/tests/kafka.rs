@@ -8,6 +8,8 @@
 
 #[path = "../src/broker.rs"]
 mod broker;
+#[path = "../src/keys.rs"]
+mod keys;
 #[path = "../src/model.rs"]
 mod model;
 #[path = "../src/pipeline.rs"]
@@ -15,10 +17,7 @@ mod pipeline;
 #[path = "../src/proto.rs"]
 mod proto;
 
-use encrypted_fields::{
-    Decrypt, Encrypt, EnvKeyring, ErrorKind, ExposeSecret, KeySize, MaybeSealed, SigningKey,
-    generate_key,
-};
+use encrypted_fields::{Decrypt, Encrypt, ErrorKind, MaybeSealed};
 use model::EncryptedEvent;
 use pipeline::{Format, PARTITIONED_TOPIC, SCREENED_TOPIC};
 
@@ -28,45 +27,17 @@ const EVENTS: u64 = 250;
 fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
     let broker = broker::Tansu::start().unwrap();
     let brokers = broker.brokers.as_str();
-    let key = || generate_key(KeySize::Aes256);
-    let (pii, banking) = (key(), key());
-    let (signing_key, signing) = SigningKey::generate();
-    let verifying = signing_key.verifying_key();
-    let producer = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-        (
-            "ENCRYPTED_FIELDS_SIGNING_KEY_EVENTS",
-            signing.expose_secret(),
-        ),
-    ])
-    .unwrap();
-    let full = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-        ("ENCRYPTED_FIELDS_VERIFYING_KEY_EVENTS", &verifying),
-    ])
-    .unwrap();
-    let banking_only = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-        ("ENCRYPTED_FIELDS_VERIFYING_KEY_EVENTS", &verifying),
-    ])
-    .unwrap();
-    let no_keys = EnvKeyring::from_vars(Vec::<(String, String)>::new()).unwrap();
+    let keys::Keyrings {
+        producer,
+        ledger: full,
+        screening: banking_only,
+        none: no_keys,
+        proto: proto_keys,
+    } = keys::Keyrings::generate().unwrap();
 
     pipeline::create_topics(brokers).unwrap();
 
     // The protobuf topic: the gRPC example's messages, aliases from its .proto.
-    let us_address = key();
-    let proto_keys = EnvKeyring::from_vars([
-        ("ENCRYPTED_FIELDS_KEY_PII", pii.expose_secret()),
-        (
-            "ENCRYPTED_FIELDS_KEY_US_ADDRESS",
-            us_address.expose_secret(),
-        ),
-        ("ENCRYPTED_FIELDS_KEY_BANKING", banking.expose_secret()),
-    ])
-    .unwrap();
     let proto_plain = proto::transactions(EVENTS);
     let proto_events: Vec<proto::EncryptedTransaction> = proto_plain
         .iter()
