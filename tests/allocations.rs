@@ -9,7 +9,7 @@ mod common;
 use std::alloc::System;
 
 use common::{Customer, customer, keyring};
-use encrypted_fields::{Binding, Decrypt, Encrypt, Sealed};
+use encrypted_fields::{Binding, Decrypt, Encoding, Encrypt, Nonce, Sealed};
 use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 
 #[global_allocator]
@@ -53,6 +53,25 @@ fn hot_path_allocations() {
         count, 1,
         "opening a large field allocates only the returned String"
     );
+
+    // A byte string (format version 3): sealed from the value's own bytes
+    // into its envelope; opened straight into the buffer `ByteBuf` keeps,
+    // or through the scratch buffer into the `Vec<u8>` serde fills.
+    let blob = serde_bytes::ByteBuf::from(vec![7; 64 * 1024]);
+    let (count, sealed) = allocations(|| {
+        Sealed::seal_as(&keyring, &binding, &blob, Nonce::Random, Encoding::Bytes).unwrap()
+    });
+    assert_eq!(
+        count, 1,
+        "sealing a byte string allocates only its envelope"
+    );
+    let (count, opened) = allocations(|| sealed.open(&keyring, &binding).unwrap());
+    assert_eq!(opened, blob);
+    assert_eq!(count, 1, "opening a byte string allocates only the ByteBuf");
+    let as_vec = Sealed::<Vec<u8>>::from_envelope(sealed.as_bytes().to_vec());
+    let (count, opened) = allocations(|| as_vec.open(&keyring, &binding).unwrap());
+    assert_eq!(opened, blob.into_vec());
+    assert_eq!(count, 1, "opening into a Vec<u8> allocates only the Vec");
 
     // A whole struct: the output's own strings are the only allocations.
     let value = customer();

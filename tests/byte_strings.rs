@@ -326,6 +326,17 @@ fn a_bound_record_seals_version_4_and_deterministic_fields_version_3() {
 }
 
 #[test]
+fn a_lookup_leaves_out_a_json_form_over_the_size_limit() {
+    // 0xFF is `255,` in JSON: four times the bytes, over the 16 MiB limit,
+    // so no such envelope can have been stored; the byte string fits.
+    let value = ByteBuf::from(vec![0xff; 4_194_400]);
+    let binding = Binding::new("pii", "Blob", "fingerprint");
+    let lookup = Sealed::seal_for_lookup_as(&keyring(), &binding, &value, Encoding::Bytes).unwrap();
+    assert_eq!(lookup.len(), 1);
+    assert_eq!(lookup[0].inspect().unwrap().encoding(), Encoding::Bytes);
+}
+
+#[test]
 fn rotation_keeps_the_encoding() {
     let old = keyring();
     let new = EnvKeyring::from_vars([

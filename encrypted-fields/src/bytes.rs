@@ -4,10 +4,14 @@
 //!
 //! Both directions are serde data formats of one value. Sealing takes the
 //! bytes straight from the value's `serialize_bytes` (no copy before the
-//! cipher). Opening decrypts and authenticates first, into a wiping buffer,
-//! and only then lets the type read: a type that asks for an owned buffer
-//! (`deserialize_byte_buf`) is handed that buffer itself, with no copy.
+//! cipher). Opening decrypts when the type asks for its value: a type that
+//! asks for an owned buffer (`deserialize_byte_buf`) is handed the buffer
+//! the envelope was decrypted into, with no copy; any other reads the
+//! (wiped) scratch buffer. Either way nothing reaches the type before the
+//! envelope is authenticated, and an envelope a type never read is
+//! authenticated all the same.
 
+use std::cell::Cell;
 use std::fmt;
 
 use serde::de::value::SeqDeserializer;
@@ -43,18 +47,25 @@ pub(crate) fn seal<T: Serialize + ?Sized>(
     })
 }
 
-/// Opens an envelope whose plaintext is raw bytes into a `T`. The envelope
-/// is authenticated before `T` sees anything, so a type whose
-/// `Deserialize` reads nothing cannot accept a forged one.
+/// Opens an envelope whose plaintext is raw bytes into a `T`.
 pub(crate) fn open<T: DeserializeOwned>(
     key: &Key,
     parts: &Parts<'_>,
     binding: &Binding<'_>,
 ) -> Result<T, Error> {
-    let mut plaintext = Zeroizing::new(vec![0; parts.ciphertext.len()]);
-    envelope::open_into(key, parts, binding, &mut plaintext)?;
-    T::deserialize(Reader(&mut plaintext))
-        .map_err(|failure| failure.into_error(ErrorKind::Deserialize, binding))
+    let opened = Cell::new(false);
+    let value = T::deserialize(Reader {
+        key,
+        parts,
+        binding,
+        opened: &opened,
+    });
+    // A type whose `Deserialize` read nothing must not accept a forged
+    // envelope: authenticate it anyway.
+    if !opened.get() {
+        envelope::open(key, parts, binding, |_| Ok(()))?;
+    }
+    value.map_err(|failure| failure.into_error(ErrorKind::Deserialize, binding))
 }
 
 /// Why a value could not be written or read as a byte string.
@@ -318,14 +329,33 @@ impl ser::Serializer for Byte {
     }
 }
 
-/// Hands an envelope's authenticated plaintext to a type: the buffer itself
-/// to a type that asks for an owned one, borrowed bytes to one that asks
-/// for bytes, and to every other type a sequence of `u8`, which is how it
-/// reads the same bytes' JSON form (`[1,2,3]`) in a version-1 envelope.
-/// What the type does not take is wiped when the buffer drops.
-struct Reader<'a>(&'a mut Zeroizing<Vec<u8>>);
+/// Hands an envelope's plaintext to a type once authenticated: the buffer
+/// it was decrypted into to a type that asks for an owned one, borrowed
+/// bytes to one that asks for bytes, and to every other type a sequence of
+/// `u8`, which is how it reads the same bytes' JSON form (`[1,2,3]`) in a
+/// version-1 envelope. `opened` records that it decrypted.
+struct Reader<'a, 'b> {
+    key: &'a Key,
+    parts: &'a Parts<'a>,
+    binding: &'a Binding<'b>,
+    opened: &'a Cell<bool>,
+}
 
-impl<'de> de::Deserializer<'de> for Reader<'_> {
+impl Reader<'_, '_> {
+    /// Decrypts into the scratch buffer (wiped afterwards) for `read`.
+    fn with_plaintext<R>(
+        &self,
+        read: impl FnOnce(&[u8]) -> Result<R, Failure>,
+    ) -> Result<R, Failure> {
+        self.opened.set(true);
+        envelope::open(self.key, self.parts, self.binding, |plaintext| {
+            Ok(read(plaintext))
+        })
+        .map_err(Failure::Library)?
+    }
+}
+
+impl<'de> de::Deserializer<'de> for Reader<'_, '_> {
     type Error = Failure;
 
     fn is_human_readable(&self) -> bool {
@@ -333,19 +363,26 @@ impl<'de> de::Deserializer<'de> for Reader<'_> {
     }
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {
-        let mut seq = SeqDeserializer::new(self.0.iter().copied());
-        let value = visitor.visit_seq(&mut seq)?;
-        seq.end()?;
-        Ok(value)
+        self.with_plaintext(|plaintext| {
+            let mut seq = SeqDeserializer::new(plaintext.iter().copied());
+            let value = visitor.visit_seq(&mut seq)?;
+            seq.end()?;
+            Ok(value)
+        })
     }
 
     fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {
-        visitor.visit_bytes(self.0)
+        self.with_plaintext(|plaintext| visitor.visit_bytes(plaintext))
     }
 
-    /// The decrypted buffer itself: no copy, and nothing left to wipe.
+    /// Decrypts straight into the buffer the type keeps: no copy, and no
+    /// plaintext left in the scratch buffer. Wiped if it fails to open.
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {
-        visitor.visit_byte_buf(std::mem::take(&mut **self.0))
+        self.opened.set(true);
+        let mut buf = Zeroizing::new(vec![0; self.parts.ciphertext.len()]);
+        envelope::open_into(self.key, self.parts, self.binding, &mut buf)
+            .map_err(Failure::Library)?;
+        visitor.visit_byte_buf(std::mem::take(&mut *buf))
     }
 
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {

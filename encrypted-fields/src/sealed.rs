@@ -136,7 +136,9 @@ impl<T: Serialize> Sealed<T> {
     /// `encoding`. Equal values sealed with the other encoding give other
     /// envelopes, so for [`Encoding::Bytes`] each key's JSON envelope
     /// follows its byte-string one: rows sealed before the field took
-    /// `bytes` are still found.
+    /// `bytes` are still found. A JSON form over the size limit (about a
+    /// quarter of it in bytes) could never have been stored, and is left
+    /// out.
     ///
     /// # Errors
     ///
@@ -152,18 +154,18 @@ impl<T: Serialize> Sealed<T> {
             .key_set(binding.alias())
             .ok_or_else(|| missing_alias(keyring, binding))
             .and_then(|keys| {
-                let encodings: &[Encoding] = match encoding {
-                    Encoding::Json => &[Encoding::Json],
-                    Encoding::Bytes => &[Encoding::Bytes, Encoding::Json],
-                };
-                keys.keys()
-                    .iter()
-                    .flat_map(|key| encodings.iter().map(move |&encoding| (key, encoding)))
-                    .map(|(key, encoding)| {
+                let mut envelopes = Vec::new();
+                for key in keys.keys() {
+                    let seal = |encoding| {
                         seal_value(key, binding, Nonce::Deterministic, encoding, value)
                             .map(Sealed::wrap)
-                    })
-                    .collect()
+                    };
+                    envelopes.push(seal(encoding)?);
+                    if encoding == Encoding::Bytes {
+                        envelopes.extend(seal(Encoding::Json).ok());
+                    }
+                }
+                Ok(envelopes)
             });
         audit::record(Op::Lookup, binding, || None, &sealed);
         sealed

@@ -29,7 +29,7 @@ pub(super) fn lookup_impl(
             let binding = binding(container, field);
             let encoding = encoding(matches!(field.mode(), Mode::Sealed { bytes: true, .. }));
             let doc = format!(
-                "The envelopes `{}` holds for `value`, under each key of its alias (primary first): match them with `IN (...)` while a rotation is under way.",
+                "The envelopes `{}` holds for `value`, under each key of its alias (primary first; for a `bytes` field, each key's byte-string and JSON envelopes): match them with `IN (...)` while a rotation is under way.",
                 field.aad_name
             );
             quote! {

@@ -49,13 +49,25 @@ fn main() {
             let run = pipeline::ledger_group(brokers, &group, &ledger, members, expected).unwrap();
             let counts: Vec<usize> = run.members.iter().map(Vec::len).collect();
             assert_eq!(counts.iter().sum::<usize>(), expected);
-            (run.busy, counts)
+            let spans: Vec<String> = (run.spans.iter().zip(&counts))
+                .map(|((first, last), count)| {
+                    let ms = |d: &std::time::Duration| d.as_millis();
+                    format!("{count} events from {} to {} ms", ms(first), ms(last))
+                })
+                .collect();
+            let busy = run
+                .spans
+                .iter()
+                .map(|&(_, last)| last)
+                .max()
+                .unwrap_or_default();
+            (busy, spans.join(", "))
         };
         let (one, _) = run(1);
-        let (two, counts) = run(2);
+        let (two, spans) = run(2);
         let ratio = one.as_secs_f64() / two.as_secs_f64();
         println!(
-            "round {round}: 1 member {:.0} ms, 2 members {:.0} ms (events per member {counts:?}): {ratio:.2}x",
+            "round {round}: 1 member {:.0} ms, 2 members {:.0} ms ({spans}): {ratio:.2}x",
             one.as_secs_f64() * 1e3,
             two.as_secs_f64() * 1e3,
         );

@@ -309,11 +309,12 @@ pub fn protobuf_groups(
 }
 
 /// What a scaled-out group read: each member's events, in the order it
-/// opened them, and the time from the group's first opened event to its
-/// last.
+/// opened them, and when each opened its first and its last, counted from
+/// the group's first opened event (so the last `last` is how long the
+/// group took, formation left out).
 pub struct GroupRun {
     pub members: Vec<Vec<Event>>,
-    pub busy: Duration,
+    pub spans: Vec<(Duration, Duration)>,
 }
 
 /// The `ledger` group scaled out: `members` consumers of group `group`
@@ -322,7 +323,8 @@ pub struct GroupRun {
 /// once the broker has assigned every partition (so a member that joined
 /// first does not read the others' share and hand it over half way), and
 /// stop once the group has opened `expected` events; one more, anywhere, is
-/// an error.
+/// an error. The first member to fail stops the others, and its error is
+/// the group's.
 pub fn ledger_group(
     brokers: &str,
     group: &str,
@@ -335,7 +337,11 @@ pub fn ledger_group(
         let handles: Vec<_> = (0..members)
             .map(|_| {
                 let context = MemberContext(Arc::clone(&shared), AtomicUsize::new(0));
-                scope.spawn(|| member(brokers, group, keyring, members, expected, context))
+                let shared = &shared;
+                scope.spawn(move || {
+                    member(brokers, group, keyring, members, expected, context)
+                        .inspect_err(|error| shared.fail(error.to_string()))
+                })
             })
             .collect();
         handles
@@ -347,11 +353,26 @@ pub fn ledger_group(
             })
             .collect()
     });
+    if let Some(failure) = shared
+        .failure
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take()
+    {
+        return Err(failure.into());
+    }
     let runs = runs.into_iter().collect::<Result<Vec<Member>, Failure>>()?;
+    let opened = shared.opened.load(Ordering::SeqCst);
+    if opened != expected {
+        return Err(format!("{group}: {opened} events opened, {expected} sent").into());
+    }
     let first = runs.iter().filter_map(|run| run.first).min();
-    let last = runs.iter().filter_map(|run| run.last).max();
+    let since = |at: Option<Instant>| at.zip(first).map_or(Duration::ZERO, |(at, f)| at - f);
     Ok(GroupRun {
-        busy: last.zip(first).map_or(Duration::ZERO, |(l, f)| l - f),
+        spans: runs
+            .iter()
+            .map(|run| (since(run.first), since(run.last)))
+            .collect(),
         members: runs.into_iter().map(|run| run.events).collect(),
     })
 }
@@ -365,16 +386,32 @@ struct Member {
 
 /// What the members of one group share: how many partitions the broker
 /// has assigned among them and how many members hold some, whether they
-/// have started, and how many events they have opened.
+/// have started, how many events they have opened, and the first failure.
 #[derive(Default)]
 struct Group {
     assigned: AtomicUsize,
     holding: AtomicUsize,
     started: AtomicBool,
     opened: AtomicUsize,
+    failed: AtomicBool,
+    failure: Mutex<Option<String>>,
 }
 
 impl Group {
+    /// Records the group's first failure; the members stop at it.
+    fn fail(&self, failure: String) {
+        self.failure
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get_or_insert(failure);
+        self.failed.store(true, Ordering::SeqCst);
+    }
+
+    /// Checked once per event: an atomic, not the lock.
+    fn failed(&self) -> bool {
+        self.failed.load(Ordering::SeqCst)
+    }
+
     /// Every partition assigned, and to as many members as can hold one.
     fn formed(&self, members: usize) -> bool {
         let partitions = PARTITIONS as usize;
@@ -392,11 +429,17 @@ impl ClientContext for MemberContext {}
 impl ConsumerContext for MemberContext {
     /// Before the broker gives this member's partitions to another, it
     /// commits the offsets of the events it has opened, so that member
-    /// starts after them and no event is opened twice.
+    /// starts after them. A failed commit, or
+    /// a failed rebalance (which drops the partitions without a commit),
+    /// would let one be opened again: the group stops instead.
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
+        if let Rebalance::Error(error) = rebalance {
+            self.0.fail(format!("rebalance failed: {error}"));
+        }
         if let Rebalance::Revoke(partitions) = rebalance {
-            // A failed commit shows as a duplicate, which the group refuses.
-            commit(consumer).unwrap_or_else(|error| eprintln!("commit on revoke: {error}"));
+            if let Err(error) = commit(consumer) {
+                self.0.fail(format!("commit before a rebalance: {error}"));
+            }
             let held = self.1.fetch_sub(partitions.count(), Ordering::SeqCst);
             if held > 0 && held == partitions.count() {
                 self.0.holding.fetch_sub(1, Ordering::SeqCst);
@@ -411,9 +454,9 @@ impl ConsumerContext for MemberContext {
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
             if !self.0.started.load(Ordering::SeqCst) {
-                consumer
-                    .pause(partitions)
-                    .unwrap_or_else(|error| eprintln!("pause: {error}"));
+                if let Err(error) = consumer.pause(partitions) {
+                    self.0.fail(format!("pausing new partitions: {error}"));
+                }
             }
             let held = self.1.fetch_add(partitions.count(), Ordering::SeqCst);
             if held == 0 && partitions.count() > 0 {
@@ -468,6 +511,9 @@ fn member(
     };
     let mut resumed = false;
     while shared.opened.load(Ordering::SeqCst) < expected {
+        if shared.failed() {
+            return Err(format!("{group}: stopped, another member failed").into());
+        }
         if Instant::now() > deadline {
             return Err(too_late());
         }
@@ -479,10 +525,16 @@ fn member(
             consumer.resume(&consumer.assignment()?)?;
             resumed = true;
         }
-        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
-            continue;
+        let message = match consumer.poll(Duration::from_millis(100)) {
+            None => continue,
+            Some(Ok(message)) => message,
+            // The client reconnects on its own; the deadline bounds it.
+            Some(Err(error @ KafkaError::MessageConsumption(_))) => {
+                eprintln!("{group}: {error}");
+                continue;
+            }
+            Some(Err(error)) => return Err(error.into()),
         };
-        let message = message?;
         let event = Format::Json
             .decode(message.payload().unwrap_or_default())?
             .decrypt(keyring)?;
