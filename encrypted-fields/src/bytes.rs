@@ -11,7 +11,7 @@
 //! envelope is authenticated, and an envelope a type never read is
 //! authenticated all the same.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::fmt;
 
 use serde::de::value::SeqDeserializer;
@@ -53,19 +53,32 @@ pub(crate) fn open<T: DeserializeOwned>(
     parts: &Parts<'_>,
     binding: &Binding<'_>,
 ) -> Result<T, Error> {
-    let opened = Cell::new(false);
+    let opening = RefCell::new(Opening::Unread);
     let value = T::deserialize(Reader {
         key,
         parts,
         binding,
-        opened: &opened,
+        opening: &opening,
     });
-    // A type whose `Deserialize` read nothing must not accept a forged
-    // envelope: authenticate it anyway.
-    if !opened.get() {
-        envelope::open(key, parts, binding, |_| Ok(()))?;
+    // Whatever the type made of it: a type may swallow its deserializer's
+    // error (a default on error), or never read at all, and neither may
+    // turn a forged envelope into a value.
+    match opening.into_inner() {
+        Opening::Failed(error) => return Err(error),
+        Opening::Unread => envelope::open(key, parts, binding, |_| Ok(()))?,
+        Opening::Authentic => {}
     }
     value.map_err(|failure| failure.into_error(ErrorKind::Deserialize, binding))
+}
+
+/// How far opening an envelope got while a type read it.
+enum Opening {
+    /// The type asked for nothing.
+    Unread,
+    /// Decrypted and authenticated.
+    Authentic,
+    /// Not opened (authentication failed, or the binding could not be built).
+    Failed(Error),
 }
 
 /// Why a value could not be written or read as a byte string.
@@ -333,12 +346,12 @@ impl ser::Serializer for Byte {
 /// it was decrypted into to a type that asks for an owned one, borrowed
 /// bytes to one that asks for bytes, and to every other type a sequence of
 /// `u8`, which is how it reads the same bytes' JSON form (`[1,2,3]`) in a
-/// version-1 envelope. `opened` records that it decrypted.
+/// version-1 envelope. `opening` records how far opening got.
 struct Reader<'a, 'b> {
     key: &'a Key,
     parts: &'a Parts<'a>,
     binding: &'a Binding<'b>,
-    opened: &'a Cell<bool>,
+    opening: &'a RefCell<Opening>,
 }
 
 impl Reader<'_, '_> {
@@ -347,11 +360,18 @@ impl Reader<'_, '_> {
         &self,
         read: impl FnOnce(&[u8]) -> Result<R, Failure>,
     ) -> Result<R, Failure> {
-        self.opened.set(true);
-        envelope::open(self.key, self.parts, self.binding, |plaintext| {
+        let opened = envelope::open(self.key, self.parts, self.binding, |plaintext| {
+            self.opening.replace(Opening::Authentic);
             Ok(read(plaintext))
-        })
-        .map_err(Failure::Library)?
+        });
+        opened.map_err(|error| self.failed(error))?
+    }
+
+    /// Records that the envelope did not open, for [`open`] to report
+    /// whatever the type does with the error.
+    fn failed(&self, error: Error) -> Failure {
+        self.opening.replace(Opening::Failed(error.clone()));
+        Failure::Library(error)
     }
 }
 
@@ -378,10 +398,10 @@ impl<'de> de::Deserializer<'de> for Reader<'_, '_> {
     /// Decrypts straight into the buffer the type keeps: no copy, and no
     /// plaintext left in the scratch buffer. Wiped if it fails to open.
     fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Failure> {
-        self.opened.set(true);
         let mut buf = Zeroizing::new(vec![0; self.parts.ciphertext.len()]);
         envelope::open_into(self.key, self.parts, self.binding, &mut buf)
-            .map_err(Failure::Library)?;
+            .map_err(|error| self.failed(error))?;
+        self.opening.replace(Opening::Authentic);
         visitor.visit_byte_buf(std::mem::take(&mut *buf))
     }
 

@@ -136,9 +136,9 @@ impl<T: Serialize> Sealed<T> {
     /// `encoding`. Equal values sealed with the other encoding give other
     /// envelopes, so for [`Encoding::Bytes`] each key's JSON envelope
     /// follows its byte-string one: rows sealed before the field took
-    /// `bytes` are still found. A JSON form over the size limit (about a
-    /// quarter of it in bytes) could never have been stored, and is left
-    /// out.
+    /// `bytes` are still found. A JSON envelope over this process's size
+    /// limit (a byte string over about a quarter of it) is left out: this
+    /// process could not open it either.
     ///
     /// # Errors
     ///
@@ -162,7 +162,11 @@ impl<T: Serialize> Sealed<T> {
                     };
                     envelopes.push(seal(encoding)?);
                     if encoding == Encoding::Bytes {
-                        envelopes.extend(seal(Encoding::Json).ok());
+                        match seal(Encoding::Json) {
+                            Ok(envelope) => envelopes.push(envelope),
+                            Err(_) if json_over_limit(value) => {}
+                            Err(error) => return Err(error),
+                        }
                     }
                 }
                 Ok(envelopes)
@@ -353,6 +357,24 @@ fn seal_value<T: Serialize + ?Sized>(
         }),
         Encoding::Bytes => bytes::seal(key, binding, nonce, value),
     }
+}
+
+/// Whether `value`'s JSON envelope would be over the size limit, counted
+/// without writing the JSON anywhere.
+fn json_over_limit<T: Serialize + ?Sized>(value: &T) -> bool {
+    struct Count(usize);
+    impl std::io::Write for Count {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0 += bytes.len();
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut count = Count(0);
+    serde_json::to_writer(&mut count, value).is_ok()
+        && limits::check_envelope(envelope::HEADER_LEN + count.0 + crate::cipher::TAG_LEN).is_err()
 }
 
 /// Serializes `value` as the plaintext.
