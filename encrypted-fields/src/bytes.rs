@@ -156,6 +156,36 @@ macro_rules! refuse {
     };
 }
 
+/// What neither serializer takes: anything but bytes, `u8`s and the
+/// wrappers (`Some`, newtypes) around them.
+macro_rules! refuse_the_rest {
+    () => {
+        refuse! {
+            serialize_bool(bool) -> Self::Ok;
+            serialize_i8(i8) -> Self::Ok;
+            serialize_i16(i16) -> Self::Ok;
+            serialize_i32(i32) -> Self::Ok;
+            serialize_i64(i64) -> Self::Ok;
+            serialize_u16(u16) -> Self::Ok;
+            serialize_u32(u32) -> Self::Ok;
+            serialize_u64(u64) -> Self::Ok;
+            serialize_f32(f32) -> Self::Ok;
+            serialize_f64(f64) -> Self::Ok;
+            serialize_char(char) -> Self::Ok;
+            serialize_str(&str) -> Self::Ok;
+            serialize_none() -> Self::Ok;
+            serialize_unit() -> Self::Ok;
+            serialize_unit_struct(&'static str) -> Self::Ok;
+            serialize_unit_variant(&'static str, u32, &'static str) -> Self::Ok;
+            serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
+            serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
+            serialize_map(Option<usize>) -> Self::SerializeMap;
+            serialize_struct(&'static str, usize) -> Self::SerializeStruct;
+            serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+        }
+    };
+}
+
 impl<'a, 'b> ser::Serializer for Writer<'a, 'b> {
     type Ok = EnvelopeBytes;
     type Error = Failure;
@@ -195,29 +225,9 @@ impl<'a, 'b> ser::Serializer for Writer<'a, 'b> {
         value.serialize(self)
     }
 
+    refuse_the_rest!();
     refuse! {
-        serialize_bool(bool) -> EnvelopeBytes;
-        serialize_i8(i8) -> EnvelopeBytes;
-        serialize_i16(i16) -> EnvelopeBytes;
-        serialize_i32(i32) -> EnvelopeBytes;
-        serialize_i64(i64) -> EnvelopeBytes;
-        serialize_u8(u8) -> EnvelopeBytes;
-        serialize_u16(u16) -> EnvelopeBytes;
-        serialize_u32(u32) -> EnvelopeBytes;
-        serialize_u64(u64) -> EnvelopeBytes;
-        serialize_f32(f32) -> EnvelopeBytes;
-        serialize_f64(f64) -> EnvelopeBytes;
-        serialize_char(char) -> EnvelopeBytes;
-        serialize_str(&str) -> EnvelopeBytes;
-        serialize_none() -> EnvelopeBytes;
-        serialize_unit() -> EnvelopeBytes;
-        serialize_unit_struct(&'static str) -> EnvelopeBytes;
-        serialize_unit_variant(&'static str, u32, &'static str) -> EnvelopeBytes;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
+        serialize_u8(u8) -> Self::Ok;
     }
 
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
@@ -292,31 +302,11 @@ impl ser::Serializer for Byte {
         Ok(byte)
     }
 
+    refuse_the_rest!();
     refuse! {
-        serialize_bool(bool) -> u8;
-        serialize_i8(i8) -> u8;
-        serialize_i16(i16) -> u8;
-        serialize_i32(i32) -> u8;
-        serialize_i64(i64) -> u8;
-        serialize_u16(u16) -> u8;
-        serialize_u32(u32) -> u8;
-        serialize_u64(u64) -> u8;
-        serialize_f32(f32) -> u8;
-        serialize_f64(f64) -> u8;
-        serialize_char(char) -> u8;
-        serialize_str(&str) -> u8;
-        serialize_bytes(&[u8]) -> u8;
-        serialize_none() -> u8;
-        serialize_unit() -> u8;
-        serialize_unit_struct(&'static str) -> u8;
-        serialize_unit_variant(&'static str, u32, &'static str) -> u8;
+        serialize_bytes(&[u8]) -> Self::Ok;
         serialize_seq(Option<usize>) -> Self::SerializeSeq;
         serialize_tuple(usize) -> Self::SerializeTuple;
-        serialize_tuple_struct(&'static str, usize) -> Self::SerializeTupleStruct;
-        serialize_tuple_variant(&'static str, u32, &'static str, usize) -> Self::SerializeTupleVariant;
-        serialize_map(Option<usize>) -> Self::SerializeMap;
-        serialize_struct(&'static str, usize) -> Self::SerializeStruct;
-        serialize_struct_variant(&'static str, u32, &'static str, usize) -> Self::SerializeStructVariant;
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, _: &T) -> Result<u8, Failure> {
