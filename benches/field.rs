@@ -169,7 +169,27 @@ fn bytes_1mib(c: &mut Criterion) {
             assert!(hand.decrypt_in_place(&aad, &nonce, black_box(&mut buf), &tag));
         })
     });
+    // A plain `Vec<u8>`, which serde writes and reads a byte at a time.
+    let vec = value.to_vec();
+    group.bench_function("library_vec_seal_postcard", |b| {
+        b.iter(|| {
+            let sealed = Sealed::seal_as(
+                &keyring,
+                &binding,
+                black_box(&vec),
+                Nonce::Random,
+                Encoding::Bytes,
+            );
+            black_box(postcard::to_allocvec(&sealed.unwrap()).unwrap())
+        })
+    });
     let wire = postcard::to_allocvec(&sealed).unwrap();
+    group.bench_function("library_vec_open_postcard", |b| {
+        b.iter(|| {
+            let sealed: Sealed<Vec<u8>> = postcard::from_bytes(black_box(&wire)).unwrap();
+            black_box(sealed.open(&keyring, &binding).unwrap())
+        })
+    });
     group.bench_function("hand_open_postcard", |b| {
         // Read as an owned byte string, decrypted in place, the bytes
         // moved to the front.

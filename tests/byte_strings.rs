@@ -222,29 +222,43 @@ fn a_forged_envelope_fails_whatever_the_type_does_with_it() {
 
 #[test]
 fn a_byte_sequence_stops_at_the_size_limit_as_it_grows() {
-    /// Streams bytes one at a time, far past any limit, and counts them.
-    struct Endless(std::cell::Cell<usize>);
+    /// Streams bytes one at a time, far past any limit, and counts them;
+    /// says how many up front (`hinted`) or not.
+    struct Endless {
+        hinted: bool,
+        taken: std::cell::Cell<usize>,
+    }
     impl Serialize for Endless {
         fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
             let counted = std::iter::repeat_n(0_u8, usize::MAX).inspect(|_| {
-                self.0.set(self.0.get() + 1);
+                self.taken.set(self.taken.get() + 1);
             });
-            serializer.collect_seq(counted)
+            if self.hinted {
+                serializer.collect_seq(counted)
+            } else {
+                // `filter` hides the length: the sequence grows to the limit.
+                serializer.collect_seq(counted.filter(|_| true))
+            }
         }
     }
-    let endless = Endless(std::cell::Cell::new(0));
-    let binding = Binding::new("pii", "Blob", "data");
-    let error = Sealed::seal_as(
-        &keyring(),
-        &binding,
-        &endless,
-        Nonce::Random,
-        Encoding::Bytes,
-    )
-    .unwrap_err();
-    assert_eq!(error.kind(), ErrorKind::Serialize, "{error}");
-    let limit = encrypted_fields::max_envelope_len();
-    assert!(endless.0.get() <= limit, "{} bytes taken", endless.0.get());
+    for hinted in [true, false] {
+        let endless = Endless {
+            hinted,
+            taken: std::cell::Cell::new(0),
+        };
+        let binding = Binding::new("pii", "Blob", "data");
+        let sealed = Sealed::seal_as(
+            &keyring(),
+            &binding,
+            &endless,
+            Nonce::Random,
+            Encoding::Bytes,
+        );
+        let error = sealed.unwrap_err();
+        assert_eq!(error.kind(), ErrorKind::Serialize, "{error}");
+        let (taken, limit) = (endless.taken.get(), encrypted_fields::max_envelope_len());
+        assert!(taken <= limit, "{taken} bytes taken");
+    }
 }
 
 #[test]

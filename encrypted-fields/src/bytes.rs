@@ -20,6 +20,7 @@ use serde::ser::{self, Impossible, Serialize};
 use zeroize::Zeroizing;
 
 use crate::binding::Binding;
+use crate::cipher::TAG_LEN;
 use crate::encoding::Encoding;
 use crate::envelope::{self, EnvelopeBytes, HEADER_LEN, Parts};
 use crate::error::{Error, ErrorKind};
@@ -205,12 +206,12 @@ impl<'a, 'b> ser::Serializer for Writer<'a, 'b> {
         self.seal(bytes)
     }
 
-    fn serialize_seq(self, _: Option<usize>) -> Result<Bytes<'a, 'b>, Failure> {
-        Ok(Bytes(self))
+    fn serialize_seq(self, len: Option<usize>) -> Result<Bytes<'a, 'b>, Failure> {
+        Bytes::new(self, len)
     }
 
-    fn serialize_tuple(self, _: usize) -> Result<Bytes<'a, 'b>, Failure> {
-        Ok(Bytes(self))
+    fn serialize_tuple(self, len: usize) -> Result<Bytes<'a, 'b>, Failure> {
+        Bytes::new(self, Some(len))
     }
 
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<EnvelopeBytes, Failure> {
@@ -243,20 +244,44 @@ impl<'a, 'b> ser::Serializer for Writer<'a, 'b> {
 
 /// A sequence of `u8`, gathered in the (wiped) scratch buffer and sealed
 /// at its end.
-struct Bytes<'a, 'b>(Writer<'a, 'b>);
+struct Bytes<'a, 'b> {
+    writer: Writer<'a, 'b>,
+    /// The most plaintext bytes an envelope under the size limit holds.
+    room: usize,
+}
 
-impl Bytes<'_, '_> {
+impl<'a, 'b> Bytes<'a, 'b> {
+    /// Room for `len` bytes when the value says how many it writes; one
+    /// that says more than the size limit allows is refused at once.
+    fn new(writer: Writer<'a, 'b>, len: Option<usize>) -> Result<Self, Failure> {
+        let room = limits::max_envelope_len().saturating_sub(HEADER_LEN + TAG_LEN);
+        let bytes = Bytes { writer, room };
+        if let Some(len) = len {
+            if len > room {
+                return Err(bytes.too_large(len));
+            }
+            bytes.writer.scratch.reserve(len);
+        }
+        Ok(bytes)
+    }
+
     fn push<T: Serialize + ?Sized>(&mut self, element: &T) -> Result<(), Failure> {
         let byte = element.serialize(Byte)?;
         // Bounded as it grows: a value that streams bytes without end
         // stops at the size limit, not at the end of memory.
-        let len = HEADER_LEN + self.0.scratch.as_slice().len() + 1 + crate::cipher::TAG_LEN;
-        if let Err(detail) = limits::check_envelope(len) {
-            let error = Error::new(ErrorKind::Serialize).detail(detail);
-            return Err(Failure::Library(error.at(self.0.binding)));
+        let len = self.writer.scratch.as_slice().len();
+        if len >= self.room {
+            return Err(self.too_large(len + 1));
         }
-        self.0.scratch.extend(&[byte]);
+        self.writer.scratch.push(byte);
         Ok(())
+    }
+
+    fn too_large(&self, plaintext: usize) -> Failure {
+        let envelope = HEADER_LEN.saturating_add(plaintext).saturating_add(TAG_LEN);
+        let detail = limits::check_envelope(envelope).err();
+        let error = Error::new(ErrorKind::Serialize).detail(detail.unwrap_or_default());
+        Failure::Library(error.at(self.writer.binding))
     }
 }
 
@@ -272,7 +297,7 @@ macro_rules! byte_sequence {
             }
 
             fn end(self) -> Result<EnvelopeBytes, Failure> {
-                self.0.seal(self.0.scratch.as_slice())
+                self.writer.seal(self.writer.scratch.as_slice())
             }
         }
     )*};

@@ -57,9 +57,14 @@ impl WipingBuf {
         self.0.extend_from_slice(bytes);
     }
 
+    pub(crate) fn push(&mut self, byte: u8) {
+        self.reserve(1);
+        self.0.push(byte);
+    }
+
     /// Makes room for `additional` more bytes; a new allocation gets the
     /// contents, and the old one is wiped before it is freed.
-    fn reserve(&mut self, additional: usize) {
+    pub(crate) fn reserve(&mut self, additional: usize) {
         let needed = self.0.len() + additional;
         if needed > self.0.capacity() {
             let mut grown = Vec::with_capacity(needed.max(2 * self.0.capacity()).max(64));
