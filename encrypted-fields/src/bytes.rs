@@ -27,7 +27,7 @@ use crate::error::{Error, ErrorKind};
 use crate::key::Key;
 use crate::limits;
 use crate::nonce::Nonce;
-use crate::scratch::{WipingBuf, with_scratch};
+use crate::scratch::{MAX_RETAINED_SCRATCH, WipingBuf, with_scratch};
 
 /// Seals `value`'s bytes under `key`.
 pub(crate) fn seal<T: Serialize + ?Sized>(
@@ -260,7 +260,9 @@ impl<'a, 'b> Bytes<'a, 'b> {
             if len > room {
                 return Err(bytes.too_large(len));
             }
-            bytes.writer.scratch.reserve(len);
+            // A declared length is the value's word, not a byte yet: reserve
+            // at most what the scratch buffer keeps, and grow past it.
+            bytes.writer.scratch.reserve(len.min(MAX_RETAINED_SCRATCH));
         }
         Ok(bytes)
     }
@@ -280,7 +282,8 @@ impl<'a, 'b> Bytes<'a, 'b> {
     fn too_large(&self, plaintext: usize) -> Failure {
         let envelope = HEADER_LEN.saturating_add(plaintext).saturating_add(TAG_LEN);
         let detail = limits::check_envelope(envelope).err();
-        let error = Error::new(ErrorKind::Serialize).detail(detail.unwrap_or_default());
+        let detail = detail.unwrap_or_else(|| "a byte string over the size limit".to_owned());
+        let error = Error::new(ErrorKind::Serialize).detail(detail);
         Failure::Library(error.at(self.writer.binding))
     }
 }

@@ -7,7 +7,7 @@ use std::cell::RefCell;
 use zeroize::Zeroize;
 
 /// A scratch buffer this large is freed after use rather than kept.
-const MAX_RETAINED_SCRATCH: usize = 4 * 1024 * 1024;
+pub(crate) const MAX_RETAINED_SCRATCH: usize = 4 * 1024 * 1024;
 
 thread_local! {
     static SCRATCH: RefCell<WipingBuf> = const { RefCell::new(WipingBuf::new()) };
