@@ -7,7 +7,7 @@ mod common;
 use std::time::Instant;
 
 use common::{EncryptedCustomer, customer, keyring};
-use encrypted_fields::{Binding, Decrypt, Encrypt, ErrorKind, Sealed};
+use encrypted_fields::{Binding, Decrypt, Encoding, Encrypt, ErrorKind, Nonce, Sealed};
 
 /// Peak resident memory of this process (Linux), in bytes.
 fn peak_rss() -> Option<u64> {
@@ -81,5 +81,25 @@ fn oversized_envelopes_are_refused_before_decoding() {
             .unwrap(),
         customer()
     );
+
+    // Without a limit, a byte string whose length is only declared (2^62
+    // elements, three written) is not taken at its word: it seals.
+    struct Claims;
+    impl serde::Serialize for Claims {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            use serde::ser::SerializeSeq;
+            let mut seq = serializer.serialize_seq(Some(1 << 62))?;
+            for byte in [1_u8, 2, 3] {
+                seq.serialize_element(&byte)?;
+            }
+            seq.end()
+        }
+    }
+    encrypted_fields::set_max_envelope_len(usize::MAX);
+    let claims = Sealed::seal_as(&keyring, &binding, &Claims, Nonce::Random, Encoding::Bytes);
+    let opened: Vec<u8> = Sealed::from_envelope(claims.unwrap().as_bytes().to_vec())
+        .open(&keyring, &binding)
+        .unwrap();
+    assert_eq!(opened, [1, 2, 3]);
     encrypted_fields::set_max_envelope_len(encrypted_fields::DEFAULT_MAX_ENVELOPE_LEN);
 }
