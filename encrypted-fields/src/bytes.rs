@@ -20,12 +20,10 @@ use serde::ser::{self, Impossible, Serialize};
 use zeroize::Zeroizing;
 
 use crate::binding::Binding;
-use crate::cipher::TAG_LEN;
 use crate::encoding::Encoding;
-use crate::envelope::{self, EnvelopeBytes, HEADER_LEN, Parts};
+use crate::envelope::{self, EnvelopeBytes, Parts};
 use crate::error::{Error, ErrorKind};
 use crate::key::Key;
-use crate::limits;
 use crate::nonce::Nonce;
 use crate::scratch::{MAX_RETAINED_SCRATCH, WipingBuf, with_scratch};
 
@@ -254,7 +252,7 @@ impl<'a, 'b> Bytes<'a, 'b> {
     /// Room for `len` bytes when the value says how many it writes; one
     /// that says more than the size limit allows is refused at once.
     fn new(writer: Writer<'a, 'b>, len: Option<usize>) -> Result<Self, Failure> {
-        let room = limits::max_envelope_len().saturating_sub(HEADER_LEN + TAG_LEN);
+        let room = envelope::max_plaintext_len();
         let bytes = Bytes { writer, room };
         if let Some(len) = len {
             if len > room {
@@ -280,8 +278,7 @@ impl<'a, 'b> Bytes<'a, 'b> {
     }
 
     fn too_large(&self, plaintext: usize) -> Failure {
-        let envelope = HEADER_LEN.saturating_add(plaintext).saturating_add(TAG_LEN);
-        let detail = limits::check_envelope(envelope).err();
+        let detail = envelope::check_plaintext(plaintext).err();
         let detail = detail.unwrap_or_else(|| "a byte string over the size limit".to_owned());
         let error = Error::new(ErrorKind::Serialize).detail(detail);
         Failure::Library(error.at(self.writer.binding))

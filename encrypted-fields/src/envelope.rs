@@ -34,6 +34,17 @@ pub(crate) const VERSION_4: u8 = 0x04;
 /// Version byte, key id and nonce.
 pub(crate) const HEADER_LEN: usize = 1 + KEY_ID_LEN + NONCE_LEN;
 
+/// The size-limit check of the envelope a `len`-byte plaintext makes; the
+/// error detail if it is over.
+pub(crate) fn check_plaintext(len: usize) -> Result<(), String> {
+    limits::check_envelope(HEADER_LEN.saturating_add(len).saturating_add(TAG_LEN))
+}
+
+/// The longest plaintext an envelope within the size limit holds.
+pub(crate) fn max_plaintext_len() -> usize {
+    limits::max_envelope_len().saturating_sub(HEADER_LEN + TAG_LEN)
+}
+
 /// The version an envelope of `encoding` is sealed as: 2 or 4 for a
 /// binding with a record or position (section 4.1), else 1 or 3.
 pub(crate) fn version(encoding: Encoding, scoped: bool) -> u8 {
@@ -198,10 +209,10 @@ pub(crate) fn seal_bytes(
     // A scoped binding seals version 2 or 4; deterministic envelopes, which
     // must match across records, are sealed unscoped by the caller.
     let version = version(encoding, binding.is_scoped());
-    let len = HEADER_LEN + plaintext.len() + TAG_LEN;
-    if let Err(detail) = limits::check_envelope(len) {
+    if let Err(detail) = check_plaintext(plaintext.len()) {
         return Err(Error::new(ErrorKind::Serialize).detail(detail).at(binding));
     }
+    let len = HEADER_LEN + plaintext.len() + TAG_LEN;
     with_aad(version, key.id(), binding, |aad| {
         let nonce = match nonce {
             Nonce::Random => cipher::random_nonce(),

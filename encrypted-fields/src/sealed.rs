@@ -19,7 +19,7 @@ use crate::key::{Key, KeyId};
 use crate::keyring::Keyring;
 use crate::limits;
 use crate::nonce::Nonce;
-use crate::scratch::WipingBuf;
+use crate::scratch::{WipingBuf, with_scratch};
 
 /// An envelope holding a `T` that only a key of the right alias can open.
 ///
@@ -156,17 +156,10 @@ impl<T: Serialize> Sealed<T> {
             .and_then(|keys| {
                 let mut envelopes = Vec::new();
                 for key in keys.keys() {
-                    let seal = |encoding| {
-                        seal_value(key, binding, Nonce::Deterministic, encoding, value)
-                            .map(Sealed::wrap)
-                    };
-                    envelopes.push(seal(encoding)?);
+                    let sealed = seal_value(key, binding, Nonce::Deterministic, encoding, value)?;
+                    envelopes.push(Sealed::wrap(sealed));
                     if encoding == Encoding::Bytes {
-                        match seal(Encoding::Json) {
-                            Ok(envelope) => envelopes.push(envelope),
-                            Err(_) if json_over_limit(value) => {}
-                            Err(error) => return Err(error),
-                        }
+                        envelopes.extend(json_lookup(key, binding, value)?.map(Sealed::wrap));
                     }
                 }
                 Ok(envelopes)
@@ -359,22 +352,22 @@ fn seal_value<T: Serialize + ?Sized>(
     }
 }
 
-/// Whether `value`'s JSON envelope would be over the size limit, counted
-/// without writing the JSON anywhere.
-fn json_over_limit<T: Serialize + ?Sized>(value: &T) -> bool {
-    struct Count(usize);
-    impl std::io::Write for Count {
-        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-            self.0 += bytes.len();
-            Ok(bytes.len())
+/// The deterministic JSON envelope of a byte-string field's `value`, for
+/// its lookups; `None` if it would be over this process's size limit,
+/// which could neither have stored nor open it.
+fn json_lookup<T: Serialize + ?Sized>(
+    key: &Key,
+    binding: &Binding<'_>,
+    value: &T,
+) -> Result<Option<EnvelopeBytes>, Error> {
+    with_scratch(|buf| {
+        write_json(buf, value, binding)?;
+        if envelope::check_plaintext(buf.as_slice().len()).is_err() {
+            return Ok(None);
         }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
-    let mut count = Count(0);
-    serde_json::to_writer(&mut count, value).is_ok()
-        && limits::check_envelope(envelope::HEADER_LEN + count.0 + crate::cipher::TAG_LEN).is_err()
+        let json = Encoding::Json;
+        envelope::seal_bytes(key, binding, Nonce::Deterministic, json, buf.as_slice()).map(Some)
+    })
 }
 
 /// Serializes `value` as the plaintext.
