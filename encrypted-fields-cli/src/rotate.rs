@@ -464,7 +464,7 @@ impl<'scope> Pipeline<'scope, '_> {
             let results = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 re_encrypt(fields, jobs, &batch)
             }))
-            .unwrap_or_else(|_| vec![Err("re-encryption panicked".to_owned()); batch.len()]);
+            .unwrap_or_else(|_| panicked(batch.len()));
             (batch, results)
         }));
         Ok(finished)
@@ -489,6 +489,12 @@ impl<'scope> Pipeline<'scope, '_> {
         let earlier = self.submit(batch)?;
         Ok([earlier, self.drain()?].into_iter().flatten())
     }
+}
+
+/// The results of `len` records whose re-encryption panicked: one failure
+/// each, so later results do not shift onto the wrong records.
+fn panicked(len: usize) -> Vec<Result<(String, usize), String>> {
+    vec![Err("re-encryption panicked".to_owned()); len]
 }
 
 /// Records a re-encrypting thread takes at a time: small enough that the
@@ -541,9 +547,7 @@ fn re_encrypt(
     chunks
         .iter()
         .zip(done)
-        .flat_map(|(chunk, results)| {
-            results.unwrap_or_else(|| vec![Err("re-encryption panicked".to_owned()); chunk.len()])
-        })
+        .flat_map(|(chunk, results)| results.unwrap_or_else(|| panicked(chunk.len())))
         .collect()
 }
 

@@ -201,6 +201,25 @@ fn publish(brokers: &str, topic: &str, events: &[(String, Vec<u8>)]) -> Result<u
     Ok(delivered)
 }
 
+/// How long a consumer waits for the messages it expects.
+const DEADLINE: Duration = Duration::from_secs(60);
+
+/// Exactly the expected messages: one more within `wait` (a duplicate
+/// delivery) is the error `more` describes.
+fn nothing_more<C: ConsumerContext>(
+    consumer: &BaseConsumer<C>,
+    wait: Duration,
+    more: impl FnOnce() -> String,
+) -> Result<(), Failure> {
+    match consumer.poll(wait) {
+        None => Ok(()),
+        Some(extra) => {
+            extra?;
+            Err(more().into())
+        }
+    }
+}
+
 /// Reads exactly `expected` messages of `topic` from the beginning as consumer
 /// group `group` (partition assigned directly: group rebalancing would add
 /// tens of seconds for nothing here).
@@ -219,13 +238,14 @@ pub fn consume(
     let mut partitions = TopicPartitionList::new();
     partitions.add_partition_offset(topic, 0, Offset::Beginning)?;
     consumer.assign(&partitions)?;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + DEADLINE;
     let mut payloads = Vec::with_capacity(expected);
     while payloads.len() < expected {
         if Instant::now() > deadline {
             return Err(format!(
-                "{group}: {} of {expected} messages on {topic} after 60 s",
-                payloads.len()
+                "{group}: {} of {expected} messages on {topic} after {} s",
+                payloads.len(),
+                DEADLINE.as_secs()
             )
             .into());
         }
@@ -234,11 +254,9 @@ pub fn consume(
             payloads.push(message.payload().unwrap_or_default().to_vec());
         }
     }
-    // Exactly `expected`: anything more (a duplicate delivery) is an error.
-    if let Some(extra) = consumer.poll(Duration::from_millis(500)) {
-        extra?;
-        return Err(format!("{group}: more than {expected} messages on {topic}").into());
-    }
+    nothing_more(&consumer, Duration::from_millis(500), || {
+        format!("{group}: more than {expected} messages on {topic}")
+    })?;
     Ok(payloads)
 }
 
@@ -336,7 +354,10 @@ pub fn ledger_group(
     let runs: Vec<Result<Member, Failure>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..members)
             .map(|_| {
-                let context = MemberContext(Arc::clone(&shared), AtomicUsize::new(0));
+                let context = MemberContext {
+                    group: Arc::clone(&shared),
+                    held: AtomicUsize::new(0),
+                };
                 let shared = &shared;
                 scope.spawn(move || {
                     member(brokers, group, keyring, members, expected, context)
@@ -422,29 +443,33 @@ impl Group {
 
 /// A member's view of its group, the partitions it holds, and its
 /// rebalance callbacks.
-struct MemberContext(Arc<Group>, AtomicUsize);
+struct MemberContext {
+    group: Arc<Group>,
+    held: AtomicUsize,
+}
 
 impl ClientContext for MemberContext {}
 
 impl ConsumerContext for MemberContext {
     /// Before the broker gives this member's partitions to another, it
     /// commits the offsets of the events it has opened, so that member
-    /// starts after them. A failed commit, or
-    /// a failed rebalance (which drops the partitions without a commit),
-    /// would let one be opened again: the group stops instead.
+    /// starts after them. A failed commit, or a failed rebalance (which
+    /// drops the partitions without a commit), would let one be opened
+    /// again: the group stops instead.
     fn pre_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Error(error) = rebalance {
-            self.0.fail(format!("rebalance failed: {error}"));
+            self.group.fail(format!("rebalance failed: {error}"));
         }
         if let Rebalance::Revoke(partitions) = rebalance {
             if let Err(error) = commit(consumer) {
-                self.0.fail(format!("commit before a rebalance: {error}"));
+                self.group
+                    .fail(format!("commit before a rebalance: {error}"));
             }
-            let held = self.1.fetch_sub(partitions.count(), Ordering::SeqCst);
+            let held = self.held.fetch_sub(partitions.count(), Ordering::SeqCst);
             if held > 0 && held == partitions.count() {
-                self.0.holding.fetch_sub(1, Ordering::SeqCst);
+                self.group.holding.fetch_sub(1, Ordering::SeqCst);
             }
-            self.0
+            self.group
                 .assigned
                 .fetch_sub(partitions.count(), Ordering::SeqCst);
         }
@@ -453,16 +478,16 @@ impl ConsumerContext for MemberContext {
     /// Until the group has started, new partitions wait paused.
     fn post_rebalance(&self, consumer: &BaseConsumer<Self>, rebalance: &Rebalance<'_>) {
         if let Rebalance::Assign(partitions) = rebalance {
-            if !self.0.started.load(Ordering::SeqCst) {
+            if !self.group.started.load(Ordering::SeqCst) {
                 if let Err(error) = consumer.pause(partitions) {
-                    self.0.fail(format!("pausing new partitions: {error}"));
+                    self.group.fail(format!("pausing new partitions: {error}"));
                 }
             }
-            let held = self.1.fetch_add(partitions.count(), Ordering::SeqCst);
+            let held = self.held.fetch_add(partitions.count(), Ordering::SeqCst);
             if held == 0 && partitions.count() > 0 {
-                self.0.holding.fetch_add(1, Ordering::SeqCst);
+                self.group.holding.fetch_add(1, Ordering::SeqCst);
             }
-            self.0
+            self.group
                 .assigned
                 .fetch_add(partitions.count(), Ordering::SeqCst);
         }
@@ -485,7 +510,7 @@ fn member(
     expected: usize,
     context: MemberContext,
 ) -> Result<Member, Failure> {
-    let shared = Arc::clone(&context.0);
+    let shared = Arc::clone(&context.group);
     let consumer: BaseConsumer<MemberContext> = config(brokers)
         .set("group.id", group)
         .set("enable.auto.commit", "false")
@@ -499,10 +524,11 @@ fn member(
         .set("max.poll.interval.ms", "6000")
         .create_with_context(context)?;
     consumer.subscribe(&[PARTITIONED_TOPIC])?;
-    let deadline = Instant::now() + Duration::from_secs(60);
+    let deadline = Instant::now() + DEADLINE;
     let too_late = || -> Failure {
         let opened = shared.opened.load(Ordering::SeqCst);
-        format!("{group}: {opened} of {expected} events opened after 60 s").into()
+        let secs = DEADLINE.as_secs();
+        format!("{group}: {opened} of {expected} events opened after {secs} s").into()
     };
     let mut run = Member {
         events: Vec::new(),
@@ -545,11 +571,9 @@ fn member(
         run.events.push(event);
         shared.opened.fetch_add(1, Ordering::SeqCst);
     }
-    // Exactly `expected`: anything more (a duplicate delivery) is an error.
-    if let Some(extra) = consumer.poll(Duration::from_millis(300)) {
-        extra?;
-        return Err(format!("{group}: more than {expected} events").into());
-    }
+    nothing_more(&consumer, Duration::from_millis(300), || {
+        format!("{group}: more than {expected} events")
+    })?;
     commit(&consumer)?;
     Ok(run)
 }
