@@ -5,7 +5,9 @@ use quote::ToTokens;
 use syn::{GenericParam, Meta};
 
 use crate::ast::{Body, Container, Field, Mode, Shape};
+use crate::attr;
 use crate::ctxt::Ctxt;
+use crate::symbol::{BYTES, DETERMINISTIC};
 
 pub(crate) fn check(cx: &Ctxt, container: &Container<'_>) {
     check_generics(cx, container);
@@ -308,6 +310,29 @@ fn check_container_serde(cx: &Ctxt, container: &Container<'_>) {
     }
 }
 
+/// Whether `option`, which applies only to a field sealed whole under a
+/// key (`deterministic`, `bytes`), can apply here: refused with `nested`
+/// (for `nested_why`) and without `key`.
+fn sealed_whole(
+    cx: &Ctxt,
+    encrypt: &attr::Encrypt,
+    span: proc_macro2::Span,
+    option: &str,
+    nested_why: &str,
+) -> bool {
+    if encrypt.nested.is_some() {
+        let message = format!("`{option}` cannot combine with `nested`: {nested_why}");
+        cx.syn_error(syn::Error::new(span, message));
+        false
+    } else if encrypt.key.is_none() && !encrypt.malformed {
+        let message = format!("`{option}` needs a key: `#[encrypt(key = \"...\", {option})]`");
+        cx.syn_error(syn::Error::new(span, message));
+        false
+    } else {
+        true
+    }
+}
+
 fn check_field(cx: &Ctxt, field: &Field<'_>) {
     let Some(encrypt) = &field.attrs.encrypt else {
         return;
@@ -343,17 +368,8 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
         _ => {}
     }
     if let Some(span) = encrypt.deterministic {
-        if encrypt.nested.is_some() {
-            cx.syn_error(syn::Error::new(
-                span,
-                "`deterministic` cannot combine with `nested`: the nested type's own envelopes are randomized; seal the field whole with `#[encrypt(key = \"...\", deterministic)]`",
-            ));
-        } else if encrypt.key.is_none() && !encrypt.malformed {
-            cx.syn_error(syn::Error::new(
-                span,
-                "`deterministic` needs a key: `#[encrypt(key = \"...\", deterministic)]`",
-            ));
-        } else {
+        let nested_why = "the nested type's own envelopes are randomized; seal the field whole with `#[encrypt(key = \"...\", deterministic)]`";
+        if sealed_whole(cx, encrypt, span, DETERMINISTIC, nested_why) {
             check_ordered(
                 cx,
                 field,
@@ -363,17 +379,8 @@ fn check_field(cx: &Ctxt, field: &Field<'_>) {
         }
     }
     if let Some(span) = encrypt.bytes {
-        if encrypt.nested.is_some() {
-            cx.syn_error(syn::Error::new(
-                span,
-                "`bytes` cannot combine with `nested`: a nested type is sealed as its JSON object; seal a byte-string field with `#[encrypt(key = \"...\", bytes)]`",
-            ));
-        } else if encrypt.key.is_none() && !encrypt.malformed {
-            cx.syn_error(syn::Error::new(
-                span,
-                "`bytes` needs a key: `#[encrypt(key = \"...\", bytes)]`",
-            ));
-        }
+        let nested_why = "a nested type is sealed as its JSON object; seal a byte-string field with `#[encrypt(key = \"...\", bytes)]`";
+        sealed_whole(cx, encrypt, span, BYTES, nested_why);
     }
     for meta in &field.attrs.serde {
         let name = meta_name(meta);
