@@ -16,25 +16,11 @@ use std::process::{Child, Command, Stdio};
 use std::time::Instant;
 
 use encrypted_fields::{Encrypt, EnvKeyring, ExposeSecret, KeySize, generate_key};
-use serde::{Deserialize, Serialize};
+
+#[path = "../tests/support/customer.rs"]
+mod customer;
 
 const RECORDS: u64 = 200_000;
-
-#[derive(Encrypt, Serialize, Deserialize)]
-#[encrypt(context = "customer")]
-struct Customer {
-    id: u64,
-    #[encrypt(key = "pii")]
-    email: String,
-    #[encrypt(key = "banking")]
-    account: Account,
-}
-
-#[derive(Serialize, Deserialize)]
-struct Account {
-    iban: String,
-    holder: String,
-}
 
 fn key() -> String {
     generate_key(KeySize::Aes256).expose_secret().to_owned()
@@ -56,15 +42,8 @@ fn main() {
     let input = dir.path().join("rows.jsonl");
     let mut file = std::io::BufWriter::new(std::fs::File::create(&input).expect("input"));
     for id in 0..RECORDS {
-        let customer = Customer {
-            id,
-            email: format!("user{id}@example.com"),
-            account: Account {
-                iban: format!("DE89370400440532{id:06}"),
-                holder: "Ada Lovelace".into(),
-            },
-        };
-        serde_json::to_writer(&mut file, &customer.encrypt(&old).expect("seal")).expect("write");
+        let sealed = customer::customer(id).encrypt(&old).expect("seal");
+        serde_json::to_writer(&mut file, &sealed).expect("write");
         file.write_all(b"\n").expect("write");
     }
     file.flush().expect("write");
@@ -91,7 +70,7 @@ fn main() {
                 "--jobs",
                 &jobs.to_string(),
             ])
-            .args(["--field", "/email=pii", "--field", "/account=banking"])
+            .args(customer::FIELDS)
             .arg(&input)
             .arg("-o")
             .arg(dir.path().join(out))

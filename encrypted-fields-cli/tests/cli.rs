@@ -13,36 +13,8 @@ use encrypted_fields::{
     Decrypt, Encrypt, EnvKeyring, ExposeSecret, Key, KeySize, Keyring, Sealed, generate_key,
 };
 use serde::{Deserialize, Serialize};
+use support::customer::{Account, Customer, EncryptedCustomer, FIELDS, customer};
 use support::{Moto, create_key, runtime};
-
-#[derive(Encrypt, Serialize, Deserialize, Clone, PartialEq, Debug)]
-#[encrypt(context = "customer")]
-struct Customer {
-    id: u64,
-    #[encrypt(key = "pii")]
-    email: String,
-    #[encrypt(key = "banking")]
-    account: Account,
-}
-
-#[derive(Serialize, Deserialize, Clone, PartialEq, Debug)]
-struct Account {
-    iban: String,
-    holder: String,
-}
-
-fn customer(id: u64) -> Customer {
-    Customer {
-        id,
-        email: format!("user{id}@example.com"),
-        account: Account {
-            iban: format!("DE89370400440532{id:06}"),
-            holder: "Ada Lovelace".into(),
-        },
-    }
-}
-
-const FIELDS: [&str; 4] = ["--field", "/email=pii", "--field", "/account=banking"];
 
 /// The binary with a clean environment plus `env`, and the cipher backend
 /// this test run uses (the README's test command runs on both).

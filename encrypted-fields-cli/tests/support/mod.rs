@@ -3,6 +3,8 @@
 //! PATH or the Python environment testkit makes under `target/`.
 #![allow(dead_code)]
 
+pub mod customer;
+
 use std::net::{TcpListener, TcpStream};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
