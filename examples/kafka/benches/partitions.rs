@@ -6,6 +6,12 @@
 //! broker rebalancing) is left out; each run is a new group reading the
 //! topic from the start.
 //!
+//! Each round also runs the most this machine gives two consumers: two
+//! independent ones, each assigned one partition (no group, nothing shared
+//! but the cores and the broker), doing the same work at once. One
+//! member's time over theirs is the ceiling the group's speed-up is held
+//! to.
+//!
 //!     cargo bench -p example-kafka --bench partitions
 
 #[path = "../src/broker.rs"]
@@ -23,8 +29,12 @@ mod pipeline;
 #[allow(dead_code, reason = "pipeline.rs names the protobuf messages")]
 mod proto;
 
-use encrypted_fields::Encrypt;
+use std::time::{Duration, Instant};
+
+use encrypted_fields::{Decrypt, Encrypt, Keyring};
 use pipeline::{Format, PARTITIONED_TOPIC};
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::{ClientConfig, Message, Offset, TopicPartitionList};
 
 const EVENTS: u64 = 20_000;
 const ROUNDS: usize = 3;
@@ -42,7 +52,7 @@ fn main() {
     pipeline::produce(brokers, Format::Json, PARTITIONED_TOPIC, &events).unwrap();
     let expected = events.len();
     println!("{EVENTS} events on {} partitions", pipeline::PARTITIONS);
-    let mut ratios = Vec::new();
+    let (mut ratios, mut ceilings) = (Vec::new(), Vec::new());
     for round in 1..=ROUNDS {
         let run = |members: usize| {
             let group = format!("ledger-{members}-{round}");
@@ -65,14 +75,85 @@ fn main() {
         };
         let (one, _) = run(1);
         let (two, spans) = run(2);
+        let pair = independent_pair(brokers, &ledger, round, expected);
         let ratio = one.as_secs_f64() / two.as_secs_f64();
+        let ceiling = one.as_secs_f64() / pair.as_secs_f64();
         println!(
-            "round {round}: 1 member {:.0} ms, 2 members {:.0} ms ({spans}): {ratio:.2}x",
+            "round {round}: 1 member {:.0} ms, 2 members {:.0} ms ({spans}): {ratio:.2}x; \
+             two independent consumers {:.0} ms: ceiling {ceiling:.2}x",
             one.as_secs_f64() * 1e3,
             two.as_secs_f64() * 1e3,
+            pair.as_secs_f64() * 1e3,
         );
         ratios.push(ratio);
+        ceilings.push(ceiling);
     }
     ratios.sort_by(f64::total_cmp);
-    println!("median {:.2}x over {ROUNDS} rounds", ratios[ROUNDS / 2]);
+    ceilings.sort_by(f64::total_cmp);
+    println!(
+        "median {:.2}x over {ROUNDS} rounds; median ceiling {:.2}x",
+        ratios[ROUNDS / 2],
+        ceilings[ROUNDS / 2]
+    );
+}
+
+/// Two consumers outside any group, each assigned one partition from its
+/// start, checking and opening every event at once; timed as the group is,
+/// from the first opened event to the last.
+fn independent_pair(
+    brokers: &str,
+    keyring: &(dyn Keyring + Sync),
+    round: usize,
+    expected: usize,
+) -> Duration {
+    let spans: Vec<(Instant, Instant, usize)> = std::thread::scope(|scope| {
+        let consumers: Vec<_> = (0..pipeline::PARTITIONS)
+            .map(|partition| {
+                scope.spawn(move || {
+                    let consumer: BaseConsumer = ClientConfig::new()
+                        .set("bootstrap.servers", brokers)
+                        .set("group.id", format!("independent-{round}-{partition}"))
+                        .set("enable.auto.commit", "false")
+                        .create()
+                        .unwrap();
+                    let mut assigned = TopicPartitionList::new();
+                    assigned
+                        .add_partition_offset(PARTITIONED_TOPIC, partition, Offset::Beginning)
+                        .unwrap();
+                    consumer.assign(&assigned).unwrap();
+                    let (mut first, mut last, mut opened) = (None, None, 0);
+                    let deadline = Instant::now() + Duration::from_secs(60);
+                    // A partition holds about half the events; one more
+                    // empty second means it has no more.
+                    let mut idle_since = Instant::now();
+                    while idle_since.elapsed() < Duration::from_secs(1) {
+                        assert!(Instant::now() < deadline, "consumer {partition} stalled");
+                        let Some(message) = consumer.poll(Duration::from_millis(100)) else {
+                            if first.is_none() {
+                                idle_since = Instant::now();
+                            }
+                            continue;
+                        };
+                        let message = message.unwrap();
+                        Format::Json
+                            .decode(message.payload().unwrap_or_default())
+                            .unwrap()
+                            .decrypt(keyring)
+                            .unwrap();
+                        let now = Instant::now();
+                        first.get_or_insert(now);
+                        last = Some(now);
+                        opened += 1;
+                        idle_since = now;
+                    }
+                    (first.unwrap(), last.unwrap(), opened)
+                })
+            })
+            .collect();
+        consumers.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    assert_eq!(spans.iter().map(|s| s.2).sum::<usize>(), expected);
+    let first = spans.iter().map(|s| s.0).min().unwrap();
+    let last = spans.iter().map(|s| s.1).max().unwrap();
+    last - first
 }

@@ -494,6 +494,23 @@ impl ConsumerContext for MemberContext {
     }
 }
 
+/// librdkafka does not wake its fetcher for a resumed partition whose
+/// start it already knows: the fetcher sleeps on until its next timeout,
+/// up to a second (`rd_kafka_max_block_ms` in rdkafka_broker.c), so a
+/// member whose partitions had waited paused started up to a second after
+/// the others. A request to the broker wakes it; asking for the
+/// partitions' watermarks changes nothing. Its answer is not needed, and
+/// if it fails the fetcher still wakes within the second.
+fn wake_fetcher<C: ConsumerContext>(consumer: &BaseConsumer<C>, partitions: &TopicPartitionList) {
+    for partition in partitions.elements() {
+        let _ = consumer.fetch_watermarks(
+            partition.topic(),
+            partition.partition(),
+            Duration::from_secs(5),
+        );
+    }
+}
+
 /// Commits the stored offsets; having none to commit is no failure.
 fn commit<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> Result<(), KafkaError> {
     match consumer.commit_consumer_state(CommitMode::Sync) {
@@ -548,7 +565,9 @@ fn member(
             shared.started.store(true, Ordering::SeqCst);
         }
         if !resumed && shared.started.load(Ordering::SeqCst) {
-            consumer.resume(&consumer.assignment()?)?;
+            let assignment = consumer.assignment()?;
+            consumer.resume(&assignment)?;
+            wake_fetcher(&consumer, &assignment);
             resumed = true;
         }
         let message = match consumer.poll(Duration::from_millis(100)) {
