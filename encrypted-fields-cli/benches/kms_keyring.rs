@@ -1,10 +1,15 @@
 //! A platform's keyring at start-up from KMS-wrapped keysets: 1,000
 //! aliases with 3 key versions each, one KMS `Decrypt` per alias, timed
 //! and weighed against the same keysets read as plain environment text in
-//! the same run. Two KMS APIs on loopback: moto (a real KMS API, in
-//! Python: its own time per call dominates) and the tests' fake KMS (a
-//! Rust server that answers at once: what is left is the library's and the
-//! AWS SDK's own work). Neither has the network round trip of AWS KMS.
+//! the same run. Two KMS APIs on loopback: moto (an emulator of the KMS
+//! API, in Python: its own time per call dominates) and the tests' fake
+//! KMS (a Rust server that answers at once over plain HTTP: what is left
+//! is the library's and the AWS SDK's own work). Neither has the network
+//! round trip or the TLS of AWS KMS.
+//!
+//! What a keyring holds is what dropping it frees, counted by an
+//! instrumented allocator: unlike the resident set, that is not blurred by
+//! memory the allocator kept from earlier work.
 //!
 //! ```sh
 //! cargo bench -p encrypted-fields-cli --bench kms_keyring [-- ROUNDS]
@@ -16,11 +21,16 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::alloc::System;
 use std::time::{Duration, Instant};
 
 use encrypted_fields::kms::{self, KmsKeyring};
 use encrypted_fields::{EnvKeyring, ExposeSecret, KeySize, generate_key};
+use stats_alloc::{INSTRUMENTED_SYSTEM, Region, StatsAlloc};
 use support::{FakeKms, Moto, Reply, create_key, runtime};
+
+#[global_allocator]
+static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
 
 const ALIASES: usize = 1_000;
 const VERSIONS: usize = 3;
@@ -50,12 +60,8 @@ fn main() {
         .collect();
     let rt = runtime();
 
-    // What a loaded keyring holds, seen as the growth of the resident set
-    // (the first load of this process, before any other).
-    let rss = resident_bytes();
     let env = EnvKeyring::from_vars(vars.iter().map(|(n, v)| (n, v))).expect("plain keysets");
-    let env_held = resident_bytes().saturating_sub(rss);
-    drop(env);
+    let env_held = held_by(env);
 
     let moto = Moto::start();
     let client = moto.client();
@@ -83,11 +89,9 @@ fn main() {
         });
         (started.elapsed(), keyring)
     };
-    let rss = resident_bytes();
     let (_, keyring) = load(&client, &wrapped, Some(&kms_key));
-    let kms_held = resident_bytes().saturating_sub(rss);
     assert_eq!(keyring.aliases().len(), ALIASES);
-    drop(keyring);
+    let kms_held = held_by(keyring);
 
     // The fake KMS hands back each alias's keyset; every call is counted.
     let plain: std::collections::HashMap<String, String> = keysets.iter().cloned().collect();
@@ -101,12 +105,13 @@ fn main() {
         .collect();
 
     println!(
-        "{ALIASES} aliases x {VERSIONS} keys; resident set growth: plain {} KiB, KMS-wrapped {} KiB",
+        "{ALIASES} aliases x {VERSIONS} keys; held: plain {} KiB, KMS-wrapped {} KiB",
         env_held / 1024,
         kms_held / 1024
     );
     println!(
-        "round  plain text  moto: 1 alias  moto: {ALIASES}  fake KMS: {ALIASES}  fake KMS calls"
+        "round  plain text  moto: 1 alias  moto: {ALIASES}  fake KMS: {ALIASES}  fake KMS calls  \
+         fake KMS / plain"
     );
     for round in 1..=rounds {
         let started = Instant::now();
@@ -119,11 +124,12 @@ fn main() {
         let (fast, _) = load(&fake_client, &fake_wrapped, None);
         let calls = fake.calls.load(std::sync::atomic::Ordering::SeqCst) - calls_before;
         println!(
-            "{round:>5}  {:>7.1} ms  {:>10.1} ms  {:>7.0} ms  {:>12.0} ms  {calls:>14}",
+            "{round:>5}  {:>7.1} ms  {:>10.1} ms  {:>7.0} ms  {:>12.0} ms  {calls:>14}  {:>14.1}x",
             ms(plain_time),
             ms(one),
             ms(all),
-            ms(fast)
+            ms(fast),
+            fast.as_secs_f64() / plain_time.as_secs_f64()
         );
     }
 }
@@ -132,10 +138,9 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
 
-/// The resident set size, from `/proc/self/statm` (Linux; 0 elsewhere).
-fn resident_bytes() -> usize {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|statm| statm.split_whitespace().nth(1)?.parse::<usize>().ok())
-        .map_or(0, |pages| pages * 4096)
+/// The bytes `value` holds on the heap: what dropping it frees.
+fn held_by<T>(value: T) -> usize {
+    let region = Region::new(GLOBAL);
+    drop(value);
+    region.change().bytes_deallocated
 }

@@ -1,6 +1,7 @@
-//! A real KMS API for the tests: `moto_server` on a free loopback port,
-//! started per test and stopped when the guard drops. It comes from the
-//! PATH or the Python environment testkit makes under `target/`.
+//! An emulator of the KMS API for the tests: `moto_server` on a free
+//! loopback port, started per test and stopped when the guard drops. It
+//! comes from the PATH or the Python environment testkit makes under
+//! `target/`.
 #![allow(dead_code)]
 
 pub mod customer;

@@ -496,20 +496,21 @@ impl ConsumerContext for MemberContext {
 
 /// librdkafka does not wake its fetcher for a resumed partition whose
 /// start it already knows: the fetcher sleeps on until its next timeout,
-/// up to a second (`rd_kafka_max_block_ms` in rdkafka_broker.c), so a
-/// member whose partitions had waited paused started up to a second after
-/// the others. A request to the broker wakes it; asking for the
-/// partitions' watermarks changes nothing. Its answer is not needed, and
-/// if it fails the fetcher still wakes within the second.
+/// up to a second (`rd_kafka_max_block_ms` in rdkafka_broker.c, librdkafka
+/// 2.12), so a member whose partitions had waited paused could start up
+/// to a second after the others. A request to the broker wakes it as it
+/// is sent; asking for the partitions' watermarks changes nothing. The
+/// answer is not needed, so each call waits at most [`WAKE_WAIT`]: a slow
+/// broker costs the poll loop that much a partition, well inside
+/// `max.poll.interval.ms`, and the fetcher still wakes within the second.
 fn wake_fetcher<C: ConsumerContext>(consumer: &BaseConsumer<C>, partitions: &TopicPartitionList) {
     for partition in partitions.elements() {
-        let _ = consumer.fetch_watermarks(
-            partition.topic(),
-            partition.partition(),
-            Duration::from_secs(5),
-        );
+        let _ = consumer.fetch_watermarks(partition.topic(), partition.partition(), WAKE_WAIT);
     }
 }
+
+/// How long [`wake_fetcher`] waits for each answer it does not need.
+const WAKE_WAIT: Duration = Duration::from_millis(100);
 
 /// Commits the stored offsets; having none to commit is no failure.
 fn commit<C: ConsumerContext>(consumer: &BaseConsumer<C>) -> Result<(), KafkaError> {
