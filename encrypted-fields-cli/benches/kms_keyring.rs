@@ -138,7 +138,9 @@ fn ms(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1e3
 }
 
-/// The bytes `value` holds on the heap: what dropping it frees.
+/// The bytes `value` holds on the heap: what dropping it frees. The count
+/// is process-wide, so it is taken while nothing else runs: before the
+/// fake KMS's threads start, with the current-thread runtime idle.
 fn held_by<T>(value: T) -> usize {
     let region = Region::new(GLOBAL);
     drop(value);
