@@ -45,18 +45,12 @@ fn run() -> Result<(), Failure> {
     println!(
         "making throwaway demo keys for this run only (pii, banking, the producer's signing key)\n"
     );
-    let keys::Keyrings {
-        producer,
-        ledger: full,
-        screening: banking_only,
-        none: no_keys,
-        proto: proto_keys,
-    } = keys::Keyrings::generate()?;
+    let keys = keys::Keyrings::generate()?;
 
     pipeline::create_topics(&brokers)?;
     let events: Vec<_> = model::events(EVENTS)
         .iter()
-        .map(|event| event.encrypt(&producer))
+        .map(|event| event.encrypt(&keys.producer))
         .collect::<Result<_, _>>()?;
     for format in [Format::Json, Format::Postcard] {
         let sent = pipeline::produce(&brokers, format, format.topic(), &events)?;
@@ -66,11 +60,11 @@ fn run() -> Result<(), Failure> {
     // `.proto` declares the aliases (addresses under `us_address` there).
     let proto_events: Vec<_> = proto::transactions(EVENTS)
         .iter()
-        .map(|tx| tx.encrypt(&proto_keys))
+        .map(|tx| tx.encrypt(&keys.proto))
         .collect::<Result<_, _>>()?;
     let sent = pipeline::produce_protobuf(&brokers, &proto_events)?;
     println!("producer: {sent} events to {}", pipeline::PROTOBUF_TOPIC);
-    let opened = pipeline::ledger(&brokers, &full, events.len())?;
+    let opened = pipeline::ledger(&brokers, &keys.ledger, events.len())?;
     println!(
         "ledger (pii + banking): checked the signature of and opened {} events, all as sent: {}",
         opened.len(),
@@ -79,7 +73,7 @@ fn run() -> Result<(), Failure> {
             .all(|chunk| chunk == model::events(EVENTS))
     );
     let (proto_opened, proto_resealed) =
-        pipeline::protobuf_groups(&brokers, &proto_keys, &banking_only, proto_events.len())?;
+        pipeline::protobuf_groups(&brokers, &keys.proto, &keys.screening, proto_events.len())?;
     println!(
         "{}: ledger opened {} events, all as sent: {}; screening kept the envelopes it cannot read byte for byte: {}",
         pipeline::PROTOBUF_TOPIC,
@@ -93,7 +87,7 @@ fn run() -> Result<(), Failure> {
     );
     // The ledger scaled out: one group, two members, two partitions.
     pipeline::produce(&brokers, Format::Json, pipeline::PARTITIONED_TOPIC, &events)?;
-    let group = pipeline::ledger_group(&brokers, "ledger-scaled", &full, 2, events.len())?;
+    let group = pipeline::ledger_group(&brokers, "ledger-scaled", &keys.ledger, 2, events.len())?;
     let shares: Vec<usize> = group.members.iter().map(Vec::len).collect();
     let ends: Vec<u128> = group
         .spans
@@ -105,7 +99,7 @@ fn run() -> Result<(), Failure> {
         pipeline::PARTITIONED_TOPIC,
         pipeline::PARTITIONS,
     );
-    let forwarded = pipeline::screening(&brokers, &banking_only, events.len())?;
+    let forwarded = pipeline::screening(&brokers, &keys.screening, events.len())?;
     println!(
         "screening (banking): forwarded {forwarded} events to {}",
         pipeline::SCREENED_TOPIC
@@ -118,7 +112,7 @@ fn run() -> Result<(), Failure> {
         pipeline::SCREENED_TOPIC
     );
     println!("{:<26}{:<10}{:<11}no keys", "field", "ledger", "screening");
-    let keyrings: [&dyn Keyring; 3] = [&full, &banking_only, &no_keys];
+    let keyrings: [&dyn Keyring; 3] = [&keys.ledger, &keys.screening, &keys.none];
     let views: Vec<Vec<(String, bool)>> = keyrings
         .iter()
         .map(|keyring| Ok(model::access(&first.decrypt_partial(*keyring)?.value)))
@@ -143,7 +137,7 @@ fn run() -> Result<(), Failure> {
     tampered.transaction.amount_cents += 1;
     println!(
         "an event whose amount was changed after signing: {}",
-        match tampered.decrypt(&full) {
+        match tampered.decrypt(&keys.ledger) {
             Ok(_) => "accepted (WRONG)".to_owned(),
             Err(error) => format!("refused ({:?})", error.kind()),
         }

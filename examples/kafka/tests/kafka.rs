@@ -27,13 +27,7 @@ const EVENTS: u64 = 250;
 fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
     let broker = broker::Tansu::start().unwrap();
     let brokers = broker.brokers.as_str();
-    let keys::Keyrings {
-        producer,
-        ledger: full,
-        screening: banking_only,
-        none: no_keys,
-        proto: proto_keys,
-    } = keys::Keyrings::generate().unwrap();
+    let keys = keys::Keyrings::generate().unwrap();
 
     pipeline::create_topics(brokers).unwrap();
 
@@ -41,14 +35,15 @@ fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
     let proto_plain = proto::transactions(EVENTS);
     let proto_events: Vec<proto::EncryptedTransaction> = proto_plain
         .iter()
-        .map(|tx| tx.encrypt(&proto_keys).unwrap())
+        .map(|tx| tx.encrypt(&keys.proto).unwrap())
         .collect();
     assert_eq!(
         pipeline::produce_protobuf(brokers, &proto_events).unwrap(),
         proto_events.len()
     );
     let (opened, resealed) =
-        pipeline::protobuf_groups(brokers, &proto_keys, &banking_only, proto_events.len()).unwrap();
+        pipeline::protobuf_groups(brokers, &keys.proto, &keys.screening, proto_events.len())
+            .unwrap();
     assert_eq!(opened, proto_plain);
     for (got, sent) in resealed.iter().zip(&proto_events) {
         let (got, sent) = (got.sender.as_ref().unwrap(), sent.sender.as_ref().unwrap());
@@ -58,12 +53,12 @@ fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
         // It read and sealed the bank account again.
         assert_ne!(got.linked_bank_account, sent.linked_bank_account);
     }
-    assert_eq!(resealed[0].decrypt(&proto_keys).unwrap(), proto_plain[0]);
+    assert_eq!(resealed[0].decrypt(&keys.proto).unwrap(), proto_plain[0]);
 
     let plain = model::events(EVENTS);
     let events: Vec<EncryptedEvent> = plain
         .iter()
-        .map(|event| event.encrypt(&producer).unwrap())
+        .map(|event| event.encrypt(&keys.producer).unwrap())
         .collect();
     for format in [Format::Json, Format::Postcard] {
         let sent = pipeline::produce(brokers, format, format.topic(), &events).unwrap();
@@ -79,13 +74,13 @@ fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
     assert!(!String::from_utf8_lossy(&postcard[0]).contains(&text));
 
     // ledger: every event of both topics, opened, exactly as sent.
-    let opened = pipeline::ledger(brokers, &full, events.len()).unwrap();
+    let opened = pipeline::ledger(brokers, &keys.ledger, events.len()).unwrap();
     assert_eq!(opened.len(), 2 * events.len());
     assert_eq!(&opened[..events.len()], &plain[..]);
     assert_eq!(&opened[events.len()..], &plain[..]);
 
     // screening: forwards every event it read.
-    let forwarded = pipeline::screening(brokers, &banking_only, events.len()).unwrap();
+    let forwarded = pipeline::screening(brokers, &keys.screening, events.len()).unwrap();
     assert_eq!(forwarded, 2 * events.len());
 
     let screened = pipeline::consume(brokers, "audit", SCREENED_TOPIC, forwarded).unwrap();
@@ -98,17 +93,17 @@ fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
     let mut view = Format::Json
         .decode(&screened[0])
         .unwrap()
-        .decrypt_partial(&banking_only)
+        .decrypt_partial(&keys.screening)
         .unwrap()
         .value;
     if let MaybeSealed::Open(account) = &mut view.transaction.receiver.bank_account {
         account.account = "000999999999".into();
     }
-    let error = view.encrypt(&banking_only).unwrap_err();
+    let error = view.encrypt(&keys.screening).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::AuthenticationFailed, "{error}");
     let mut tampered = Format::Json.decode(&screened[0]).unwrap();
     tampered.transaction.amount_cents += 1;
-    for consumer in [&full, &banking_only] {
+    for consumer in [&keys.ledger, &keys.screening] {
         let error = tampered.decrypt_partial(consumer).unwrap_err();
         assert_eq!(error.kind(), ErrorKind::AuthenticationFailed, "{error}");
     }
@@ -125,22 +120,26 @@ fn two_groups_read_what_their_keys_allow_and_forward_the_rest_unchanged() {
         let got = Format::Json.decode(bytes).unwrap();
         // The access matrix on the forwarded topic.
         for (keyring, pii, banking) in [
-            (&full, true, true),
-            (&banking_only, false, true),
-            (&no_keys, false, false),
+            (&keys.ledger, true, true),
+            (&keys.screening, false, true),
+            (&keys.none, false, false),
         ] {
             let partial = got.decrypt_partial(keyring).unwrap().value;
             assert_eq!(model::access(&partial), expected(pii, banking));
         }
         assert_eq!(got, *sent);
-        assert_eq!(got.decrypt(&full).unwrap(), sent.decrypt(&full).unwrap());
+        assert_eq!(
+            got.decrypt(&keys.ledger).unwrap(),
+            sent.decrypt(&keys.ledger).unwrap()
+        );
     }
 
     // The ledger scaled out: two members of one group share the two
     // partitions; together they open every event exactly once.
     let sent = pipeline::produce(brokers, Format::Json, PARTITIONED_TOPIC, &events).unwrap();
     assert_eq!(sent, events.len());
-    let run = pipeline::ledger_group(brokers, "ledger-scaled", &full, 2, events.len()).unwrap();
+    let run =
+        pipeline::ledger_group(brokers, "ledger-scaled", &keys.ledger, 2, events.len()).unwrap();
     assert_eq!(run.members.len(), 2);
     for member in &run.members {
         assert!(!member.is_empty(), "the broker gave a member no partition");
