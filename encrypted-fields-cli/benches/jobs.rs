@@ -13,12 +13,11 @@
 //! Not criterion: each sample is a whole process over a file (about two
 //! seconds), and the figure wanted is a ratio of runs made side by side.
 
-use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::Instant;
 
-use encrypted_fields::{Encrypt, EnvKeyring, ExposeSecret, KeySize, generate_key};
+use encrypted_fields::{EnvKeyring, ExposeSecret, KeySize, generate_key};
 
 #[path = "../tests/support/customer.rs"]
 mod customer;
@@ -43,14 +42,7 @@ fn main() {
     ])
     .expect("throwaway keys");
     let input = dir.path().join("rows.jsonl");
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&input).expect("input"));
-    for id in 0..RECORDS {
-        let sealed = customer::customer(id).encrypt(&old).expect("seal");
-        serde_json::to_writer(&mut file, &sealed).expect("write");
-        file.write_all(b"\n").expect("write");
-    }
-    file.flush().expect("write");
-    drop(file);
+    customer::write_sealed(&input, &old, RECORDS).expect("the input records");
     // New primaries first, the old keys still there to open the input.
     let env = [
         ("ENCRYPTED_FIELDS_KEY_PII", format!("{new_pii},{old_pii}")),

@@ -50,13 +50,10 @@ fn main() {
             (format!("svc{i}"), keys.join(","))
         })
         .collect();
-    let vars: Vec<(String, &str)> = (0..ALIASES)
-        .map(|i| {
-            (
-                format!("ENCRYPTED_FIELDS_KEY_SVC{i}"),
-                keysets[i].1.as_str(),
-            )
-        })
+    let vars: Vec<(String, &str)> = keysets
+        .iter()
+        .enumerate()
+        .map(|(i, (_, keys))| (format!("ENCRYPTED_FIELDS_KEY_SVC{i}"), keys.as_str()))
         .collect();
     let rt = runtime();
 

@@ -13,7 +13,7 @@ use encrypted_fields::{
     Decrypt, Encrypt, EnvKeyring, ExposeSecret, Key, KeySize, Keyring, Sealed, generate_key,
 };
 use serde::{Deserialize, Serialize};
-use support::customer::{Account, Customer, EncryptedCustomer, FIELDS, customer};
+use support::customer::{Account, Customer, EncryptedCustomer, FIELDS, customer, write_sealed};
 use support::{Moto, create_key, runtime};
 
 /// The binary with a clean environment plus `env`, and the cipher backend
@@ -392,13 +392,7 @@ fn rotate_re_encrypts_100_000_records_and_loses_none() {
     let dir = std::env::temp_dir().join(format!("ef-rotate-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let (input, output_path) = (dir.join("in.jsonl"), dir.join("out.jsonl"));
-    let mut file = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
-    for id in 0..RECORDS {
-        serde_json::to_writer(&mut file, &customer(id).encrypt(&old).unwrap()).unwrap();
-        file.write_all(b"\n").unwrap();
-    }
-    file.flush().unwrap();
-    drop(file);
+    write_sealed(&input, &old, RECORDS).unwrap();
 
     let both = key_env(
         &format!("{new_pii},{old_pii}"),
